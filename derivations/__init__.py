@@ -1,0 +1,21 @@
+"""gatebound.derivations: cells written once as equations; Jacobians derived by SymPy.
+
+>>> import derivations as dv
+>>> d = dv.derive("gru", convention="seed")
+>>> d.jacobian.main.carry
+1 - z
+"""
+
+from ._errors import DerivationError
+from .cells import CELLS, GRU_CONVENTIONS, all_cells, cell
+from .derivation import Derivation, derive
+from .functions import sigmoid, tanh
+from .jacobian import Block, Branch, Jacobian, Term
+from .language import Cell, CellBuilder, MatVec, Weight
+from .printing import GateLatexPrinter, latex
+
+__all__ = [
+    "DerivationError", "CELLS", "GRU_CONVENTIONS", "all_cells", "cell", "Derivation",
+    "derive", "sigmoid", "tanh", "Block", "Branch", "Jacobian", "Term", "Cell",
+    "CellBuilder", "MatVec", "Weight", "GateLatexPrinter", "latex",
+]

@@ -1,0 +1,390 @@
+r"""The cell language: a recurrent cell written once, as its equations.
+
+A cell is a list of elementwise equations over vectors. Vectors are SymPy symbols
+(``x``, ``h``, ``z``, ...) standing for whole vectors; ``+``, ``*`` and ``**`` act
+elementwise (``*`` is the Hadamard product :math:`\odot`); a weight matrix acts by
+``W @ v``, which builds the opaque linear map ``MatVec(W, v)``; the activations are
+:func:`~derivations.functions.sigmoid` and :func:`~derivations.functions.tanh`.
+
+Everything else (the Jacobian, its LaTeX, its bounds, its numeric evaluation) is
+derived from the :class:`Cell` that :meth:`CellBuilder.build` returns.
+
+Example: the minimal gated unit (Zhou et al. 2016), in six lines,
+
+.. math::
+
+    f_t = \sigma(W_{if} x_t + b_{if} + W_{hf} h_{t-1} + b_{hf}), \quad
+    n_t = \tanh(W_{in} x_t + b_{in} + W_{hn} (f_t \odot h_{t-1}) + b_{hn}), \quad
+    h_t = (1 - f_t) \odot h_{t-1} + f_t \odot n_t.
+
+>>> from derivations import CellBuilder, sigmoid, tanh
+>>> cb = CellBuilder("my_mgu", reference="Zhou et al. 2016")
+>>> x, h = cb.input("x"), cb.state("h")
+>>> W_if, W_hf, W_in, W_hn = cb.weights("W_if W_hf W_in W_hn")
+>>> b_if, b_hf, b_in, b_hn = cb.biases("b_if b_hf b_in b_hn")
+>>> f = cb.let("f", sigmoid(W_if @ x + b_if + W_hf @ h + b_hf), role="forget gate")
+>>> n = cb.let("n", tanh(W_in @ x + b_in + W_hn @ (f * h) + b_hn), role="candidate")
+>>> h_next = cb.update(h, (1 - f) * h + f * n)
+>>> cell = cb.build()
+>>> [str(eq.lhs) for eq in cell.equations]
+['f', 'n', 'h_next']
+>>> cell.weight_shape("W_in")   # (rows, cols) as dimension names
+('H', 'I')
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from ._errors import DerivationError
+from .functions import is_activation
+
+__all__ = ["MatVec", "Weight", "CellBuilder", "Cell", "default_latex"]
+
+
+class MatVec(sp.Function):
+    r"""The linear map :math:`W v`: matrix symbol ``W`` applied to vector expression ``v``.
+
+    It is an opaque atom of the elementwise algebra; the chain rule turns it into the
+    matrix factor ``W`` of a Jacobian term.
+    """
+
+    nargs = 2
+
+    @property
+    def matrix(self) -> sp.Symbol:
+        return self.args[0]
+
+    @property
+    def operand(self) -> sp.Expr:
+        return self.args[1]
+
+
+class Weight:
+    """A weight matrix of a cell; ``W @ v`` builds :class:`MatVec`."""
+
+    __slots__ = ("symbol",)
+
+    def __init__(self, symbol: sp.Symbol):
+        self.symbol = symbol
+
+    def __matmul__(self, other):
+        return MatVec(self.symbol, sp.sympify(other))
+
+    def __repr__(self):
+        return f"Weight({self.symbol.name})"
+
+
+def default_latex(name: str, *, time: str | None = None) -> str:
+    r"""LaTeX for a code name: ``W_hz`` -> ``W_{hz}``, ``h_tilde`` -> ``\tilde{h}``.
+
+    ``time`` appends a time subscript (``t`` or ``t-1``).
+
+    >>> default_latex("W_hz"), default_latex("z", time="t"), default_latex("h_tilde", time="t")
+    ('W_{hz}', 'z_{t}', '\\tilde{h}_{t}')
+    """
+    m = re.fullmatch(r"([A-Za-z]+)_tilde", name)
+    if m:
+        base = r"\tilde{%s}" % m.group(1)
+        sub = None
+    elif "_" in name:
+        base, sub = name.split("_", 1)
+    else:
+        base, sub = name, None
+    if len(base) > 1 and not base.startswith("\\"):
+        greek = {"sigma", "alpha", "beta", "gamma", "phi", "psi", "eta", "mu"}
+        base = "\\" + base if base in greek else r"\mathrm{%s}" % base
+    subs = [s for s in (sub, time) if s]
+    if not subs:
+        return base
+    return "%s_{%s}" % (base, ",".join(subs))
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """One equation ``symbol = expr`` of a cell, in definition order."""
+
+    symbol: sp.Symbol
+    expr: sp.Expr
+    role: str
+    is_update: bool = False
+    state: sp.Symbol | None = None  # for updates: the previous-state symbol
+
+
+@dataclass(frozen=True)
+class Cell:
+    r"""An immutable recurrent cell: its vectors, weights and equations.
+
+    Build one with :class:`CellBuilder`, or get a built-in with
+    :func:`derivations.cell`. Attributes mirror the math: ``inputs`` (``x``), ``states``
+    (``h``, and ``c`` for LSTM), ``quantities`` (the equations in order, gates and
+    next states), ``weights`` and ``biases``.
+    """
+
+    name: str
+    convention: str | None
+    reference: str
+    description: str
+    inputs: tuple
+    states: tuple
+    next_states: dict  # previous-state symbol -> next-state symbol
+    weights: tuple  # matrix symbols, declaration order
+    biases: tuple
+    quantities: tuple  # of Quantity
+    dims: dict  # vector symbol -> dimension name
+    weight_shapes: dict  # matrix symbol -> (rows, cols) dimension names
+    latex_names: dict  # symbol -> LaTeX
+    layout: dict | None = None  # packed name -> tuple of symbol names (PyTorch layout)
+    attributes: dict = field(default_factory=dict)  # convention facts, e.g. update direction
+
+    # -- views -------------------------------------------------------------------------
+    @property
+    def key(self) -> tuple:
+        """``(name, convention)``: the cache key of this cell."""
+        return (self.name, self.convention)
+
+    @property
+    def title(self) -> str:
+        return self.name if self.convention is None else f"{self.name} ({self.convention})"
+
+    @property
+    def equations(self) -> list:
+        """The cell's equations as SymPy ``Eq(symbol, expr)``, in definition order."""
+        return [sp.Eq(q.symbol, q.expr, evaluate=False) for q in self.quantities]
+
+    @property
+    def definitions(self) -> dict:
+        """Map each defined symbol (gates, candidates, next states) to its expression."""
+        return {q.symbol: q.expr for q in self.quantities}
+
+    @property
+    def roles(self) -> dict:
+        return {q.symbol: q.role for q in self.quantities}
+
+    def symbol(self, name: str) -> sp.Symbol:
+        """Look a symbol of this cell up by its code name."""
+        for s in (*self.inputs, *self.states, *self.weights, *self.biases,
+                  *(q.symbol for q in self.quantities)):
+            if s.name == name:
+                return s
+        raise DerivationError(f"cell {self.title!r} has no symbol {name!r}")
+
+    def weight_shape(self, name: str) -> tuple:
+        return self.weight_shapes[self.symbol(name)]
+
+    def __repr__(self):
+        return f"Cell({self.title!r}, states={[s.name for s in self.states]})"
+
+
+class CellBuilder:
+    """Write a cell as its equations; :meth:`build` checks and freezes it.
+
+    Parameters
+    ----------
+    name : str
+        The cell's name (``"gru"``, ``"my_cell"``).
+    convention : str, optional
+        The convention preset this instance follows, if the cell has several.
+    reference : str
+        The paper or library the equations come from.
+    """
+
+    def __init__(self, name: str, convention: str | None = None, *, reference: str = "",
+                 description: str = "", hidden: str = "H"):
+        if not isinstance(name, str) or not name.isidentifier():
+            raise DerivationError(f"a cell name must be an identifier, got {name!r}")
+        self._name, self._convention = name, convention
+        self._reference, self._description, self._hidden = reference, description, hidden
+        self._inputs, self._states, self._weights, self._biases = [], [], [], []
+        self._quantities: list[Quantity] = []
+        self._dims: dict = {}
+        self._weight_shapes: dict = {}
+        self._latex: dict = {}
+        self._layout = None
+        self._attributes: dict = {}
+        self._names: set = set()
+
+    # -- declarations ------------------------------------------------------------------
+    def _new(self, name, latex):
+        if not isinstance(name, str) or not name.isidentifier():
+            raise DerivationError(f"symbol names must be identifiers, got {name!r}")
+        if name in self._names:
+            raise DerivationError(f"symbol {name!r} is declared twice in cell {self._name!r}")
+        self._names.add(name)
+        s = sp.Symbol(name)
+        self._latex[s] = latex
+        return s
+
+    def input(self, name: str = "x", *, dim: str = "I", latex: str | None = None):
+        """Declare an input vector (time ``t``)."""
+        s = self._new(name, latex or default_latex(name, time="t"))
+        self._inputs.append(s)
+        self._dims[s] = dim
+        return s
+
+    def state(self, name: str = "h", *, latex: str | None = None):
+        """Declare a state vector (time ``t-1``); :meth:`update` gives its next value."""
+        s = self._new(name, latex or default_latex(name, time="t-1"))
+        self._states.append(s)
+        self._dims[s] = self._hidden
+        return s
+
+    def weight(self, name: str, *, rows: str | None = None, latex: str | None = None):
+        """Declare a weight matrix; its column dimension is inferred from ``W @ v``."""
+        s = self._new(name, latex or default_latex(name))
+        self._weights.append(s)
+        self._weight_shapes[s] = (rows or self._hidden, None)
+        return Weight(s)
+
+    def weights(self, names: str):
+        """Declare several weight matrices from a space-separated string."""
+        return tuple(self.weight(n) for n in names.split())
+
+    def bias(self, name: str, *, latex: str | None = None):
+        """Declare a bias vector (hidden size)."""
+        s = self._new(name, latex or default_latex(name))
+        self._biases.append(s)
+        self._dims[s] = self._hidden
+        return s
+
+    def biases(self, names: str):
+        return tuple(self.bias(n) for n in names.split())
+
+    def let(self, name: str, expr, *, role: str | None = None, latex: str | None = None):
+        """Define a named intermediate vector ``name = expr`` (a gate, a candidate)."""
+        expr = self._checked(expr, name)
+        s = self._new(name, latex or default_latex(name, time="t"))
+        self._dims[s] = self._dim(expr, name)
+        self._quantities.append(Quantity(s, expr, role or name))
+        return s
+
+    def update(self, state, expr, *, role: str | None = None, latex: str | None = None):
+        """Give the next value of ``state``; returns the next-state symbol ``<state>_next``."""
+        if state not in self._states:
+            raise DerivationError(f"{state!r} is not a state of cell {self._name!r}; "
+                                  f"states: {[s.name for s in self._states]}")
+        if any(q.state == state for q in self._quantities):
+            raise DerivationError(f"state {state.name!r} of cell {self._name!r} is updated twice")
+        name = f"{state.name}_next"
+        expr = self._checked(expr, name)
+        s = self._new(name, latex or default_latex(state.name, time="t"))
+        d = self._dim(expr, name)
+        if d not in (None, self._dims[state]):
+            raise DerivationError(f"the update of {state.name!r} has dimension {d}, "
+                                  f"the state has {self._dims[state]}")
+        self._dims[s] = self._dims[state]
+        default_role = "cell state" if state.name == "c" else "next state"
+        self._quantities.append(Quantity(s, expr, role or default_role, True, state))
+        return s
+
+    def layout(self, **packed):
+        """Declare the packed (PyTorch-style) parameter layout.
+
+        ``packed`` maps ``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh`` (or other
+        names) to space-separated symbol names, stacked along the first axis in order.
+        """
+        self._layout = {k: tuple(v.split()) if isinstance(v, str) else tuple(v)
+                        for k, v in packed.items()}
+        return self
+
+    def attributes(self, **facts):
+        """Record convention facts (update direction, reset placement, gate order)."""
+        self._attributes.update(facts)
+        return self
+
+    # -- checks ------------------------------------------------------------------------
+    def _known(self):
+        return {*self._inputs, *self._states, *self._biases,
+                *(q.symbol for q in self._quantities)}
+
+    def _checked(self, expr, name):
+        try:
+            expr = sp.sympify(expr)
+        except (sp.SympifyError, TypeError) as exc:
+            raise DerivationError(f"the definition of {name!r} is not an expression: "
+                                  f"{expr!r}") from exc
+        known, weights = self._known(), set(self._weights)
+        for atom in expr.atoms(sp.Symbol):
+            if atom not in known and atom not in weights:
+                raise DerivationError(f"the definition of {name!r} uses {atom.name!r}, "
+                                      "which is not declared (declare inputs, states, weights "
+                                      "and biases first; define quantities before using them)")
+        for app in expr.atoms(sp.Function):
+            if isinstance(app, MatVec):
+                if app.matrix not in weights:
+                    raise DerivationError(f"{app.matrix} in {name!r} is not a declared weight")
+            elif not is_activation(app):
+                raise DerivationError(f"unknown function {app.func.__name__!r} in the definition "
+                                      f"of {name!r}; known: sigmoid, tanh")
+        for s in expr.atoms(sp.Symbol):
+            if s in weights and not _only_in_matvec(expr, s):
+                raise DerivationError(f"weight {s.name!r} in {name!r} must be applied with @")
+        return expr
+
+    def _dim(self, expr, where):
+        if expr.is_Number:
+            return None
+        if isinstance(expr, sp.Symbol):
+            return self._dims[expr]
+        if isinstance(expr, MatVec):
+            W = expr.matrix
+            d = self._dim(expr.operand, where)
+            rows, cols = self._weight_shapes[W]
+            if cols is None:
+                self._weight_shapes[W] = (rows, d)
+            elif d is not None and cols != d:
+                raise DerivationError(
+                    f"shapes cannot match in {where!r}: {W.name} has {cols} columns but is "
+                    f"applied to {expr.operand} of dimension {d}")
+            return rows
+        if isinstance(expr, sp.Pow):
+            if not expr.exp.is_Number:
+                raise DerivationError(f"exponent {expr.exp} in {where!r} must be a number")
+            return self._dim(expr.base, where)
+        dims = {a: self._dim(a, where) for a in expr.args}
+        found = {d for d in dims.values() if d is not None}
+        if len(found) > 1:
+            desc = ", ".join(f"{a} ({d})" for a, d in dims.items() if d is not None)
+            raise DerivationError(f"shapes cannot match in {where!r}: {desc}")
+        return found.pop() if found else None
+
+    def build(self) -> Cell:
+        """Check the definition and return the immutable :class:`Cell`."""
+        if not self._states:
+            raise DerivationError(f"cell {self._name!r} declares no state")
+        updated = {q.state for q in self._quantities if q.is_update}
+        missing = [s.name for s in self._states if s not in updated]
+        if missing:
+            raise DerivationError(f"cell {self._name!r}: state {missing} is never updated "
+                                  "(call CellBuilder.update)")
+        unused = [W.name for W in self._weights if self._weight_shapes[W][1] is None]
+        if unused:
+            raise DerivationError(f"cell {self._name!r}: weights {unused} are never applied")
+        if self._layout is not None:
+            names = {s.name for s in (*self._weights, *self._biases)}
+            for packed, parts in self._layout.items():
+                bad = [p for p in parts if p not in names]
+                if bad:
+                    raise DerivationError(f"layout {packed!r} names unknown parameters {bad}")
+        return Cell(
+            name=self._name, convention=self._convention, reference=self._reference,
+            description=self._description, inputs=tuple(self._inputs),
+            states=tuple(self._states),
+            next_states={q.state: q.symbol for q in self._quantities if q.is_update},
+            weights=tuple(self._weights), biases=tuple(self._biases),
+            quantities=tuple(self._quantities), dims=dict(self._dims),
+            weight_shapes=dict(self._weight_shapes), latex_names=dict(self._latex),
+            layout=self._layout, attributes=dict(self._attributes),
+        )
+
+
+def _only_in_matvec(expr, W):
+    """True if every occurrence of matrix symbol ``W`` in ``expr`` is as MatVec's matrix."""
+    if expr == W:
+        return False
+    if isinstance(expr, MatVec):
+        return W not in expr.operand.free_symbols or _only_in_matvec(expr.operand, W)
+    return all(_only_in_matvec(a, W) for a in expr.args)
