@@ -149,15 +149,21 @@ def _below(branch, path):
     return out
 
 
-def _relabel(branch, counts, roles):
-    label = _label(branch.path, counts, roles)
-    kids = tuple(_relabel(c, counts, roles) for c in branch.children)
+def _relabel(branch, counts, roles, through_matrix=False):
+    through_matrix = through_matrix or branch.matrix is not None
+    if not branch.children:
+        label = _label(branch.path, counts, roles, through_matrix)
+    else:
+        label = _label(branch.path, counts, roles, True)
+    kids = tuple(_relabel(c, counts, roles, through_matrix) for c in branch.children)
     return Branch(branch.coeff, branch.matrix, kids, branch.path, label)
 
 
-def _label(path, counts, roles):
+def _label(path, counts, roles, through_matrix):
+    """Name a path: ``carry`` (matrix-free, no gate), ``recurrent`` (a matrix, no gate),
+    else the role of the innermost quantity (``via`` its parent if that role recurs)."""
     if not path:
-        return "carry"
+        return "recurrent" if through_matrix else "carry"
     base = roles[path[-1]]
     if counts.get(path[-1], 0) > 1 and len(path) > 1:
         return f"{base} via {roles[path[-2]]}"

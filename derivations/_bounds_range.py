@@ -1,0 +1,288 @@
+r"""Exact ranges and suprema of elementwise coefficient expressions (private).
+
+Every coefficient of a Jacobian term is an elementwise expression in a cell's named
+quantities. Its range follows mechanically from the ranges of its atoms:
+
+* a quantity defined as :math:`\sigma(\cdot)` lies in :math:`(0, 1)`, one defined as
+  :math:`\tanh(\cdot)` (or any ``tanh`` application, e.g. :math:`\tanh(c_t)`) in
+  :math:`(-1, 1)`;
+* a state lies in :math:`[-1, 1]` when the invariant lemma holds for it (its update maps
+  :math:`[-1, 1]` into itself), and is *unbounded* otherwise (LSTM :math:`c`);
+* inputs, biases and linear maps :math:`W v` are unbounded: they are bounded by named
+  norms, :math:`|W v| \le \|W\|_\infty \sup|v|` and :math:`|b| \le \|b\|_\infty`.
+
+For bounded expressions the range is computed exactly: a multilinear polynomial takes its
+extremes at the vertices of the box of its atoms; a univariate polynomial at the interval
+ends or its critical points (``sympy.solve`` of the derivative); otherwise the expression
+is split into factors (or summands) over disjoint atom groups and interval arithmetic
+combines the exact group ranges. For example :math:`z (1 - z)(h - n)` splits into
+:math:`z (1 - z) \in [0, 1/4]` and :math:`h - n \in [-2, 2]`, so its supremum is 1/2.
+
+>>> import sympy as sp
+>>> z, h, n = sp.symbols("z h n")
+>>> ranges = {z: (0, 1), h: (-1, 1), n: (-1, 1)}
+>>> interval(z * (1 - z) * (h - n), ranges)
+(-1/2, 1/2)
+>>> interval((1 - z) * n + z * h, ranges)   # a convex combination stays in [-1, 1]
+(-1, 1)
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import sympy as sp
+
+from ._errors import DerivationError
+from .functions import is_activation, sigmoid
+from .language import Cell, MatVec
+
+__all__ = ["interval", "sup_abs", "Env", "cell_env", "NORM_INF", "NORM_2", "norm_symbol"]
+
+NORM_INF = "inf"
+NORM_2 = "2"
+
+_NORMS: dict = {}
+
+
+def norm_symbol(target: sp.Symbol, kind: str = NORM_INF) -> sp.Symbol:
+    r"""The nonnegative symbol :math:`\|target\|_{kind}` (cached, so equal across calls)."""
+    key = (target.name, kind)
+    if key not in _NORMS:
+        _NORMS[key] = sp.Symbol(f"norm{kind}_{target.name}", nonnegative=True)
+    return _NORMS[key]
+
+
+def norm_target(sym: sp.Symbol):
+    """``(target name, kind)`` of a norm symbol, or ``None`` for any other symbol."""
+    for (name, kind), s in _NORMS.items():
+        if s == sym:
+            return name, kind
+    return None
+
+
+def _range_of_activation(app):
+    if isinstance(app, sigmoid):
+        return (sp.S.Zero, sp.S.One)
+    return (-sp.S.One, sp.S.One)
+
+
+class Env:
+    """Known ranges of a cell's atoms; anything else is unbounded.
+
+    ``ranges`` maps symbols (and activation applications) to closed ``(lo, hi)`` pairs
+    of SymPy numbers; ``why`` maps them to the lemma that gives the range.
+    """
+
+    def __init__(self, ranges=None, why=None):
+        self.ranges = dict(ranges or {})
+        self.why = dict(why or {})
+
+    def range(self, atom):
+        if atom in self.ranges:
+            return self.ranges[atom]
+        if is_activation(atom):
+            return _range_of_activation(atom)
+        return None
+
+
+def _atoms(expr):
+    """Symbols and activation applications of ``expr`` outside any MatVec."""
+    out = set()
+
+    def walk(e):
+        if isinstance(e, sp.Symbol):
+            out.add(e)
+        elif isinstance(e, MatVec):
+            out.add(e)
+        elif is_activation(e):
+            out.add(e)
+        else:
+            for a in e.args:
+                walk(a)
+
+    walk(expr)
+    return out
+
+
+def bounded(expr, env: Env) -> bool:
+    """True if every atom of ``expr`` has a known range."""
+    return all(env.range(a) is not None for a in _atoms(expr))
+
+
+def _imul(a, b):
+    ps = [a[0] * b[0], a[0] * b[1], a[1] * b[0], a[1] * b[1]]
+    return (sp.Min(*ps), sp.Max(*ps))
+
+
+def _ipow(a, k):
+    lo, hi = a
+    if k % 2 == 1 or lo >= 0:
+        return (sp.Min(lo**k, hi**k), sp.Max(lo**k, hi**k))
+    if hi <= 0:
+        return (hi**k, lo**k)
+    return (sp.S.Zero, sp.Max(lo**k, hi**k))
+
+
+def _poly_range(expr, atoms, env):
+    """Exact range of a polynomial that is multilinear or univariate; ``None`` otherwise."""
+    dummies = {a: sp.Dummy() for a in atoms}
+    e = expr.xreplace(dummies)
+    try:
+        poly = sp.Poly(e, *dummies.values())
+    except sp.PolynomialError:
+        return None
+    degs = poly.degree_list() if dummies else ()
+    if all(d <= 1 for d in degs):
+        boxes = [env.range(a) for a in atoms]
+        vals = [e.xreplace(dict(zip(dummies.values(), v, strict=True)))
+                for v in itertools.product(*boxes)] if atoms else [e]
+        return (sp.Min(*vals), sp.Max(*vals))
+    if len(atoms) == 1:
+        (a,), (d,) = atoms, dummies.values()
+        lo, hi = env.range(a)
+        pts = [lo, hi] + [p for p in sp.solve(sp.diff(e, d), d)
+                          if p.is_real and lo <= p <= hi]
+        vals = [e.subs(d, p) for p in pts]
+        return (sp.Min(*vals), sp.Max(*vals))
+    return None
+
+
+def _groups(factors):
+    """Partition factors into groups whose atom sets are disjoint (union-find)."""
+    groups: list = []
+    for f in factors:
+        fa = _atoms(f)
+        merged = [g for g in groups if g[1] & fa]
+        for g in merged:
+            groups.remove(g)
+        facs = [f] + [x for g in merged for x in g[0]]
+        atoms = fa.union(*(g[1] for g in merged))
+        groups.append((facs, atoms))
+    return groups
+
+
+def interval(expr, ranges_or_env) -> tuple:
+    """An enclosing closed interval ``(lo, hi)`` of a bounded elementwise expression.
+
+    Exact for multilinear and univariate polynomials in the atoms, and for products and
+    sums of such over disjoint atom groups.
+    """
+    env = ranges_or_env if isinstance(ranges_or_env, Env) else Env(ranges_or_env)
+    expr = sp.sympify(expr)
+    atoms = sorted(_atoms(expr), key=sp.default_sort_key)
+    for a in atoms:
+        if env.range(a) is None:
+            raise DerivationError(f"no range is known for {a} in {expr}")
+    if not atoms:
+        return (expr, expr)
+    exact = _poly_range(expr, atoms, env)
+    if exact is not None:
+        return exact
+    if isinstance(expr, sp.Mul):
+        groups = _groups(sp.Mul.make_args(expr))
+        if len(groups) > 1:
+            out = (sp.S.One, sp.S.One)
+            for facs, _ in groups:
+                out = _imul(out, interval(sp.Mul(*facs), env))
+            return out
+        out = (sp.S.One, sp.S.One)
+        for f in sp.Mul.make_args(expr):
+            out = _imul(out, interval(f, env))
+        return out
+    if isinstance(expr, sp.Add):
+        lo, hi = sp.S.Zero, sp.S.Zero
+        for a in expr.args:
+            al, ah = interval(a, env)
+            lo, hi = lo + al, hi + ah
+        return (lo, hi)
+    if isinstance(expr, sp.Pow) and expr.exp.is_Integer and expr.exp > 0:
+        return _ipow(interval(expr.base, env), int(expr.exp))
+    raise DerivationError(f"cannot bound {expr} over the ranges of its atoms")
+
+
+def sup_abs(expr, env: Env):
+    r"""A SymPy expression :math:`M \ge 0` with :math:`|expr| \le M` elementwise.
+
+    ``M`` is a number for bounded expressions and otherwise an expression in norm
+    symbols (:func:`norm_symbol`): :math:`\|W\|_\infty`, :math:`\|b\|_\infty`,
+    :math:`\|c\|_\infty`.
+    """
+    expr = sp.sympify(expr)
+    if bounded(expr, env):
+        lo, hi = interval(expr, env)
+        return sp.Max(sp.Abs(lo), sp.Abs(hi))
+    if isinstance(expr, sp.Symbol):
+        return norm_symbol(expr, NORM_INF)
+    if isinstance(expr, MatVec):
+        return norm_symbol(expr.matrix, NORM_INF) * sup_abs(expr.operand, env)
+    if isinstance(expr, sp.Mul):
+        facs = sp.Mul.make_args(expr)
+        good = [f for f in facs if bounded(f, env)]
+        bad = [f for f in facs if not bounded(f, env)]
+        out = sup_abs(sp.Mul(*good), env) if good else sp.S.One
+        for f in bad:
+            out = out * sup_abs(f, env)
+        return out
+    if isinstance(expr, sp.Add):
+        good = [a for a in expr.args if bounded(a, env)]
+        bad = [a for a in expr.args if not bounded(a, env)]
+        out = sup_abs(sp.Add(*good), env) if good else sp.S.Zero
+        for a in bad:
+            out = out + sup_abs(a, env)
+        return out
+    if isinstance(expr, sp.Pow) and expr.exp.is_Integer and expr.exp > 0:
+        return sup_abs(expr.base, env) ** expr.exp
+    raise DerivationError(f"cannot bound |{expr}|: unsupported expression type "
+                          f"{type(expr).__name__}")
+
+
+_UNIT = (-sp.S.One, sp.S.One)
+
+
+def cell_env(cell: Cell) -> Env:
+    """The atom ranges of ``cell`` that the lemmas give (see :mod:`derivations.lemmas`).
+
+    Gates defined by :math:`\\sigma` lie in [0, 1], candidates defined by ``tanh`` in
+    [-1, 1]; a state lies in [-1, 1] if its update maps the box with that state in
+    [-1, 1] into [-1, 1] (the invariant lemma, by induction from :math:`|h_0| \\le 1`);
+    a next state gets the range of its update. Every other symbol is unbounded.
+    """
+    env = Env()
+    for q in cell.quantities:
+        if isinstance(q.expr, sigmoid):
+            env.ranges[q.symbol] = (sp.S.Zero, sp.S.One)
+            env.why[q.symbol] = "sigmoid range"
+        elif isinstance(q.expr, sp.tanh):
+            env.ranges[q.symbol] = _UNIT
+            env.why[q.symbol] = "tanh range"
+    # the invariant: assume every state in [-1, 1], keep the states whose update stays there
+    assumed = set(cell.states)
+    while True:
+        trial = Env(env.ranges, env.why)
+        for s in assumed:
+            trial.ranges[s] = _UNIT
+        _next_state_ranges(cell, trial)
+        keep = {s for s in assumed
+                if _within_unit(trial.ranges.get(cell.next_states[s]))}
+        if keep == assumed:
+            break
+        assumed = keep
+    for s in assumed:
+        env.ranges[s] = _UNIT
+        env.why[s] = "invariant"
+    _next_state_ranges(cell, env)
+    return env
+
+
+def _next_state_ranges(cell, env):
+    for q in cell.quantities:
+        if q.symbol in env.ranges or isinstance(q.expr, (sigmoid, sp.tanh)):
+            continue
+        if bounded(q.expr, env):
+            env.ranges[q.symbol] = interval(q.expr, env)
+            env.why[q.symbol] = "range of its update"
+
+
+def _within_unit(rng) -> bool:
+    return rng is not None and bool(rng[0] >= -1) and bool(rng[1] <= 1)
