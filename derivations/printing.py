@@ -37,10 +37,11 @@ class GateLatexPrinter(LatexPrinter):
 
     printmethod = "_gatebound_latex"
 
-    def __init__(self, names=None, order=None, **settings):
+    def __init__(self, names=None, order=None, declared=None, **settings):
         super().__init__(settings)
         self.names = dict(names or {})
         self.factor_order = dict(order or {})
+        self.declared = dict(declared or {})
 
     def _factor_key(self, f):
         idx = max((self.factor_order.get(s, len(self.factor_order)) for s in f.free_symbols), default=-1)
@@ -66,10 +67,16 @@ class GateLatexPrinter(LatexPrinter):
         arg = self._print(expr.args[0])
         return r"\tanh(%s)" % arg if exp is None else r"\tanh^{%s}(%s)" % (exp, arg)
 
+    def _main(self, term):
+        """Declaration index of a sum term's parameter (``W`` of ``W v``, or a bias)."""
+        sym = term.matrix if isinstance(term, MatVec) else term
+        return self.declared.get(sym, len(self.declared))
+
     def _ordered(self, expr):
         terms = list(sp.Add.make_args(expr))
         default = {t: i for i, t in enumerate(expr.as_ordered_terms())}
-        return sorted(terms, key=lambda t: (t.could_extract_minus_sign(), _rank(t), default[t]))
+        return sorted(terms, key=lambda t: (t.could_extract_minus_sign(), _rank(t),
+                                            self._main(t), default[t]))
 
     def _print_Add(self, expr, order=None):
         out = ""
@@ -120,7 +127,8 @@ def latex(expr, names=None, order=None) -> str:
 def printer_for(cell) -> GateLatexPrinter:
     """A printer with ``cell``'s LaTeX names and factor order (gates in definition order)."""
     order = {q.symbol: i for i, q in enumerate(cell.quantities)}
-    return GateLatexPrinter(cell.latex_names, order)
+    declared = {s: i for i, s in enumerate((*cell.weights, *cell.biases))}
+    return GateLatexPrinter(cell.latex_names, order, declared)
 
 
 def _diag(p: GateLatexPrinter, coeff) -> str:
