@@ -1,0 +1,24 @@
+"""Every ``python`` code block in README.md runs, in order, in one namespace."""
+
+import re
+from pathlib import Path
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def _blocks():
+    return re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S)
+
+
+def test_readme_has_the_two_commands_first():
+    text = README.read_text(encoding="utf-8")
+    assert text.index("make report") < text.index("make test") < text.index("tour")
+
+
+def test_readme_code_blocks_run(capsys):
+    blocks = _blocks()
+    assert len(blocks) >= 4
+    namespace: dict = {"__name__": "readme"}
+    for i, block in enumerate(blocks):
+        exec(compile(block, f"README.md block {i + 1}", "exec"), namespace)  # noqa: S102
+    assert r"\operatorname{diag}(1 - f_{t})" in capsys.readouterr().out
