@@ -225,6 +225,9 @@ def sup_abs(expr, env: Env):
             out = out * sup_abs(f, env)
         return out
     if isinstance(expr, sp.Add):
+        factored = sp.factor(expr)
+        if isinstance(factored, sp.Mul):
+            return sup_abs(factored, env)
         good = [a for a in expr.args if bounded(a, env)]
         bad = [a for a in expr.args if not bounded(a, env)]
         out = sup_abs(sp.Add(*good), env) if good else sp.S.Zero
