@@ -1,0 +1,113 @@
+"""Dense blocks, JVPs and VJPs from a :class:`~numeric._compile.BlockPlan` (private).
+
+Feature-major throughout: coefficients are ``(H, B)``, vectors ``(H, B)`` or ``(H, B, m)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._parallel import matmul_into
+
+__all__ = ["fill_block", "jvp_block", "vjp_block"]
+
+
+def _bc(a, ndim):
+    """Broadcast an (H, B) coefficient against an (H, B, m) operand."""
+    if ndim == 3 and isinstance(a, np.ndarray) and a.ndim == 2:
+        return a[:, :, None]
+    return a
+
+
+def _matmul(W, v):
+    """``W @ v`` for v of shape (H, B) or (H, B, m)."""
+    if v.ndim == 2:
+        return W @ v
+    H, B, m = v.shape
+    return (W @ v.reshape(H, B * m)).reshape(W.shape[0], B, m)
+
+
+def fill_block(plan, params, coefs, out: np.ndarray) -> np.ndarray:
+    r"""Write the dense block into ``out`` (B, H, H_in), a possibly strided view.
+
+    Row block ``i`` of every sample is one product: ``J[:, i, :] = A_i @ S_i`` with
+    :math:`A_i` (B, K) the coefficients of row ``i`` and :math:`S_i` (K, H_in) row ``i``
+    of each matrix plus :math:`e_i` for the carry; all ``i`` in one ``np.matmul``.
+    """
+    diag, rows, general = coefs
+    B, H = out.shape[0], out.shape[1]
+    K = len(rows) + (diag is not None)
+    if K:
+        A = np.empty((H, B, K), dtype=out.dtype)
+        for k, a in enumerate(rows):
+            A[:, :, k] = a
+        if diag is not None:
+            A[:, :, K - 1] = diag
+        matmul_into(A, plan.row_stack(params), out.transpose(1, 0, 2))
+    else:
+        out.fill(0)
+    for (names, _), cs in zip(plan.general, general, strict=True):
+        out += _general_dense(params, names, cs, B, out.dtype)
+    return out
+
+
+def _general_dense(params, names, cs, B, dtype):
+    """diag(a0) W1 diag(a1) W2 ... for every sample, (B, H, H_in)."""
+    W = params.arrays[names[0]]
+    a0 = np.broadcast_to(cs[0] if cs[0] is not None else 1.0, (W.shape[0], B))
+    M = np.multiply(a0.T[:, :, None], W[None], dtype=dtype)
+    for k, a in enumerate(cs[1:]):
+        if a is not None:
+            M *= np.broadcast_to(a, (M.shape[2], B)).T[:, None, :]
+        if k + 1 < len(names):
+            M = M @ params.arrays[names[k + 1]]
+    return M
+
+
+def jvp_block(plan, params, coefs, v: np.ndarray) -> np.ndarray:
+    """``J v`` for v (H_in, B[, m]) without forming J."""
+    diag, rows, general = coefs
+    nd = v.ndim
+    out = None
+    if diag is not None:
+        out = _bc(diag, nd) * v
+    if rows:
+        Y = _matmul(params.stacked(plan.row_names), v)
+        H = Y.shape[0] // len(rows)
+        for k, a in enumerate(rows):
+            term = _bc(a, nd) * Y[k * H:(k + 1) * H]
+            out = term if out is None else np.add(out, term, out=out)
+    for (names, _), cs in zip(plan.general, general, strict=True):
+        u = v
+        for k in range(len(names), -1, -1):
+            if cs[k] is not None:
+                u = _bc(cs[k], nd) * u
+            if k:
+                u = _matmul(params.arrays[names[k - 1]], u)
+        out = u if out is None else np.add(out, u, out=out)
+    if out is None:
+        out = np.zeros_like(v)
+    return out
+
+
+def vjp_block(plan, params, coefs, g: np.ndarray, H_in: int) -> np.ndarray:
+    """``g^T J`` (as a column, (H_in, B[, m])) without forming J."""
+    diag, rows, general = coefs
+    nd = g.ndim
+    out = None
+    if diag is not None:
+        out = _bc(diag, nd) * g
+    if rows:
+        U = np.concatenate([_bc(a, nd) * g for a in rows], axis=0)
+        term = _matmul(params.stacked(plan.row_names, transpose=True), U)
+        out = term if out is None else np.add(out, term, out=out)
+    for (names, _), cs in zip(plan.general, general, strict=True):
+        u = g if cs[0] is None else _bc(cs[0], nd) * g
+        for k, name in enumerate(names):
+            u = _matmul(params.arrays[name].T, u)
+            if cs[k + 1] is not None:
+                u = _bc(cs[k + 1], nd) * u
+        out = u if out is None else np.add(out, u, out=out)
+    if out is None:
+        out = np.zeros((H_in, *g.shape[1:]), dtype=g.dtype)
+    return out

@@ -1,0 +1,258 @@
+r"""Batched state Jacobians, per-path decompositions, JVPs and VJPs.
+
+The Jacobian of a block is the derived sum of terms
+
+.. math::
+
+    \frac{\partial h_{next}}{\partial h} = \sum_{\text{terms}}
+    \operatorname{diag}(a_0)\, W_1 \operatorname{diag}(a_1)\, W_2 \cdots,
+
+with the coefficient vectors :math:`a_k` compiled from ``derive(cell).jacobian``. For the
+PyTorch GRU: :math:`\operatorname{diag}(z) + \operatorname{diag}(z(1-z)(h-n)) W_{hz}
++ \operatorname{diag}((1-z)(1-n^2) r) W_{hn} + \operatorname{diag}((1-z)(1-n^2) r(1-r)
+(W_{hn} h + b_{hn})) W_{hr}`.
+
+>>> import numpy as np, numeric
+>>> p = numeric.init("lstm", hidden_size=3, input_size=2, seed=0)
+>>> x, h, c = np.ones((4, 2)), np.zeros((4, 3)), np.zeros((4, 3))   # (B, I), (B, H), (B, H)
+>>> numeric.jacobian(p, x, (h, c)).shape               # (B, H, H): dh_next/dh, c fixed
+(4, 3, 3)
+>>> J = numeric.jacobian(p, x, (h, c), full=True)      # (B, 2H, 2H) over (h, c)
+>>> bool(np.allclose(J[:, 3:, 3:], numeric.jacobian(p, x, (h, c), block=("c", "c"))))
+True
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._errors import NumericError
+from ._ops import fill_block, jvp_block, vjp_block
+from ._validate import check_states
+from .params import Params
+from .step import prepare
+
+__all__ = ["jacobian", "jacobian_chunks", "paths", "term_coefficients", "jvp", "vjp",
+           "resolve_block", "full_jvp", "full_vjp", "chunk_size"]
+
+
+def resolve_block(prog, block):
+    """Normalise ``block`` (``None`` = main, ``('c', 'c')``, ``('h_next', 'h')``)."""
+    if block is None:
+        s = prog.state_names[0]
+        return (s, s)
+    if not isinstance(block, (tuple, list)) or len(block) != 2:
+        raise NumericError(f"block must be a pair of state names, got {block!r}; "
+                           f"blocks: {list(prog.blocks)}")
+    key = (str(block[0]).removesuffix("_next"), str(block[1]))
+    if key not in prog.blocks:
+        raise NumericError(f"cell {prog.cell.title!r} has no block {block!r}; "
+                           f"blocks: {list(prog.blocks)}")
+    return key
+
+
+def chunk_size(B: int, per_sample: int, max_bytes, what: str) -> int:
+    """Samples per chunk so a chunk holds at most ``max_bytes``; error if one cannot fit."""
+    if max_bytes is None:
+        return max(B, 1)
+    if not np.isscalar(max_bytes) or not max_bytes > 0:
+        raise NumericError(f"max_bytes must be a positive number, got {max_bytes!r}")
+    if per_sample > max_bytes:
+        raise NumericError(f"one sample of {what} needs {per_sample} bytes, more than "
+                           f"max_bytes={max_bytes}")
+    return max(1, int(max_bytes // per_sample))
+
+
+def _dense(prog, params, env, key, out, label=None):
+    plan = prog.plan(key, label)
+    return fill_block(plan, params, plan.coefficients(env), out)
+
+
+def _fill(prog, params, env, full, key, out):
+    H = params.hidden_size
+    if not full:
+        return _dense(prog, params, env, key, out)
+    idx = {n: k for k, n in enumerate(prog.state_names)}
+    for a in prog.state_names:
+        for b in prog.state_names:
+            view = out[:, idx[a] * H:(idx[a] + 1) * H, idx[b] * H:(idx[b] + 1) * H]
+            if (a, b) in prog.blocks:
+                _dense(prog, params, env, (a, b), view)
+            else:
+                view.fill(0)
+    return out
+
+
+def _slices(B, nb):
+    return [slice(b, min(b + nb, B)) for b in range(0, B, nb)]
+
+
+def _batch(state, sl):
+    if isinstance(state, (tuple, list)):
+        return tuple(np.asarray(s)[sl] for s in state)
+    return np.asarray(state)[sl]
+
+
+def jacobian(params: Params, x, state, *, full: bool = False, block=None, max_bytes=None,
+             out=None) -> np.ndarray:
+    r"""The batched Jacobian of the next state with respect to the previous one.
+
+    Parameters
+    ----------
+    params : Params
+    x : ndarray (B, I)
+    state : ndarray (B, H) or tuple of them (LSTM: ``(h, c)``)
+    full : bool
+        Multi-state cells: the whole (B, S*H, S*H) state Jacobian, blocks in the order of
+        ``cell.states`` (LSTM: ``(h, c)``).
+    block : pair of state names, optional
+        One block, e.g. ``('c', 'c')`` for :math:`\partial c_{next} / \partial c`.
+        Default: the main block :math:`\partial h_{next} / \partial h` (LSTM: ``c`` fixed).
+    max_bytes : int, optional
+        Work on batch chunks whose Jacobians hold at most this many bytes; a single
+        sample that does not fit raises :class:`NumericError` before any allocation.
+    out : ndarray, optional
+        Preallocated C-contiguous output of the right shape and dtype.
+    """
+    prog, xT, sT, B = prepare(params, x, state)
+    if full and block is not None:
+        raise NumericError(f"pass either full=True or block={block!r}, not both")
+    key = resolve_block(prog, block)
+    D = params.hidden_size * (len(prog.state_names) if full else 1)
+    shape = (B, D, D)
+    nb = chunk_size(B, D * D * params.dtype.itemsize, max_bytes, f"a {D}x{D} Jacobian")
+    if out is None:
+        out = np.empty(shape, dtype=params.dtype)
+    elif (not isinstance(out, np.ndarray) or out.shape != shape or out.dtype != params.dtype
+          or not out.flags.writeable):
+        desc = (f"shape {out.shape}, dtype {out.dtype}" if isinstance(out, np.ndarray)
+                else type(out).__name__)
+        raise NumericError(f"out has {desc}; expected a writeable {shape} {params.dtype} array")
+    if nb >= B:
+        env = prog.forward(params, xT, sT)
+        return _fill(prog, params, env, full, key, out)
+    for sl in _slices(B, nb):
+        env = prog.forward(params, xT[:, sl], tuple(s[:, sl] for s in sT))
+        _fill(prog, params, env, full, key, out[sl])
+    return out
+
+
+def jacobian_chunks(params: Params, x, state, *, full=False, block=None, max_bytes=None):
+    """Yield ``(batch_slice, J_chunk)`` pairs, never holding more than one chunk.
+
+    ``J_chunk`` is reused between chunks: copy it if you keep it.
+    """
+    prog, xT, sT, B = prepare(params, x, state)
+    key = resolve_block(prog, block)
+    D = params.hidden_size * (len(prog.state_names) if full else 1)
+    nb = chunk_size(B, D * D * params.dtype.itemsize, max_bytes, f"a {D}x{D} Jacobian")
+    buf = np.empty((min(nb, B), D, D), dtype=params.dtype)
+    for sl in _slices(B, nb):
+        env = prog.forward(params, xT[:, sl], tuple(s[:, sl] for s in sT))
+        n = sl.stop - sl.start
+        yield sl, _fill(prog, params, env, full, key, buf[:n])
+
+
+def paths(params: Params, x, state, *, block=None) -> dict:
+    """The per-path decomposition ``{label: (B, H, H)}`` of a block; the values sum to it.
+
+    >>> import numpy as np, numeric
+    >>> p = numeric.init("gru", 3, 2, seed=0)
+    >>> list(numeric.paths(p, np.ones((1, 2)), np.zeros((1, 3))))
+    ['carry', 'update gate', 'candidate', 'reset gate']
+    """
+    prog, xT, sT, B = prepare(params, x, state)
+    key = resolve_block(prog, block)
+    env = prog.forward(params, xT, sT)
+    H = params.hidden_size
+    out = {}
+    for label in prog.jac.blocks[key].labels():
+        out[label] = _dense(prog, params, env, key,
+                            np.empty((B, H, H), dtype=params.dtype), label)
+    return out
+
+
+def term_coefficients(params: Params, x, state, *, block=None) -> list:
+    """Each term of a block with its coefficient vectors evaluated: ``[(Term, [(B, H), ...])]``.
+
+    Constant coefficients (the trailing ``1`` of ``diag(a) W``) are broadcast to (B, H).
+    """
+    prog, xT, sT, B = prepare(params, x, state)
+    key = resolve_block(prog, block)
+    env = prog.forward(params, xT, sT)
+    terms, fn, args = prog.term_function(key)
+    vals = list(fn(*(env[a] for a in args))) if fn is not None else []
+    H = params.hidden_size
+    out = []
+    for t in terms:
+        cs = []
+        for _ in t.coeffs:
+            v = vals.pop(0)
+            cs.append(np.array(np.broadcast_to(v, (H, B)).T, dtype=params.dtype))
+        out.append((t, cs))
+    return out
+
+
+def full_jvp(prog, params, env, vT: tuple) -> tuple:
+    """Full-state ``J v`` in feature-major layout: tuple over states of (H, B[, m])."""
+    outs = []
+    for a in prog.state_names:
+        acc = None
+        for b, v in zip(prog.state_names, vT, strict=True):
+            if (a, b) not in prog.blocks:
+                continue
+            plan = prog.plan((a, b))
+            y = jvp_block(plan, params, plan.coefficients(env), v)
+            acc = y if acc is None else acc + y
+        outs.append(acc if acc is not None else np.zeros_like(vT[0]))
+    return tuple(outs)
+
+
+def full_vjp(prog, params, env, gT: tuple) -> tuple:
+    """Full-state ``g^T J`` in feature-major layout: tuple over states of (H, B[, m])."""
+    H = params.hidden_size
+    outs = []
+    for b in prog.state_names:
+        acc = None
+        for a, g in zip(prog.state_names, gT, strict=True):
+            if (a, b) not in prog.blocks:
+                continue
+            plan = prog.plan((a, b))
+            y = vjp_block(plan, params, plan.coefficients(env), g, H)
+            acc = y if acc is None else acc + y
+        outs.append(acc if acc is not None else np.zeros_like(gT[0]))
+    return tuple(outs)
+
+
+def _tangent(params, v, B, name):
+    parts = check_states(params, v, name)
+    if parts[0].shape[0] != B:
+        raise NumericError(f"{name} has batch size {parts[0].shape[0]} "
+                           f"(shape {parts[0].shape}); the state has batch size {B}")
+    return tuple(p.T for p in parts)
+
+
+def jvp(params: Params, x, state, v):
+    """:math:`J v` for every sample, without forming J (full state for multi-state cells).
+
+    ``v`` is shaped like ``state``; so is the result.
+    """
+    prog, xT, sT, B = prepare(params, x, state)
+    vT = _tangent(params, v, B, "v")
+    env = prog.forward(params, xT, sT)
+    res = full_jvp(prog, params, env, vT)
+    parts = tuple(np.ascontiguousarray(r.T) for r in res)
+    return parts[0] if len(parts) == 1 else parts
+
+
+def vjp(params: Params, x, state, g):
+    """:math:`g^\\top J` for every sample, without forming J (full state for multi-state cells).
+
+    ``g`` is shaped like ``state``; so is the result.
+    """
+    prog, xT, sT, B = prepare(params, x, state)
+    gT = _tangent(params, g, B, "g")
+    env = prog.forward(params, xT, sT)
+    res = full_vjp(prog, params, env, gT)
+    parts = tuple(np.ascontiguousarray(r.T) for r in res)
+    return parts[0] if len(parts) == 1 else parts

@@ -1,0 +1,90 @@
+r"""Forward evaluation: one step and rollouts, compiled from the cell's equations.
+
+For the PyTorch GRU, for example, one step is
+
+.. math::
+
+    r = \sigma(W_{ir} x + b_{ir} + W_{hr} h + b_{hr}), \quad
+    z = \sigma(W_{iz} x + b_{iz} + W_{hz} h + b_{hz}), \\
+    n = \tanh(W_{in} x + b_{in} + r \odot (W_{hn} h + b_{hn})), \quad
+    h_{next} = (1 - z) \odot n + z \odot h,
+
+evaluated exactly as written in ``cell.quantities`` (no hand-written NumPy per cell).
+
+>>> import numpy as np, numeric
+>>> p = numeric.init("gru", hidden_size=4, input_size=3, seed=0)
+>>> x, h = np.zeros((2, 3)), np.zeros((2, 4))          # (B, I), (B, H)
+>>> numeric.step(p, x, h).shape                        # (B, H)
+(2, 4)
+>>> numeric.rollout(p, np.zeros((5, 2, 3)), h).shape   # (T, B, H)
+(5, 2, 4)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._compile import program
+from ._errors import NumericError
+from ._validate import check_inputs, check_sequence, check_states
+from .params import Params
+
+__all__ = ["step", "rollout", "prepare", "next_states", "pack_state"]
+
+
+def _check_params(params):
+    if not isinstance(params, Params):
+        raise NumericError(f"expected numeric.Params, got {type(params).__name__}")
+
+
+def prepare(params, x, state, *, allow_complex=False):
+    """Validate and return (program, xT (I, B), statesT tuple of (H, B), B)."""
+    _check_params(params)
+    states = check_states(params, state, allow_complex=allow_complex)
+    B = states[0].shape[0]
+    x = check_inputs(params, x, B, allow_complex=allow_complex)
+    return program(params.cell), x.T, tuple(s.T for s in states), B
+
+
+def next_states(prog, env) -> tuple:
+    """The next states (H, B) in the order of ``cell.states``."""
+    return tuple(env[n] for n in prog.next_names)
+
+
+def pack_state(params, parts):
+    """(B, H) arrays -> the public state (an array, or a tuple for multi-state cells)."""
+    parts = tuple(np.ascontiguousarray(p) for p in parts)
+    return parts[0] if len(params.cell.states) == 1 else parts
+
+
+def step(params: Params, x, state):
+    r"""One step of the cell: the next state from input ``x`` (B, I) and ``state``.
+
+    ``state`` is a (B, H) array, or for LSTM the tuple ``(h, c)`` (the order of
+    ``cell.states``); the result has the same form.
+    """
+    prog, xT, sT, _ = prepare(params, x, state)
+    env = prog.forward(params, xT, sT)
+    return pack_state(params, (s.T for s in next_states(prog, env)))
+
+
+def rollout(params: Params, xs, state0):
+    """States :math:`h_1, \\ldots, h_T` from inputs ``xs`` (T, B, I) and ``state0``.
+
+    Returns (T, B, H); for LSTM a tuple ``(hs, cs)`` of (T, B, H) arrays. ``state0`` itself
+    is not included.
+    """
+    _check_params(params)
+    states = check_states(params, state0, "state0")
+    B = states[0].shape[0]
+    xs = check_sequence(params, xs, B)
+    prog = program(params.cell)
+    T, H = xs.shape[0], params.hidden_size
+    outs = [np.empty((T, B, H), dtype=params.dtype) for _ in states]
+    sT = tuple(s.T for s in states)
+    for t in range(T):
+        env = prog.forward(params, xs[t].T, sT)
+        sT = next_states(prog, env)
+        for o, s in zip(outs, sT, strict=True):
+            o[t] = s.T
+    return outs[0] if len(outs) == 1 else tuple(outs)
