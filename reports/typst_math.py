@@ -1,0 +1,294 @@
+r"""Typst math for the cell language: a subclass of SymPy's ``Printer``.
+
+The notation matches :class:`derivations.printing.GateLatexPrinter`: vector symbols carry
+their time subscripts (``z_t``, ``h_(t-1)``, ``tilde(h)_t``), weights their multi-letter
+subscripts as separate letters (``W_(h z)``), elementwise products print as ``dot.o``
+(:math:`\odot`), sums put positive terms first (``1 - z_t``), ``MatVec(W, v)`` prints
+``W_(h n) h_(t-1)``, the logistic function ``sigma(...)``, ``diag`` as ``op("diag")``.
+
+>>> import sympy as sp
+>>> z, h, n = sp.symbols("z h n")
+>>> names = {z: "z_t", h: "h_(t-1)", n: "n_t"}
+>>> typst(z * (1 - z) * (h - n), names)
+'z_t dot.o (1 - z_t) dot.o (h_(t-1) - n_t)'
+>>> typst_name(r"W_{hz}"), typst_name(r"h_{t-1}"), typst_name(r"\tilde{h}_{t}")
+('W_(h z)', 'h_(t-1)', 'tilde(h)_t')
+"""
+
+from __future__ import annotations
+
+import re
+
+import sympy as sp
+from sympy.printing.printer import Printer
+
+from derivations.language import MatVec, default_latex
+
+from ._errors import ReportError
+from ._escape import typst_string
+
+__all__ = ["TypstPrinter", "typst", "typst_name", "typst_names", "typst_printer_for"]
+
+_GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "eta", "theta", "lambda", "mu",
+          "nu", "xi", "pi", "rho", "sigma", "tau", "phi", "chi", "psi", "omega", "Gamma",
+          "Delta", "Theta", "Lambda", "Sigma", "Phi", "Psi", "Omega"}
+_NAME = re.compile(r"(?P<base>\\tilde\{(?P<tb>[A-Za-z])\}|\\mathrm\{(?P<rm>[A-Za-z0-9]+)\}"
+                   r"|\\(?P<gr>[A-Za-z]+)|(?P<ch>[A-Za-z]))"
+                   r"(?:_\{(?P<sub>[^{}]*)\}|_(?P<sub1>[A-Za-z0-9]))?")
+
+
+def _typst_sub(sub: str) -> str:
+    """``hz`` -> ``(h z)``, ``t-1`` -> ``(t-1)``, ``t`` -> ``t``."""
+    out = re.sub(r"(?<=[A-Za-z])(?=[A-Za-z])", " ", sub)
+    out = out.replace(",", ", ")
+    return out if re.fullmatch(r"[A-Za-z0-9]", out) else f"({out})"
+
+
+def typst_name(latex_name: str) -> str:
+    r"""Convert a cell's LaTeX symbol name (``W_{hz}``, ``\tilde{h}_{t}``) to Typst math.
+
+    Raises :class:`~reports.ReportError` for a name outside the supported forms
+    (a letter, ``\tilde{x}``, ``\mathrm{name}`` or a Greek letter, with an optional
+    subscript).
+    """
+    m = _NAME.fullmatch(latex_name.strip())
+    if m is None:
+        raise ReportError(f"cannot convert the LaTeX name {latex_name!r} to Typst; use a letter, "
+                          r"\tilde{x}, \mathrm{name} or a Greek letter with an optional subscript")
+    if m["tb"]:
+        base = f"tilde({m['tb']})"
+    elif m["rm"]:
+        base = f"upright({typst_string(m['rm'])})"
+    elif m["gr"]:
+        if m["gr"] not in _GREEK:
+            raise ReportError(f"unknown LaTeX command in the name {latex_name!r}")
+        base = m["gr"]
+    else:
+        base = m["ch"]
+    sub = m["sub"] if m["sub"] is not None else m["sub1"]
+    return base if not sub else f"{base}_{_typst_sub(sub)}"
+
+
+def typst_names(cell) -> dict:
+    """Symbol -> Typst name for every symbol of ``cell`` (from its LaTeX names)."""
+    return {s: typst_name(tex) for s, tex in cell.latex_names.items()}
+
+
+def _rank(term):
+    if term.is_Number:
+        return 0
+    if isinstance(term, MatVec):
+        return 1
+    return 2
+
+
+class TypstPrinter(Printer):
+    """SymPy expressions of the cell language as Typst math (see the module doc)."""
+
+    printmethod = "_typst"
+
+    def __init__(self, names=None, order=None, *, scalar=False, **settings):
+        super().__init__(settings)
+        self.names = dict(names or {})
+        self.factor_order = dict(order or {})
+        self.times = " " if scalar else " dot.o "
+
+    # -- atoms -------------------------------------------------------------------------
+    def _print_Symbol(self, expr):
+        if expr in self.names:
+            return self.names[expr]
+        try:
+            return typst_name(default_latex(expr.name))
+        except ReportError:
+            return typst_string(expr.name)
+
+    _print_Dummy = _print_Symbol
+
+    def _print_Integer(self, expr):
+        return str(expr.p)
+
+    def _print_Rational(self, expr):
+        sign = "-" if expr.p < 0 else ""
+        return f"{sign}{abs(expr.p)}/{expr.q}"
+
+    def _print_Float(self, expr):
+        return sp.sstr(sp.Float(expr, 6))
+
+    def _print_Infinity(self, expr):
+        return "infinity"
+
+    def _print_NegativeInfinity(self, expr):
+        return "-infinity"
+
+    def _print_Exp1(self, expr):
+        return "e"
+
+    def _print_Pi(self, expr):
+        return "pi"
+
+    # -- functions ---------------------------------------------------------------------
+    def _fn(self, name, expr, exp=None):
+        args = ", ".join(self._print(a) for a in expr.args)
+        head = name if exp is None else f"{name}^{exp}"
+        return f"{head}({args})"
+
+    def _print_sigmoid(self, expr, exp=None):
+        return self._fn("sigma", expr, exp)
+
+    def _print_tanh(self, expr, exp=None):
+        return self._fn("tanh", expr, exp)
+
+    def _print_exp(self, expr, exp=None):
+        return f"e^({self._print(expr.args[0])})" if exp is None else \
+            f"e^({exp} {self._print(expr.args[0])})"
+
+    def _print_log(self, expr, exp=None):
+        return self._fn("ln", expr, exp)
+
+    def _print_Abs(self, expr, exp=None):
+        s = f"abs({self._print(expr.args[0])})"
+        return s if exp is None else f"{s}^{exp}"
+
+    def _print_Max(self, expr):
+        return "max(%s)" % ", ".join(self._print(a) for a in expr.args)
+
+    def _print_Min(self, expr):
+        return "min(%s)" % ", ".join(self._print(a) for a in expr.args)
+
+    def _print_Function(self, expr, exp=None):
+        name = expr.func.__name__
+        return self._fn(f"op({typst_string(name)})", expr, exp)
+
+    def _print_MatVec(self, expr):
+        W, v = expr.args
+        inner = self._print(v)
+        if isinstance(v, (sp.Add, sp.Mul)):
+            inner = f"({inner})"
+        return f"{self._print(W)} {inner}"
+
+    # -- arithmetic --------------------------------------------------------------------
+    def _ordered(self, expr):
+        terms = list(sp.Add.make_args(expr))
+        default = {t: i for i, t in enumerate(expr.as_ordered_terms())}
+        return sorted(terms, key=lambda t: (t.could_extract_minus_sign(), _rank(t), default[t]))
+
+    def _print_Add(self, expr, order=None):
+        out = ""
+        for i, term in enumerate(self._ordered(expr)):
+            neg = term.could_extract_minus_sign()
+            body = self._print(-term if neg else term)
+            if isinstance(-term if neg else term, sp.Add):
+                body = f"({body})"
+            out += (" - " if i else "-") + body if neg else (" + " if i else "") + body
+        return out
+
+    def _factor_key(self, f):
+        idx = max((self.factor_order.get(s, len(self.factor_order)) for s in f.free_symbols),
+                  default=-1)
+        return (idx, not isinstance(f, sp.Symbol), sp.default_sort_key(f))
+
+    def _product(self, factors):
+        parts = []
+        for f in sorted(factors, key=self._factor_key):
+            s = self._print(f)
+            if isinstance(f, sp.Add):
+                s = f"({s})"
+            parts.append(s)
+        return self.times.join(parts)
+
+    def _print_Mul(self, expr):
+        coeff, rest = expr.as_coeff_Mul()
+        sign = ""
+        if coeff.is_negative:
+            sign, coeff = "-", -coeff
+        num, den = [], []
+        for f in sp.Mul.make_args(rest):
+            if f.is_Pow and f.exp.is_Number and f.exp.is_negative:
+                den.append(f.base ** (-f.exp))
+            else:
+                num.append(f)
+        if coeff.is_Rational and coeff.q != 1:
+            den.insert(0, sp.Integer(coeff.q))
+            coeff = sp.Integer(coeff.p)
+        body = self._product(num) if num else ""
+        if coeff != 1 or not body:
+            c = self._print(coeff)
+            body = f"{c} {body}" if body else c
+        if den:
+            d = self._product(den)
+            body = f"{_wrap(body)}/{_wrap(d)}"
+        return sign + body
+
+    def _print_Pow(self, expr):
+        b, e = expr.base, expr.exp
+        if e == sp.S.Half:
+            return f"sqrt({self._print(b)})"
+        if e.is_Number and e.is_negative:
+            inner = self._print(b ** (-e))
+            return f"1/({inner})" if " " in inner else f"1/{inner}"
+        es = self._print(e)
+        es = es if re.fullmatch(r"[0-9]+|[A-Za-z]", es) else f"({es})"
+        if isinstance(b, sp.Function) and not isinstance(b, MatVec):
+            meth = getattr(self, f"_print_{type(b).__name__}", None)
+            if meth is not None:
+                try:
+                    return meth(b, exp=es)
+                except TypeError:
+                    pass
+        bs = self._print(b)
+        if not isinstance(b, sp.Symbol) and not (b.is_Integer and b >= 0):
+            bs = f"({bs})"
+        return f"{bs}^{es}"
+
+    # -- relations and sets ------------------------------------------------------------
+    def _rel(self, expr, op):
+        return f"{self._print(expr.lhs)} {op} {self._print(expr.rhs)}"
+
+    def _print_Equality(self, expr):
+        return self._rel(expr, "=")
+
+    def _print_Unequality(self, expr):
+        return self._rel(expr, "!=")
+
+    def _print_LessThan(self, expr):
+        return self._rel(expr, "<=")
+
+    def _print_StrictLessThan(self, expr):
+        return self._rel(expr, "<")
+
+    def _print_GreaterThan(self, expr):
+        return self._rel(expr, ">=")
+
+    def _print_StrictGreaterThan(self, expr):
+        return self._rel(expr, ">")
+
+    def _print_Interval(self, expr):
+        lo = "(" if expr.left_open else "["
+        hi = ")" if expr.right_open else "]"
+        return f"lr({lo} {self._print(expr.start)}, {self._print(expr.end)} {hi})"
+
+    def emptyPrinter(self, expr):
+        raise ReportError(f"the Typst printer cannot print {type(expr).__name__}: {expr!r}")
+
+
+def _wrap(s: str) -> str:
+    return f"({s})" if " " in s else s
+
+
+def typst(expr, names=None, order=None, *, scalar=False) -> str:
+    """Print an elementwise cell expression as Typst math (without ``$``).
+
+    ``scalar=True`` prints products by juxtaposition instead of ``dot.o``.
+
+    >>> import sympy as sp
+    >>> s = sp.Symbol("s")
+    >>> typst(sp.Rational(1, 4) - s * (1 - s), scalar=True)
+    '1/4 - s (1 - s)'
+    """
+    return TypstPrinter(names, order, scalar=scalar).doprint(expr)
+
+
+def typst_printer_for(cell) -> TypstPrinter:
+    """A printer with ``cell``'s names (converted from its LaTeX names) and factor order."""
+    order = {q.symbol: i for i, q in enumerate(cell.quantities)}
+    return TypstPrinter(typst_names(cell), order)
