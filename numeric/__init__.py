@@ -8,11 +8,30 @@
 """
 
 from ._errors import NumericError
+from .check import JacobianCheck, check_jacobian, step_jacobian
+from .horizon import GradientNorms, gradient_norms
+from .io_keras import from_keras
+from .io_npz import load, save
+from .io_torch import from_torch
 from .jacobian import jacobian, jacobian_chunks, jvp, paths, term_coefficients, vjp
 from .params import Params, from_arrays, init
+from .spectra import (
+    SumRule,
+    log_det_mean,
+    lyapunov,
+    lyapunov_sum_rule,
+    sigma_min,
+    singular_values,
+    spectral_norms,
+)
 from .step import rollout, step
 
 __all__ = [
-    "NumericError", "Params", "from_arrays", "init", "step", "rollout", "jacobian",
-    "jacobian_chunks", "paths", "term_coefficients", "jvp", "vjp",
+    "NumericError", "Params", "from_arrays", "init", "from_torch", "from_keras", "save",
+    "load", "step", "rollout", "jacobian", "jacobian_chunks", "paths", "term_coefficients",
+    "jvp", "vjp", "gradient_norms", "GradientNorms", "lyapunov", "log_det_mean",
+    "lyapunov_sum_rule", "SumRule", "singular_values", "spectral_norms", "sigma_min",
+    "check_jacobian", "JacobianCheck", "step_jacobian",
 ]
+from .bounds import check_bounds  # noqa: E402, I001
+__all__ += ["check_bounds"]
