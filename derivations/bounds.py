@@ -39,7 +39,7 @@ from .language import Cell
 from .printing import GateLatexPrinter
 
 __all__ = ["Bound", "TermBound", "BlockBounds", "Bounds", "derive_bounds", "bound_printer",
-           "norm_symbol"]
+           "norm_symbol", "norm_target"]
 
 
 @dataclass(frozen=True)
