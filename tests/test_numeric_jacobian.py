@@ -1,0 +1,299 @@
+"""The engine's Jacobians against independent references: complex step, central finite
+differences, brute-force SymPy ``Matrix.jacobian`` on explicit instances, dense algebra."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import derivations as dv
+import numeric
+from derivations.functions import sigmoid
+from derivations.proof import instantiate
+from tests.strategies import CellCase, cell_cases
+
+KEYS = [(n, c) for n, convs in dv.CELLS.items() for c in convs]
+
+
+def make_case(case: CellCase, dtype=np.float64):
+    """Params scaled by case.scale, gate biases shifted, random x and state in range."""
+    p = numeric.init(case.name, case.hidden, case.inputs, case.convention, seed=case.seed % 2**31,
+                     scale=case.scale, dtype=dtype)
+    p = p.with_arrays(**{b: p.arrays[b] + case.bias_shift for b in p.arrays
+                         if b.startswith("b")})
+    rng = case.rng()
+    x = rng.normal(size=(case.batch, case.inputs)).astype(dtype)
+    parts = tuple(rng.uniform(-0.95, 0.95, size=(case.batch, case.hidden)).astype(dtype)
+                  for _ in p.cell.states)
+    return p, x, (parts if len(parts) > 1 else parts[0])
+
+
+def flat_state(state):
+    return np.concatenate(state, axis=1) if isinstance(state, tuple) else state
+
+
+@given(cell_cases(max_hidden=64, max_batch=3))
+def test_jacobian_matches_complex_step(case):
+    p, x, s = make_case(case)
+    J = numeric.jacobian(p, x, s, full=True)
+    ref = numeric.step_jacobian(p, x, s, method="complex")
+    scale = max(1.0, np.abs(ref).max())
+    np.testing.assert_allclose(J, ref, rtol=0, atol=1e-10 * scale)
+
+
+@given(cell_cases(max_hidden=12, max_batch=2))
+@settings(max_examples=10)
+def test_jacobian_matches_central_differences(case):
+    p, x, s = make_case(case)
+    res = numeric.check_jacobian(p, x, s)
+    assert res.ok, res
+    assert res.max_rel_finite_diff <= 1e-6
+
+
+def _numeric_sympy(expr):
+    expr = expr.replace(sigmoid, lambda u: 1 / (1 + sp.exp(-u)))
+    return complex(expr.evalf(30)).real
+
+
+@pytest.mark.parametrize("key", KEYS, ids=[f"{n}-{c}" for n, c in KEYS])
+@pytest.mark.parametrize("n", [1, 3])
+def test_jacobian_matches_bruteforce_sympy_jacobian(key, n):
+    """Matrix.jacobian of the explicit instance, numerically substituted (no lambdify)."""
+    cell = dv.cell(*key)
+    m = 2
+    p = numeric.init(cell, n, m, seed=n + 7, scale=1.5)
+    rng = np.random.default_rng(n)
+    x = rng.normal(size=(1, m))
+    parts = [rng.uniform(-0.9, 0.9, size=(1, n)) for _ in cell.states]
+    state = tuple(parts) if len(parts) > 1 else parts[0]
+    inst = instantiate(cell, n, m)
+    sub = {}
+    for s, arr in [(cell.inputs[0], x[0])] + [(st_, v[0]) for st_, v in zip(cell.states, parts,
+                                                                              strict=True)]:
+        sub.update({e: sp.Float(float(a), 30) for e, a in zip(inst.values[s], arr, strict=True)})
+    for name, arr in p.arrays.items():
+        sub.update({e: sp.Float(float(a), 30) for e, a in zip(inst.values[cell.symbol(name)],
+                                                            arr.reshape(-1), strict=True)})
+    H = n
+    J = numeric.jacobian(p, x, state, full=True)[0]
+    for i, s_out in enumerate(cell.states):
+        out_vec = inst.values[cell.next_states[s_out]]
+        for j, s_in in enumerate(cell.states):
+            brute = out_vec.jacobian(inst.values[s_in]).xreplace(sub)
+            ref = np.array([[_numeric_sympy(brute[a, b]) for b in range(n)] for a in range(n)])
+            np.testing.assert_allclose(J[i * H:(i + 1) * H, j * H:(j + 1) * H], ref,
+                                       rtol=1e-12, atol=1e-13)
+
+
+@given(cell_cases(max_hidden=16, max_batch=3, names=("lstm",)))
+def test_lstm_blocks_assemble_into_full_jacobian(case):
+    p, x, s = make_case(case)
+    H = case.hidden
+    full = numeric.jacobian(p, x, s, full=True)
+    for a, ia in (("h", 0), ("c", 1)):
+        for b, ib in (("h", 0), ("c", 1)):
+            blk = numeric.jacobian(p, x, s, block=(a, b))
+            np.testing.assert_allclose(full[:, ia * H:(ia + 1) * H, ib * H:(ib + 1) * H], blk,
+                                       rtol=0, atol=1e-15)
+    # the default block is dh_next/dh with c held fixed: the complex-step top-left block
+    ref = numeric.step_jacobian(p, x, s)
+    np.testing.assert_allclose(numeric.jacobian(p, x, s), ref[:, :H, :H], atol=1e-12)
+
+
+@given(cell_cases(max_hidden=16, max_batch=3))
+def test_paths_sum_to_jacobian(case):
+    p, x, s = make_case(case)
+    prog_blocks = dv.derive(p.cell).jacobian.blocks
+    for key in prog_blocks:
+        parts = numeric.paths(p, x, s, block=key)
+        assert list(parts) == prog_blocks[key].labels()
+        J = numeric.jacobian(p, x, s, block=key)
+        np.testing.assert_allclose(sum(parts.values()), J, rtol=1e-12, atol=1e-14)
+
+
+def test_paths_of_pytorch_gru_match_hand_written_terms():
+    """Each labelled path equals the DESIGN.md formula, written out by hand with NumPy."""
+    p = numeric.init("gru", 5, 3, seed=3, scale=2.0)
+    rng = np.random.default_rng(0)
+    x, h = rng.normal(size=(2, 3)), rng.uniform(-0.9, 0.9, size=(2, 5))
+    A = p.arrays
+    sig = lambda u: 1 / (1 + np.exp(-u))  # noqa: E731
+    r = sig(x @ A["W_ir"].T + A["b_ir"] + h @ A["W_hr"].T + A["b_hr"])
+    z = sig(x @ A["W_iz"].T + A["b_iz"] + h @ A["W_hz"].T + A["b_hz"])
+    hn = h @ A["W_hn"].T + A["b_hn"]
+    n = np.tanh(x @ A["W_in"].T + A["b_in"] + r * hn)
+    want = {
+        "carry": np.einsum("bi,ij->bij", z, np.eye(5)),
+        "update gate": (z * (1 - z) * (h - n))[:, :, None] * A["W_hz"],
+        "candidate": ((1 - z) * (1 - n**2) * r)[:, :, None] * A["W_hn"],
+        "reset gate": ((1 - z) * (1 - n**2) * r * (1 - r) * hn)[:, :, None] * A["W_hr"],
+    }
+    got = numeric.paths(p, x, h)
+    for k, v in want.items():
+        np.testing.assert_allclose(got[k], v, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(numeric.step(p, x, h), (1 - z) * n + z * h, rtol=1e-13)
+
+
+@given(cell_cases(max_hidden=24, max_batch=3))
+def test_jvp_and_vjp_match_dense_products(case):
+    p, x, s = make_case(case)
+    J = numeric.jacobian(p, x, s, full=True)
+    rng = np.random.default_rng(case.seed % 1000)
+    S = len(p.cell.states)
+    v = rng.normal(size=(case.batch, S * case.hidden))
+    g = rng.normal(size=(case.batch, S * case.hidden))
+
+    def split(a):
+        parts = np.split(a, S, axis=1)
+        return tuple(parts) if S > 1 else parts[0]
+
+    Jv = flat_state(numeric.jvp(p, x, s, split(v)))
+    gJ = flat_state(numeric.vjp(p, x, s, split(g)))
+    scale = max(1.0, np.abs(J).max()) * S * case.hidden
+    np.testing.assert_allclose(Jv, np.einsum("bij,bj->bi", J, v), atol=1e-13 * scale)
+    np.testing.assert_allclose(gJ, np.einsum("bi,bij->bj", g, J), atol=1e-13 * scale)
+
+
+@given(cell_cases(max_hidden=16, max_batch=3))
+def test_term_coefficients_rebuild_the_block(case):
+    p, x, s = make_case(case)
+    J = numeric.jacobian(p, x, s)
+    total = np.zeros_like(J)
+    for term, cs in numeric.term_coefficients(p, x, s):
+        M = np.einsum("bi,ij->bij", cs[0], np.eye(case.hidden))
+        for W, a in zip(term.matrices, cs[1:], strict=True):
+            M = M @ p.arrays[W.name] * a[:, None, :]
+        total += M
+    np.testing.assert_allclose(total, J, rtol=1e-12, atol=1e-14)
+
+
+@given(cell_cases(max_hidden=20, max_batch=7), st.integers(1, 6))
+def test_chunked_equals_unchunked(case, per_chunk):
+    p, x, s = make_case(case)
+    full = len(p.cell.states) > 1
+    D = case.hidden * len(p.cell.states)
+    J = numeric.jacobian(p, x, s, full=full)
+    mb = per_chunk * D * D * 8
+    # chunks change the GEMM blocking, so agreement is to rounding, not bitwise
+    tol = 1e-14 * max(1.0, np.abs(J).max())
+    np.testing.assert_allclose(numeric.jacobian(p, x, s, full=full, max_bytes=mb), J, atol=tol)
+    got = np.empty_like(J)
+    for sl, chunk in numeric.jacobian_chunks(p, x, s, full=full, max_bytes=mb):
+        assert chunk.shape[0] <= per_chunk
+        got[sl] = chunk
+    np.testing.assert_allclose(got, J, atol=tol)
+    sv = np.linalg.svd(J, compute_uv=False)
+    np.testing.assert_allclose(numeric.spectral_norms(p, x, s, full=full, max_bytes=mb),
+                               sv[:, 0], rtol=1e-12)
+    np.testing.assert_allclose(numeric.sigma_min(p, x, s, full=full, max_bytes=mb),
+                               sv[:, -1], rtol=1e-9, atol=1e-15)
+
+
+def test_single_sample_too_big_raises_before_allocation():
+    p = numeric.init("gru", 64, 3)
+    x, h = np.zeros((2, 3)), np.zeros((2, 64))
+    with pytest.raises(numeric.NumericError, match="32768 bytes.*max_bytes=1000"):
+        numeric.jacobian(p, x, h, max_bytes=1000)
+    with pytest.raises(numeric.NumericError, match="max_bytes"):
+        numeric.sigma_min(p, x, h, max_bytes=1000)
+
+
+def test_out_parameter_is_filled_and_checked():
+    p = numeric.init("lstm", 6, 2, seed=1)
+    x, s = np.ones((3, 2)), (np.zeros((3, 6)), np.full((3, 6), 0.3))
+    out = np.full((3, 12, 12), np.nan)
+    res = numeric.jacobian(p, x, s, full=True, out=out)
+    assert res is out
+    np.testing.assert_allclose(out, numeric.step_jacobian(p, x, s), atol=1e-12)
+    with pytest.raises(numeric.NumericError, match=r"\(3, 6, 6\)"):
+        numeric.jacobian(p, x, s, out=np.empty((3, 6, 5)))
+
+
+@given(cell_cases(max_hidden=32, max_batch=3))
+def test_float32_within_float32_tolerance(case):
+    p64, x, s = make_case(case)
+    p32 = p64.astype(np.float32)
+    J64 = numeric.jacobian(p64, x, s, full=True)
+    s32 = tuple(a.astype(np.float32) for a in s) if isinstance(s, tuple) else s.astype(np.float32)
+    J32 = numeric.jacobian(p32, x.astype(np.float32), s32, full=True)
+    assert J32.dtype == np.float32
+    scale = max(1.0, np.abs(J64).max())
+    np.testing.assert_allclose(J32, J64, atol=2e-5 * scale * np.sqrt(case.hidden + case.inputs))
+    n32 = flat_state(numeric.step(p32, x.astype(np.float32), s32))
+    assert n32.dtype == np.float32
+    np.testing.assert_allclose(n32, flat_state(numeric.step(p64, x, s)), atol=1e-5 * scale)
+
+
+@pytest.mark.parametrize("key", KEYS, ids=[f"{n}-{c}" for n, c in KEYS])
+def test_saturated_preactivations_are_exact_and_warning_free(key):
+    """|pre-activation| = 1e4: gates are exactly 0 or 1, no overflow warnings."""
+    p = numeric.init(*key[:1], 4, 2, convention=key[1], seed=0)
+    zeros = {k: np.zeros_like(v) for k, v in p.arrays.items()}
+    for sign in (1.0, -1.0):
+        big = {b: np.full_like(p.arrays[b], sign * 1e4) for b in p.arrays if b.startswith("b")}
+        q = p.with_arrays(**{**zeros, **big})
+        s = tuple(np.full((2, 4), 0.5) for _ in q.cell.states)
+        s = s if len(s) > 1 else s[0]
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            for name, vals in _gate_values(q, np.zeros((2, 2)), s).items():
+                expect = {"sigmoid": 1.0 if sign > 0 else 0.0, "tanh": sign}
+                assert np.all(vals == expect[name]), (name, vals)
+            J = numeric.jacobian(q, np.zeros((2, 2)), s, full=True)
+        assert np.all(np.isfinite(J))
+        np.testing.assert_allclose(J, numeric.step_jacobian(q, np.zeros((2, 2)), s), atol=1e-12)
+
+
+def _gate_values(params, x, s):
+    """Activation outputs of the compiled forward pass, keyed by activation name."""
+    from numeric._compile import program
+    from numeric.step import prepare
+
+    prog, xT, sT, _ = prepare(params, x, s)
+    env = prog.forward(params, xT, sT)
+    out = {}
+    for q in params.cell.quantities:
+        if isinstance(q.expr, (sigmoid, sp.tanh)):
+            name = "sigmoid" if isinstance(q.expr, sigmoid) else "tanh"
+            out.setdefault(name, []).append(env[q.symbol.name])
+    assert program(params.cell) is prog
+    return {k: np.stack(v) for k, v in out.items()}
+
+
+def test_seed_equals_cho_with_negated_update_gate():
+    """DESIGN.md: negating z's weights and bias maps the seed GRU onto Cho's exactly."""
+    seed = numeric.init("gru", 7, 3, convention="seed", seed=4, scale=1.7)
+    neg = {k: -v for k, v in seed.arrays.items() if k in ("W_iz", "W_hz", "b_iz", "b_hz")}
+    cho = numeric.from_arrays("gru", convention="cho", **{**seed.arrays, **neg})
+    rng = np.random.default_rng(1)
+    x, h = rng.normal(size=(4, 3)), rng.uniform(-1, 1, size=(4, 7))
+    np.testing.assert_allclose(numeric.step(seed, x, h), numeric.step(cho, x, h), atol=1e-14)
+    np.testing.assert_allclose(numeric.jacobian(seed, x, h), numeric.jacobian(cho, x, h),
+                               atol=1e-14)
+
+
+def test_user_defined_cell_gets_the_engine():
+    """A CellBuilder cell (peephole-free IndRNN-like gated cell) needs no NumPy code."""
+    cb = dv.CellBuilder("gated_ind", reference="test")
+    x, h = cb.input("x"), cb.state("h")
+    W_x, W_g, U_g = cb.weights("W_x W_g U_g")
+    b, b_g = cb.biases("b b_g")
+    g = cb.let("g", sigmoid(W_g @ x + U_g @ h + b_g), role="gate")
+    cand = cb.let("a", sp.tanh(W_x @ x + b + g * h * h), role="candidate")
+    cb.update(h, g * h + (1 - g) * cand)
+    cell = cb.build()
+    p = numeric.init(cell, 9, 4, seed=2, scale=2.0)
+    rng = np.random.default_rng(5)
+    x_, h_ = rng.normal(size=(3, 4)), rng.uniform(-1, 1, size=(3, 9))
+    res = numeric.check_jacobian(p, x_, h_)
+    assert res.ok and res.max_rel_complex_step < 1e-12, res
+    # forward equals a hand-written NumPy version of the same equations
+    A = p.arrays
+    gg = 1 / (1 + np.exp(-(x_ @ A["W_g"].T + h_ @ A["U_g"].T + A["b_g"])))
+    aa = np.tanh(x_ @ A["W_x"].T + A["b"] + gg * h_ * h_)
+    np.testing.assert_allclose(numeric.step(p, x_, h_), gg * h_ + (1 - gg) * aa, rtol=1e-13)
