@@ -81,3 +81,28 @@ def cell_cases(draw, *, max_hidden: int = 64, max_input: int = 32, max_batch: in
     return CellCase(name, conv, draw(hidden_sizes(1, max_hidden)),
                     draw(input_sizes(1, max_input)), draw(st.integers(1, max_batch)),
                     draw(weight_scales()), draw(bias_shifts()), draw(seeds()))
+
+
+# -- bound strategies (appended by the bounds helper) -------------------------------------
+@st.composite
+def keyed_cases(draw, name: str, convention: str | None, *, max_hidden: int = 64,
+                max_input: int = 32, max_batch: int = 4, regime: str | None = None,
+                shift=None) -> CellCase:
+    """A :class:`CellCase` of one given cell and convention (for per-cell parametrized tests)."""
+    return CellCase(name, convention, draw(hidden_sizes(1, max_hidden)),
+                    draw(input_sizes(1, max_input)), draw(st.integers(1, max_batch)),
+                    draw(weight_scales(regime)), draw(shift if shift is not None else bias_shifts()),
+                    draw(seeds()))
+
+
+def horizons(lo: int = 1, hi: int = 12) -> st.SearchStrategy[int]:
+    """Numbers of recurrent steps for multi-step bounds."""
+    return st.integers(lo, hi)
+
+
+def carrying_shifts(lo: float = 2.0, hi: float = 12.0) -> st.SearchStrategy[float]:
+    """How far a carrying gate's bias is pushed towards carrying."""
+    return st.floats(lo, hi, allow_nan=False, allow_infinity=False)
+
+
+__all__ += ["keyed_cases", "horizons", "carrying_shifts"]
