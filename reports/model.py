@@ -17,12 +17,11 @@ SymPy objects by :mod:`reports.mathblocks`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 from ._errors import ReportError
 from ._escape import nfc
 
-__all__ = ["Tr", "M", "Code", "Paragraph", "Math", "MathRow", "Table", "Figure", "List",
+__all__ = ["Tr", "M", "Code", "RawInline", "Paragraph", "Math", "MathRow", "Table", "Figure", "List",
            "Section", "Document", "LANGS", "Inline", "Block"]
 
 #: the report's languages
@@ -69,7 +68,17 @@ class Code:
     text: str
 
 
-Inline = Union[Tr, str, M, Code]
+@dataclass(frozen=True)
+class RawInline:
+    """Prepared prose from the toolkit (LaTeX with ``$...$`` math, and its Typst form) in
+    English, with a Vietnamese plain-text rendering (``None``: the English one is used)."""
+
+    en_latex: str
+    en_typst: str
+    vi_text: str | None = None
+
+
+Inline = Tr | str | M | Code | RawInline
 
 
 @dataclass(frozen=True)
@@ -168,7 +177,7 @@ class Section:
     label: str | None = None
 
 
-Block = Union[Paragraph, Math, Table, Figure, List, Section]
+Block = Paragraph | Math | Table | Figure | List | Section
 
 
 @dataclass(frozen=True)
@@ -224,5 +233,5 @@ def _check_inlines(parts, where):
     if not isinstance(parts, tuple):
         raise ReportError(f"a {where} takes a tuple of inline parts, got {type(parts).__name__}")
     for p in parts:
-        if not isinstance(p, (Tr, str, M, Code)):
+        if not isinstance(p, (Tr, str, M, Code, RawInline)):
             raise ReportError(f"a {where} part must be Tr, str, M or Code, got {p!r}")

@@ -16,8 +16,20 @@ from __future__ import annotations
 
 from ._errors import ReportError
 from ._escape import latex_escape
-from .model import (LANGS, Code, Document, Figure, List, M, Math, Paragraph, Section, Table,
-                    Tr)
+from .model import (
+    LANGS,
+    Code,
+    Document,
+    Figure,
+    List,
+    M,
+    Math,
+    Paragraph,
+    RawInline,
+    Section,
+    Table,
+    Tr,
+)
 
 __all__ = ["render_latex", "latex_engine_for"]
 
@@ -69,6 +81,10 @@ class _R:
             return f"${part.latex}$"
         if isinstance(part, Code):
             return r"\texttt{%s}" % latex_escape(part.text)
+        if isinstance(part, RawInline):
+            if self.lang == "vi" and part.vi_text is not None:
+                return latex_escape(part.vi_text)
+            return part.en_latex
         if isinstance(part, tuple):
             return "".join(self.text(p) for p in part)
         raise ReportError(f"cannot render inline part {part!r}")

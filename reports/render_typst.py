@@ -12,8 +12,20 @@ from __future__ import annotations
 
 from ._errors import ReportError
 from ._escape import typst_escape, typst_string
-from .model import (LANGS, Code, Document, Figure, List, M, Math, Paragraph, Section, Table,
-                    Tr)
+from .model import (
+    LANGS,
+    Code,
+    Document,
+    Figure,
+    List,
+    M,
+    Math,
+    Paragraph,
+    RawInline,
+    Section,
+    Table,
+    Tr,
+)
 
 __all__ = ["render_typst"]
 
@@ -33,6 +45,10 @@ class _R:
             return f"${part.typst}$"
         if isinstance(part, Code):
             return "#raw(%s)" % typst_string(part.text)
+        if isinstance(part, RawInline):
+            if self.lang == "vi" and part.vi_text is not None:
+                return typst_escape(part.vi_text)
+            return part.en_typst
         if isinstance(part, tuple):
             return "".join(self.text(p) for p in part)
         raise ReportError(f"cannot render inline part {part!r}")

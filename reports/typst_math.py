@@ -102,7 +102,8 @@ class TypstPrinter(Printer):
         except ReportError:
             return typst_string(expr.name)
 
-    _print_Dummy = _print_Symbol
+    def _print_Dummy(self, expr):
+        return self._print_Symbol(expr)
 
     def _print_Integer(self, expr):
         return str(expr.p)
