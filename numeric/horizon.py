@@ -56,7 +56,10 @@ class GradientNorms:
             return np.exp(self.log_norms)
 
     def log_rate(self) -> np.ndarray:
-        """Mean log-norm change per step, (B,): ``(log_norms[0] - log_norms[-1]) / (T - 1)``."""
+        """Mean log-norm growth per step back, (B,): ``(log_norms[0] - log_norms[-1]) / (T - 1)``.
+
+        Negative when gradients vanish (``log a`` for a constant ``J = a Q``, Q orthogonal).
+        """
         T = self.log_norms.shape[0]
         if T < 2:
             raise NumericError(f"log_rate needs T >= 2 steps, got log_norms of shape "

@@ -1,0 +1,126 @@
+"""Gradient norms over long horizons and Lyapunov spectra, against explicit Jacobian
+products (complex step), closed-form rates and the log-determinant sum rule."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import numeric
+from tests.strategies import cell_cases
+from tests.test_numeric_jacobian import flat_state, make_case
+
+
+def _trajectory(p, xs, s0):
+    """States s_0 .. s_{T-1} (each step's evaluation point), via step."""
+    out, s = [], s0
+    for x in xs:
+        out.append(s)
+        s = numeric.step(p, x, s)
+    return out
+
+
+@given(cell_cases(max_hidden=10, max_batch=3), st.integers(1, 6))
+@settings(max_examples=15)
+def test_gradient_norms_equal_explicit_jacobian_products(case, T):
+    p, x, s0 = make_case(case)
+    rng = np.random.default_rng(case.seed % 1000)
+    xs = rng.normal(size=(T, case.batch, case.inputs))
+    res = numeric.gradient_norms(p, xs, s0, seed=3)
+    v = flat_state(res.v)
+    np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1.0, rtol=1e-12)
+    states = _trajectory(p, xs, s0)
+    g = v.copy()
+    want = np.empty((T, case.batch))
+    for t in range(T - 1, -1, -1):
+        J = numeric.step_jacobian(p, xs[t], states[t])   # complex step, full state
+        g = np.einsum("bi,bij->bj", g, J)
+        want[t] = np.linalg.norm(g, axis=1)
+    # The derived coefficients are evaluated from the outputs (1 - n^2 from n), so in deep
+    # saturation a derivative below ~1e-16 is only absolutely accurate: compare norms with
+    # an absolute floor, logs where the norm is well above it.
+    np.testing.assert_allclose(res.norms(), want, rtol=1e-9, atol=1e-13)
+    big = want > 1e-6
+    np.testing.assert_allclose(res.log_norms[big], np.log(want[big]), rtol=1e-9, atol=1e-9)
+
+
+def test_gradient_norms_with_explicit_v_scale_with_its_norm():
+    p = numeric.init("lstm", 5, 2, seed=0)
+    rng = np.random.default_rng(0)
+    xs, s0 = rng.normal(size=(4, 2, 2)), (np.zeros((2, 5)), np.zeros((2, 5)))
+    v = (rng.normal(size=(2, 5)), rng.normal(size=(2, 5)))
+    a = numeric.gradient_norms(p, xs, s0, v)
+    b = numeric.gradient_norms(p, xs, s0, (3 * v[0], 3 * v[1]))
+    np.testing.assert_allclose(b.log_norms - a.log_norms, np.log(3.0), atol=1e-12)
+
+
+def test_gradient_norms_survive_ten_thousand_contracting_steps():
+    """Elman at h = 0 with W_hh = a Q (Q orthogonal), x = 0, b = 0: J_t = a Q exactly, so
+    log ||v^T (aQ)^(T-t)|| = (T - t) log a; at a = 0.01 the norm is e^-46000 (far below
+    the smallest double)."""
+    H, T, a = 6, 10_000, 0.01
+    q, _ = np.linalg.qr(np.random.default_rng(0).normal(size=(H, H)))
+    p = numeric.from_arrays("elman", weight_ih=np.ones((H, 2)), weight_hh=a * q)
+    res = numeric.gradient_norms(p, np.zeros((T, 2, 2)), np.zeros((2, H)))
+    want = (T - np.arange(T))[:, None] * np.log(a) * np.ones((1, 2))
+    assert np.all(np.isfinite(res.log_norms))
+    np.testing.assert_allclose(res.log_norms, want, rtol=1e-10)
+    np.testing.assert_allclose(res.log_rate(), np.log(a), rtol=1e-10)
+    assert res.norms()[0, 0] == 0.0     # the plain norm underflows; the log does not
+
+
+def test_gradient_norms_of_contracting_gru_decay_at_least_at_the_bound_rate():
+    """||v^T dh_T/dh_t|| <= prod_u ||J_u||_2 (submultiplicativity), every value finite."""
+    T, B, H, K = 2000, 2, 8, 50
+    p = numeric.init("gru", H, 3, seed=1, scale=0.05)
+    p = p.with_arrays(b_iz=p.arrays["b_iz"] - 4.0)    # z -> 0: no carry, strong contraction
+    xs = np.random.default_rng(2).normal(size=(T, B, 3))
+    h0 = np.zeros((B, H))
+    res = numeric.gradient_norms(p, xs, h0)
+    assert np.all(np.isfinite(res.log_norms))
+    hs = numeric.rollout(p, xs, h0)                     # h_1 .. h_T
+    log_norm_J = [np.log(np.linalg.svd(numeric.step_jacobian(p, xs[t], hs[t - 1]),
+                                       compute_uv=False)[:, 0]) for t in range(T - K, T)]
+    assert np.all(res.log_norms[T - K] <= np.sum(log_norm_J, axis=0) + 1e-9)
+    assert np.all(res.log_norms[0] < -1000)
+
+
+@given(cell_cases(max_hidden=8, max_batch=2), st.integers(2, 25))
+@settings(max_examples=10)
+def test_lyapunov_sum_rule(case, T):
+    p, x, s0 = make_case(case)
+    xs = np.random.default_rng(case.seed % 1000).normal(size=(T, case.batch, case.inputs))
+    rule = numeric.lyapunov_sum_rule(p, xs, s0)
+    finite = np.isfinite(rule.mean_log_det)
+    np.testing.assert_allclose(rule.sum_exponents[finite], rule.mean_log_det[finite],
+                               rtol=1e-9, atol=1e-9)
+    # log-det from complex-step Jacobians of step (independent of the engine's J)
+    states = _trajectory(p, xs, s0)
+    ld = np.mean([np.linalg.slogdet(numeric.step_jacobian(p, xs[t], states[t]))[1]
+                  for t in range(T)], axis=0)
+    np.testing.assert_allclose(rule.mean_log_det[finite], ld[finite], rtol=1e-8, atol=1e-8)
+
+
+def test_lyapunov_of_constant_scaled_rotation_is_log_scale():
+    H, a = 5, 0.3
+    q, _ = np.linalg.qr(np.random.default_rng(1).normal(size=(H, H)))
+    p = numeric.from_arrays("elman", weight_ih=np.ones((H, 1)), weight_hh=a * q)
+    lam = numeric.lyapunov(p, np.zeros((40, 3, 1)), np.zeros((3, H)))
+    np.testing.assert_allclose(lam, np.log(a), rtol=1e-12)
+
+
+def test_lyapunov_leading_k_match_full_spectrum():
+    """Diagonal Elman at h = 0: J = diag(d), exponents -> log|d| sorted (O(1/T) transient)."""
+    d = np.array([0.9, -0.5, 0.2, 0.05])
+    T = 2000
+    p = numeric.from_arrays("elman", weight_ih=np.ones((4, 1)), weight_hh=np.diag(d))
+    xs, h0 = np.zeros((T, 1, 1)), np.zeros((1, 4))
+    lam2 = numeric.lyapunov(p, xs, h0, k=2)
+    np.testing.assert_allclose(lam2[0], np.log([0.9, 0.5]), atol=5e-3)
+    full = numeric.lyapunov(p, xs, h0)
+    np.testing.assert_allclose(full[0], np.log(np.abs(d)), atol=5e-3)
+    np.testing.assert_allclose(full.sum(), np.log(np.abs(d)).sum(), rtol=1e-12)
+    with pytest.raises(numeric.NumericError, match="k must be"):
+        numeric.lyapunov(p, np.zeros((3, 1, 1)), np.zeros((1, 4)), k=5)
