@@ -1,0 +1,73 @@
+"""``gatebound derive``: one cell's equations, Jacobian and bounds as LaTeX, Typst or text.
+
+>>> print(derive_text("elman", None, "typst").splitlines()[1])
+h_t = tanh(W_(i h) x_t + W_(h h) h_(t-1) + b_(i h) + b_(h h))
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+import derivations as dv
+
+from ._errors import ReportError
+from .latex2typst import tex2typst
+from .mathblocks import equations_math, jacobian_math
+
+__all__ = ["derive_text"]
+
+
+def _cell(name, convention):
+    try:
+        return dv.cell(name, convention)
+    except dv.DerivationError as exc:
+        raise ReportError(str(exc)) from None
+
+
+def _bounds(d):
+    try:
+        return d.bounds.all()
+    except ImportError:
+        return []
+
+
+def derive_text(name: str, convention, fmt: str) -> str:
+    """The equations, the Jacobian and the bounds of one cell in ``fmt``."""
+    if fmt not in ("latex", "typst", "text"):
+        raise ReportError(f"unknown format {fmt!r}; choose latex, typst or text")
+    cell = _cell(name, convention)
+    d = dv.derive(cell)
+    eq, jac = equations_math(cell), jacobian_math(d, labelled=True)
+    out = []
+    if fmt == "latex":
+        out.append("% " + cell.title + ": equations")
+        out.append(d.equations_latex())
+        out.append("% closed-form Jacobian")
+        out.append(d.latex(labelled=True))
+        for b in _bounds(d):
+            out.append(f"% {b.name}")
+            out.append(b.statement_latex)
+    elif fmt == "typst":
+        out.append(f"// {cell.title}: equations")
+        out += [f"{r.typst_lhs} = {r.typst_rhs}" for r in eq.rows]
+        out.append("// closed-form Jacobian")
+        for r in jac.rows:
+            head = f"{r.typst_lhs} = " if r.typst_lhs else "    "
+            lab = f"  // {r.label.en}" if r.label else ""
+            out.append(head + r.typst_rhs + lab)
+        for b in _bounds(d):
+            out.append(f"// {b.name}")
+            out.append(tex2typst(b.statement_latex))
+    else:
+        out.append(f"{cell.title}: equations")
+        out += [f"  {q.symbol} = {sp.sstr(q.expr)}" for q in cell.quantities]
+        for (o, w), block in d.jacobian.blocks.items():
+            out.append(f"d{o}_next/d{w} =")
+            for t in block.terms:
+                mats = " ".join(f"@ {W} @ diag({sp.sstr(a)})" if a != 1 else f"@ {W}"
+                                for W, a in zip(t.matrices, t.coeffs[1:], strict=True))
+                out.append(f"  + diag({sp.sstr(t.coeffs[0])}) {mats}".rstrip()
+                           + f"    [{t.label}]")
+        for b in _bounds(d):
+            out.append(f"{b.name}: {b.statement_latex}")
+    return "\n".join(out)
