@@ -1,0 +1,185 @@
+"""Parameters in and out: PyTorch modules and files, Keras arrays, .npz, init schemes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import derivations as dv
+import numeric
+
+KEYS = [(n, c) for n, convs in dv.CELLS.items() for c in convs]
+
+
+def _sig(u):
+    return 1 / (1 + np.exp(-u))
+
+
+# -- .npz ------------------------------------------------------------------------------
+@pytest.mark.parametrize("key", KEYS, ids=[f"{n}-{c}" for n, c in KEYS])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_npz_round_trip(tmp_path, key, dtype):
+    p = numeric.init(key[0], 4, 3, convention=key[1], seed=5, dtype=dtype)
+    path = tmp_path / "p.npz"
+    numeric.save(p, path)
+    q = numeric.load(path)
+    assert q.cell is p.cell and q.dtype == np.dtype(dtype)
+    for k, v in p.arrays.items():
+        np.testing.assert_array_equal(q.arrays[k], v)
+    assert not any(f.name.endswith(".tmp") for f in tmp_path.iterdir())
+
+
+def test_npz_user_cell_needs_the_cell_and_rejects_pickles(tmp_path):
+    cb = dv.CellBuilder("mine")
+    x, h = cb.input("x"), cb.state("h")
+    (W,) = cb.weights("W")
+    cb.update(h, dv.tanh(W @ x) * h)
+    cell = cb.build()
+    p = numeric.init(cell, 3, 2)
+    numeric.save(p, tmp_path / "u.npz")
+    with pytest.raises(numeric.NumericError, match="mine"):
+        numeric.load(tmp_path / "u.npz")
+    np.testing.assert_array_equal(numeric.load(tmp_path / "u.npz", cell=cell).arrays["W"],
+                                  p.arrays["W"])
+    np.savez(tmp_path / "bad.npz", __cell__=np.array([object()], dtype=object))
+    with pytest.raises(numeric.NumericError, match="cannot read"):
+        numeric.load(tmp_path / "bad.npz")
+
+
+# -- from_arrays / init -----------------------------------------------------------------
+def test_from_arrays_splits_packed_gates_in_pytorch_order():
+    rng = np.random.default_rng(0)
+    w_ih, w_hh, b = rng.normal(size=(12, 2)), rng.normal(size=(12, 4)), rng.normal(size=12)
+    p = numeric.from_arrays("gru", weight_ih=w_ih, weight_hh=w_hh, bias_ih=b, bias_hh=2 * b)
+    np.testing.assert_array_equal(p.arrays["W_hz"], w_hh[4:8])
+    np.testing.assert_array_equal(p.arrays["b_hn"], 2 * b[8:])
+    np.testing.assert_array_equal(p.weight_hh, w_hh)
+    with pytest.raises(numeric.NumericError, match=r"\(10, 4\)"):
+        numeric.from_arrays("gru", weight_ih=w_ih, weight_hh=w_hh[:10])
+    with pytest.raises(numeric.NumericError, match="no packed layout"):
+        _ = numeric.init("minimalrnn", 3, 2).weight_hh
+
+
+def test_init_schemes():
+    H = 16
+    p = numeric.init("gru", H, 5, scheme="pytorch", seed=1)
+    k = 1 / np.sqrt(H)
+    assert all(np.abs(v).max() <= k for v in p.arrays.values())
+    o = numeric.init("lstm", H, 5, scheme="orthogonal", seed=1, scale=0.5)
+    for name in ("W_hi", "W_hf", "W_hg", "W_ho"):
+        W = o.arrays[name]
+        np.testing.assert_allclose(W.T @ W, 0.25 * np.eye(H), atol=1e-12)
+    c = numeric.init("lstm", H, 5, scheme="chrono", t_max=50, seed=1)
+    bf = c.arrays["b_if"]
+    assert np.all((bf >= 0) & (bf <= np.log(49)))
+    np.testing.assert_array_equal(c.arrays["b_ii"], -bf)
+    assert not c.arrays["b_hf"].any() and not c.arrays["b_hi"].any()
+    s = numeric.init("gru", H, 5, convention="seed", scheme="chrono", t_max=50, seed=1)
+    assert np.all(s.arrays["b_iz"] <= 0)     # seed GRU carries when z -> 0
+    with pytest.raises(numeric.NumericError, match="t_max"):
+        numeric.init("gru", H, 5, scheme="chrono")
+    with pytest.raises(numeric.NumericError, match="no carrying gate"):
+        numeric.init("elman", H, 5, scheme="chrono", t_max=10)
+
+
+# -- Keras -------------------------------------------------------------------------------
+def _keras_gru(kernel, rk, bias, x, h, reset_after):
+    """Keras GRU cell, as documented (gate blocks z, r, h along the last axis)."""
+    H = rk.shape[0]
+    if reset_after:
+        bi, br = bias[0], bias[1]
+    else:
+        bi, br = bias, np.zeros_like(bias)
+    xz, xr, xh = (x @ kernel[:, k * H:(k + 1) * H] + bi[k * H:(k + 1) * H] for k in range(3))
+    z = _sig(xz + h @ rk[:, :H] + br[:H])
+    r = _sig(xr + h @ rk[:, H:2 * H] + br[H:2 * H])
+    if reset_after:
+        hh = np.tanh(xh + r * (h @ rk[:, 2 * H:] + br[2 * H:]))
+    else:
+        hh = np.tanh(xh + (r * h) @ rk[:, 2 * H:])
+    return z * h + (1 - z) * hh
+
+
+@pytest.mark.parametrize("reset_after", [True, False])
+def test_from_keras_gru_matches_keras_equations(reset_after):
+    rng = np.random.default_rng(3)
+    I_, H, B = 3, 5, 4
+    kernel, rk = rng.normal(size=(I_, 3 * H)), rng.normal(size=(H, 3 * H))
+    bias = rng.normal(size=(2, 3 * H) if reset_after else (3 * H,))
+    p = numeric.from_keras(kernel, rk, bias, cell="gru", reset_after=reset_after)
+    assert p.convention == ("pytorch" if reset_after else "cho")
+    x, h = rng.normal(size=(B, I_)), rng.uniform(-1, 1, size=(B, H))
+    np.testing.assert_allclose(numeric.step(p, x, h),
+                               _keras_gru(kernel, rk, bias, x, h, reset_after), rtol=1e-12)
+    with pytest.raises(numeric.NumericError, match=r"bias has shape \(15,\)"):
+        numeric.from_keras(kernel, rk, np.zeros(15), cell="gru", reset_after=True)
+
+
+def test_from_keras_lstm_and_simplernn_match_keras_equations():
+    rng = np.random.default_rng(4)
+    I_, H, B = 3, 4, 2
+    kernel, rk, bias = rng.normal(size=(I_, 4 * H)), rng.normal(size=(H, 4 * H)), rng.normal(
+        size=4 * H)
+    p = numeric.from_keras(kernel, rk, bias, cell="lstm")
+    x, h, c = rng.normal(size=(B, I_)), rng.uniform(-1, 1, (B, H)), rng.normal(size=(B, H))
+    a = x @ kernel + h @ rk + bias
+    i, f, g, o = _sig(a[:, :H]), _sig(a[:, H:2 * H]), np.tanh(a[:, 2 * H:3 * H]), _sig(a[:, 3 * H:])
+    c2 = f * c + i * g
+    h2, c2_ = numeric.step(p, x, (h, c))
+    np.testing.assert_allclose(c2_, c2, rtol=1e-12)
+    np.testing.assert_allclose(h2, o * np.tanh(c2), rtol=1e-12)
+    k1, r1, b1 = rng.normal(size=(I_, H)), rng.normal(size=(H, H)), rng.normal(size=H)
+    e = numeric.from_keras(k1, r1, b1, cell="elman")
+    np.testing.assert_allclose(numeric.step(e, x, h), np.tanh(x @ k1 + h @ r1 + b1), rtol=1e-12)
+    with pytest.raises(numeric.NumericError, match=r"recurrent_kernel has shape \(4, 12\)"):
+        numeric.from_keras(kernel[:, :12], rk[:, :12], cell="lstm")
+
+
+# -- PyTorch ---------------------------------------------------------------------------
+@pytest.mark.torch
+@pytest.mark.parametrize("kind", ["RNNCell", "GRUCell", "LSTMCell"])
+def test_from_torch_cells_match_torch_step(kind):
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    I_, H, B = 3, 6, 4
+    mod = getattr(torch.nn, kind)(I_, H).double()
+    p = numeric.from_torch(mod)
+    x = torch.randn(B, I_, dtype=torch.float64)
+    h = torch.randn(B, H, dtype=torch.float64).tanh()
+    with torch.no_grad():
+        if kind == "LSTMCell":
+            c = torch.randn(B, H, dtype=torch.float64)
+            ref = mod(x, (h, c))
+            got = numeric.step(p, x.numpy(), (h.numpy(), c.numpy()))
+            for g_, r_ in zip(got, ref, strict=True):
+                np.testing.assert_allclose(g_, r_.numpy(), rtol=1e-12, atol=1e-14)
+        else:
+            np.testing.assert_allclose(numeric.step(p, x.numpy(), h.numpy()),
+                                       mod(x, h).numpy(), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.torch
+def test_from_torch_layers_files_and_jacobian_vs_autograd(tmp_path):
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(1)
+    gru = torch.nn.GRU(3, 5, num_layers=2)
+    path = tmp_path / "gru.pt"
+    torch.save(gru.state_dict(), path)
+    p1 = numeric.from_torch(str(path), layer=1)
+    assert p1.dtype == np.float32 and p1.input_size == 5
+    np.testing.assert_array_equal(p1.weight_hh, gru.weight_hh_l1.detach().numpy())
+    cell = torch.nn.GRUCell(5, 5)
+    cell.load_state_dict({k.removesuffix("_l1"): v for k, v in gru.state_dict().items()
+                          if k.endswith("_l1")})
+    cell = cell.double()
+    x = torch.randn(2, 5, dtype=torch.float64)
+    h = torch.randn(2, 5, dtype=torch.float64).tanh()
+    J_ref = torch.stack([torch.autograd.functional.jacobian(lambda hh, i=i: cell(x[i:i + 1], hh),
+                                                            h[i:i + 1])[0, :, 0, :]
+                         for i in range(2)])
+    J = numeric.jacobian(p1.astype(np.float64), x.numpy(), h.numpy())
+    np.testing.assert_allclose(J, J_ref.numpy(), rtol=1e-12, atol=1e-14)
+    with pytest.raises(numeric.NumericError, match="nonlinearity='relu'"):
+        numeric.from_torch(torch.nn.RNN(3, 4, nonlinearity="relu"))
+    with pytest.raises(numeric.NumericError, match="layer 2"):
+        numeric.from_torch(gru, layer=2)
