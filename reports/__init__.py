@@ -1,0 +1,27 @@
+"""gatebound.reports: the document model, LaTeX and Typst renderers, figures and the CLI.
+
+>>> from reports import Tr, render_typst, Document, Section, Paragraph
+>>> doc = Document(Tr("T", "T"), "me", (Section(Tr("A", "Ă"), (Paragraph(("x",)),)),))
+>>> "= Ă" in render_typst(doc, "vi")
+True
+"""
+
+from ._errors import ReportError
+from .build import BuildResult, build_report
+from .document import build_document, parse_cells
+from .engines import choose_engine, compile_latex, compile_typst, have_latex
+from .latex2typst import prose2typst, tex2typst
+from .mathblocks import equations_math, jacobian_math
+from .model import (Code, Document, Figure, List, M, Math, MathRow, Paragraph, RawInline,
+                    Section, Table, Tr)
+from .render_latex import render_latex
+from .render_typst import render_typst
+from .typst_math import TypstPrinter, typst, typst_name, typst_printer_for
+
+__all__ = [
+    "ReportError", "BuildResult", "build_report", "build_document", "parse_cells",
+    "choose_engine", "compile_latex", "compile_typst", "have_latex", "prose2typst", "tex2typst",
+    "equations_math", "jacobian_math", "Code", "Document", "Figure", "List", "M", "Math",
+    "MathRow", "Paragraph", "RawInline", "Section", "Table", "Tr", "render_latex",
+    "render_typst", "TypstPrinter", "typst", "typst_name", "typst_printer_for",
+]

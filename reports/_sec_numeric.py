@@ -6,7 +6,9 @@ import importlib
 
 import numpy as np
 
-from .model import Paragraph, Table, Tr
+from .model import M, Paragraph, Table, Tr
+
+_NORM = M(r"\|J\|_2", "||J||_2")
 
 __all__ = ["numeric_available", "draw_state", "jacobian_check", "bound_samples",
            "numeric_blocks", "SCALES"]
@@ -86,9 +88,9 @@ def numeric_blocks(cell, *, samples: int, hidden: int = 64, seed: int = 0) -> li
                      f"{_q(bc.norm / bc.global_upper, 0.5):.3f}",
                      f"{int(np.sum(lower_pos))}/{n}"))
     table = Table((Tr("scale", "hệ số"), Tr("samples", "số mẫu"), Tr("all bounds hold", "mọi cận đúng"),
-                   Tr("median ‖J‖/upper", "trung vị ‖J‖/cận trên"),
-                   Tr("90% ‖J‖/upper", "phân vị 90% ‖J‖/cận trên"),
-                   Tr("median ‖J‖/global", "trung vị ‖J‖/cận toàn cục"),
+                   (Tr("median ", "trung vị "), _NORM, Tr("/upper", "/cận trên")),
+                   (Tr("90% ", "phân vị 90% "), _NORM, Tr("/upper", "/cận trên")),
+                   (Tr("median ", "trung vị "), _NORM, Tr("/global", "/cận toàn cục")),
                    Tr("lower bound > 0", "cận dưới > 0")), tuple(rows),
                   Tr(f"Bounds checked on random states (H = 32) at three weight scales for "
                      f"{cell.title}; the ratios measure tightness (1 = tight).",

@@ -105,7 +105,7 @@ class _P:
             return " "
         if tok in ("^", "_"):
             arg = self.group().strip()
-            simple = re.fullmatch(r"[A-Za-z0-9]|[0-9]+|[A-Za-z]+|\|\|", arg)
+            simple = re.fullmatch(r"[A-Za-z0-9]|[0-9]+|\|\|", arg)
             return tok + (arg if simple else f"({arg})")
         if tok == "{":
             return self.seq(until="}")

@@ -1,0 +1,88 @@
+"""Build the report (--quick) with both engines in both languages and read the PDFs back.
+
+LaTeX builds are marked ``tex``: skipped without latexmk, but a failure when
+``GATEBOUND_REQUIRE_TEX=1`` (CI installs TeX and sets it).
+"""
+
+import os
+import re
+import unicodedata
+
+import pytest
+
+import derivations as dv
+from reports import build_report, have_latex
+from reports._i18n import label_tr
+from reports.model import Tr
+
+pypdf = pytest.importorskip("pypdf")
+
+SECTIONS = [Tr("Introduction", "Giới thiệu"), Tr("Conventions", "Các quy ước"),
+            Tr("Lemmas", "Các bổ đề"), Tr("Cells", "Các ô"),
+            Tr("Reproducibility", "Khả năng tái lập")]
+
+
+def _need_tex(lang):
+    if have_latex(lang):
+        return
+    if os.environ.get("GATEBOUND_REQUIRE_TEX") == "1":
+        pytest.fail("GATEBOUND_REQUIRE_TEX=1 but latexmk/pdflatex/lualatex are not on PATH")
+    pytest.skip("no TeX installation (latexmk)")
+
+
+def _text(pdf) -> str:
+    raw = "\n".join(page.extract_text() for page in pypdf.PdfReader(pdf).pages)
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", raw))
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    cache = {}
+
+    def get(engine, lang):
+        if (engine, lang) not in cache:
+            out = tmp_path_factory.mktemp(f"{engine}-{lang}") / "report"
+            res = build_report(out, engine=engine, lang=lang, quick=True,
+                               title="Ánh & 50% {x_1} #t", author="Lê Văn Ánh")
+            cache[engine, lang] = (res, _text(res.pdf))
+        return cache[engine, lang]
+
+    return get
+
+
+def _check(res, text, lang):
+    assert res.tex.exists() and res.pdf.exists()
+    assert (res.out / "figures").is_dir()
+    for s in SECTIONS:
+        assert s.get(lang) in text, s.get(lang)
+    for cell in dv.all_cells():
+        assert cell.title in text, cell.title
+        for label in dv.derive(cell).jacobian.main.labels():
+            assert label_tr(label).get(lang) in text, (cell.title, label)
+    assert "∂" in text  # the Jacobian fractions
+    assert "Ánh & 50% {x_1} #t" in text  # user text escaped, printed literally
+    assert unicodedata.normalize("NFKC", "Lê Văn Ánh") in text
+
+
+@pytest.mark.parametrize("lang", ["en", "vi"])
+def test_typst_pdf_reads_back(built, lang):
+    res, text = built("typst", lang)
+    _check(res, text, lang)
+
+
+@pytest.mark.tex
+@pytest.mark.parametrize("lang", ["en", "vi"])
+def test_latex_pdf_reads_back(built, lang):
+    _need_tex(lang)
+    res, text = built("latex", lang)
+    _check(res, text, lang)
+
+
+def test_failed_build_leaves_previous_report(tmp_path):
+    out = tmp_path / "report"
+    out.mkdir()
+    (out / "gatebound.pdf").write_bytes(b"previous")
+    with pytest.raises(Exception, match="unknown cell"):
+        build_report(out, engine="typst", cells="nosuch", quick=True)
+    assert (out / "gatebound.pdf").read_bytes() == b"previous"
+    assert not any(p.name.startswith(".report.tmp") for p in tmp_path.iterdir())
