@@ -12,8 +12,20 @@ from .document import build_document, parse_cells
 from .engines import choose_engine, compile_latex, compile_typst, have_latex
 from .latex2typst import prose2typst, tex2typst
 from .mathblocks import equations_math, jacobian_math
-from .model import (Code, Document, Figure, List, M, Math, MathRow, Paragraph, RawInline,
-                    Section, Table, Tr)
+from .model import (
+                    Code,
+                    Document,
+                    Figure,
+                    List,
+                    M,
+                    Math,
+                    MathRow,
+                    Paragraph,
+                    RawInline,
+                    Section,
+                    Table,
+                    Tr,
+)
 from .render_latex import render_latex
 from .render_typst import render_typst
 from .typst_math import TypstPrinter, typst, typst_name, typst_printer_for

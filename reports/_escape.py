@@ -15,6 +15,10 @@ __all__ = ["latex_escape", "typst_escape", "typst_string", "nfc"]
 _LATEX = {
     "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "%": r"\%",
     "#": r"\#", "_": r"\_", "^": r"\textasciicircum{}", "~": r"\textasciitilde{}",
+    # math characters missing from Latin Modern text fonts: typeset as math
+    "≤": r"$\le$", "≥": r"$\ge$", "₂": r"$_2$", "σ": r"$\sigma$", "ε": r"$\varepsilon$",
+    "‖": r"$\|$", "∞": r"$\infty$", "²": r"$^2$", "→": r"$\to$", "∂": r"$\partial$",
+    "⊙": r"$\odot$",
 }
 _TYPST_SPECIAL = set("\\*_#[]$@<>`~=-+/'\"")
 

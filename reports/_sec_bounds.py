@@ -92,7 +92,7 @@ def _depth_splits(s: str) -> list:
     return out
 
 
-def break_tex(latex: str, width: int = 95) -> list:
+def break_tex(latex: str, width: int = 70) -> list:
     r"""Split a long LaTeX formula at top-level ``+`` into pieces of about ``width`` characters.
 
     >>> break_tex(r"a + \frac{b + c}{d} + e", width=3)
