@@ -51,13 +51,13 @@ def _fmt_s(s):
 
 
 def _table(rows) -> str:
-    lines = ["| case | dtype | numeric | compared with | its time | ratio | target | result |",
-             "|---|---|---:|---|---:|---:|---|---|"]
+    lines = ["| case | dtype | numeric | compared with | its time | ratio | target | result "
+             "| spread |", "|---|---|---:|---|---:|---:|---|---|---:|"]
     for r in rows:
         ratio = "-" if r.ratio is None else f"{r.ratio:.3g}"
         lines.append(f"| {r.case} | {r.dtype} | {_fmt_s(r.numeric_s)} | {r.peer} | "
                      f"{_fmt_s(r.peer_s)} | {r.ratio_name} = {ratio} | {r.op} {r.target:g} | "
-                     f"{r.status} |")
+                     f"{r.status} | {'-' if r.spread is None else f'{r.spread:.0%}'} |")
     return "\n".join(lines)
 
 
@@ -120,7 +120,8 @@ def main(argv=None) -> int:
               "peers: " + (", ".join(f"{k} {v}" for k, v in versions.items()) or "none")
               + "".join(f"; {k} not installed" for k, ok in have.items() if not ok),
               f"timing: median of {args.rounds} interleaved rounds after warm-up; "
-              "engine Jacobians written into a preallocated `out=`"]
+              "engine Jacobians written into a preallocated `out=`; "
+              "spread = (max - min)/median of the noisier of the two contenders"]
     print("\n".join(header), flush=True)
     rows, void = [], 0
     t_start = time.perf_counter()
