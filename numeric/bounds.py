@@ -33,6 +33,7 @@ import derivations as dv
 from derivations.bounds import norm_target
 
 from ._errors import NumericError
+from ._validate import check_states
 from .jacobian import jacobian, term_coefficients
 from .params import Params
 from .step import prepare, rollout
@@ -54,7 +55,7 @@ class BoundCheck:
     upper: np.ndarray
     global_upper: np.ndarray
     lower: np.ndarray
-    gap: np.ndarray  # ||J - I||_2
+    gap: np.ndarray  # ||J - I||_2 where the block has a saturation bound
     saturation: np.ndarray  # K * epsilon, the saturation bound on the gap
     epsilon: np.ndarray
     in_domain: np.ndarray
@@ -99,6 +100,9 @@ def weight_norms(params: Params) -> dict:
     return hit
 
 
+_LAMBDAS: dict = {}
+
+
 def _eval_norm_expr(expr, params, states, x):
     """Evaluate a SymPy expression in norm symbols, per sample (B,)."""
     B = states[0].shape[0]
@@ -114,7 +118,10 @@ def _eval_norm_expr(expr, params, states, x):
         if tgt is None or tgt[0] not in names:
             raise NumericError(f"cannot evaluate norm symbol {s} of {params.cell.title!r}")
         subs[s] = np.abs(names[tgt[0]]).max(axis=1)
-    fn = sp.lambdify(list(subs), expr, modules="numpy")
+    key = (expr, tuple(subs))
+    fn = _LAMBDAS.get(key)
+    if fn is None:
+        fn = _LAMBDAS[key] = sp.lambdify(list(subs), expr, modules="numpy")
     return np.broadcast_to(np.asarray(fn(*subs.values()), dtype=float), (B,)).copy()
 
 
@@ -132,31 +139,34 @@ def _term_uppers(params, tcs):
     return out
 
 
-def _block_check(params, x, states, key, tol):
+def _block_check(params, x, states, key, exact=True):
+    """Bounds of one block; with ``exact`` also its singular values and identity gap."""
     bb = dv.derive(params.cell).bounds.blocks[key]
     tcs = term_coefficients(params, x, _public(params, states), block=key)
-    J = jacobian(params, x, _public(params, states), block=key)
-    sv = np.linalg.svd(J, compute_uv=False)
     ups = _term_uppers(params, tcs)
-    upper = np.sum(ups, axis=0)
-    glob = _eval_norm_expr(bb.global_upper, params, states, x)
-    B = J.shape[0]
-    lower = np.full(B, np.nan)
+    B = states[0].shape[0]
+    out = {"upper": np.sum(ups, axis=0),
+           "global": _eval_norm_expr(bb.global_upper, params, states, x)}
+    nan = np.full(B, np.nan)
+    out["lower"] = out["gap"] = out["saturation"] = out["eps"] = nan
     if bb.carry is not None:
         carry = sum(cs[0] for t, cs in tcs if t.is_diagonal)
         rest = [u for (t, _), u in zip(tcs, ups, strict=True) if not t.is_diagonal]
-        lower = np.abs(carry).min(axis=1) - (np.sum(rest, axis=0) if rest else 0.0)
-    eye = np.eye(J.shape[1])
-    gap = np.linalg.norm(J - eye, 2, axis=(1, 2))
+        out["lower"] = np.abs(carry).min(axis=1) - (np.sum(rest, axis=0) if rest else 0.0)
+    if not exact:
+        return out
+    J = jacobian(params, x, _public(params, states), block=key)
+    sv = np.linalg.svd(J, compute_uv=False)
+    out["norm"], out["smin"] = sv[:, 0], sv[:, -1]
     sat = bb.get("saturation")
-    saturation = eps = np.full(B, np.nan)
     if sat is not None:
+        out["gap"] = np.linalg.norm(J - np.eye(J.shape[1]), 2, axis=(1, 2))
         prog, xT, sT, _ = prepare(params, x, _public(params, states))
         env = prog.forward(params, xT, sT)
         g = env[sat.data["gate"].name].T
-        eps = np.abs(g - sat.data["value"]).max(axis=1)
-        saturation = _eval_norm_expr(sat.data["K"], params, states, x) * eps
-    return J, sv[:, 0], sv[:, -1], upper, glob, lower, gap, saturation, eps
+        out["eps"] = np.abs(g - sat.data["value"]).max(axis=1)
+        out["saturation"] = _eval_norm_expr(sat.data["K"], params, states, x) * out["eps"]
+    return out
 
 
 def _public(params, states):
@@ -205,10 +215,12 @@ def check_bounds(params: Params, x, state, *, which=None, rtol=None) -> BoundChe
     if key not in blocks:
         raise NumericError(f"which={which!r}: cell {params.cell.title!r} has blocks "
                            f"{list(blocks)} (or 'full')")
-    _, norm, smin, upper, glob, lower, gap, satur, eps = _block_check(params, x, states, key, tol)
+    r = _block_check(params, x, states, key)
     dom = _in_domain(params, states)
-    ok = _ok(norm, smin, upper, glob, lower, gap, satur, dom, tol)
-    return BoundCheck(key, norm, smin, upper, glob, lower, gap, satur, eps, dom, ok)
+    ok = _ok(r["norm"], r["smin"], r["upper"], r["global"], r["lower"], r["gap"],
+             r["saturation"], dom, tol)
+    return BoundCheck(key, r["norm"], r["smin"], r["upper"], r["global"], r["lower"], r["gap"],
+                      r["saturation"], r["eps"], dom, ok)
 
 
 def _ok(norm, smin, upper, glob, lower, gap, satur, dom, tol):
@@ -220,7 +232,8 @@ def _ok(norm, smin, upper, glob, lower, gap, satur, dom, tol):
     return ok
 
 
-def _full_check(params, x, states, names, tol):
+def _full_upper(params, x, states, names):
+    """Spectral norms of the (B, S, S) matrices of block upper and global bounds."""
     blocks = dv.derive(params.cell).bounds.blocks
     S = len(names)
     B = states[0].shape[0]
@@ -229,14 +242,18 @@ def _full_check(params, x, states, names, tol):
     for a, oa in enumerate(names):
         for b, ob in enumerate(names):
             if (oa, ob) in blocks:
-                r = _block_check(params, x, states, (oa, ob), tol)
-                N[:, a, b], G[:, a, b] = r[3], r[4]
+                r = _block_check(params, x, states, (oa, ob), exact=False)
+                N[:, a, b], G[:, a, b] = r["upper"], r["global"]
+    return np.linalg.norm(N, 2, axis=(1, 2)), np.linalg.norm(G, 2, axis=(1, 2))
+
+
+def _full_check(params, x, states, names, tol):
+    B = states[0].shape[0]
+    upper, glob = _full_upper(params, x, states, names)
     J = jacobian(params, x, _public(params, states), full=True)
     sv = np.linalg.svd(J, compute_uv=False)
-    upper = np.linalg.norm(N, 2, axis=(1, 2))
-    glob = np.linalg.norm(G, 2, axis=(1, 2))
     nan = np.full(B, np.nan)
-    gap = np.linalg.norm(J - np.eye(J.shape[1]), 2, axis=(1, 2))
+    gap = nan
     dom = _in_domain(params, states)
     ok = _ok(sv[:, 0], sv[:, -1], upper, glob, nan, gap, nan, dom, tol)
     return BoundCheck("full", sv[:, 0], sv[:, -1], upper, glob, nan, gap, nan, nan, dom, ok)
@@ -281,13 +298,19 @@ def check_horizon(params: Params, xs, state0, *, rtol=None) -> HorizonCheck:
     T = xs.shape[0]
     P = None
     ups, lows = [], []
+    key = (params.cell.states[0].name,) * 2
     for t in range(T):
-        which = "full" if multi else None
-        r = check_bounds(params, xs[t], prev, which=which, rtol=rtol)
+        parts = check_states(params, prev)
+        if multi:
+            up = _full_upper(params, xs[t], parts, [s.name for s in params.cell.states])[0]
+            low = np.full(up.shape, np.nan)
+        else:
+            r = _block_check(params, xs[t], parts, key, exact=False)
+            up, low = r["upper"], r["lower"]
         J = jacobian(params, xs[t], prev, full=multi)
         P = J if P is None else J @ P
-        ups.append(r.upper)
-        lows.append(r.lower)
+        ups.append(up)
+        lows.append(low)
         prev = tuple(a[t] for a in traj) if multi else traj[t]
     sv = np.linalg.svd(P, compute_uv=False)
     ups, lows = np.array(ups), np.array(lows)

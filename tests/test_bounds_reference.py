@@ -89,14 +89,13 @@ def ref_jacobian(name, conv, P, x, state, *, wrt=None, out=None):
     s = _flat(state).astype(complex)
     B, N = s.shape
     H = N // 2 if multi else N
-    cols = range(N) if wrt is None else range(wrt * H, (wrt + 1) * H)
-    J = []
-    for k in cols:
-        sp_ = s.copy()
-        sp_[:, k] += 1j * ETA
-        nxt = _flat(ref_step(name, conv, P, x.astype(complex), _unflat(sp_, multi, H)))
-        J.append(nxt.imag / ETA)
-    J = np.stack(J, axis=2)
+    cols = np.arange(N) if wrt is None else np.arange(wrt * H, (wrt + 1) * H)
+    # all perturbations in one batch: (len(cols) * B, N)
+    sp_ = np.repeat(s[None], len(cols), axis=0)
+    sp_[np.arange(len(cols)), :, cols] += 1j * ETA
+    xr = np.broadcast_to(x.astype(complex), (len(cols), *x.shape)).reshape(-1, x.shape[1])
+    nxt = _flat(ref_step(name, conv, P, xr, _unflat(sp_.reshape(-1, N), multi, H)))
+    J = (nxt.imag / ETA).reshape(len(cols), B, -1).transpose(1, 2, 0)
     if out is not None:
         J = J[:, out * H:(out + 1) * H]
     return J
