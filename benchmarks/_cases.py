@@ -12,12 +12,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import _prototype as proto
 from . import _reference as ref
 from . import peers
 from ._timing import measure
 
 GRU_SHAPES = ((256, 256), (1024, 64), (64, 512))
 GRU_SHAPES_QUICK = ((128, 64),)
+PROTO = "prototype (benchmarks/_prototype.py)"
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,8 @@ class Row:
     def status(self) -> str:
         if self.note:
             return self.note
+        if self.op == "info":
+            return "(info)"
         ok = self.ratio <= self.target if self.op == "<=" else self.ratio >= self.target
         return "PASS" if ok else "MISS"
 
@@ -90,6 +94,7 @@ class Context:
     peers: dict[str, bool]
     rounds: int
     quick: bool
+    prototype: bool = False
 
     def time(self, contenders):
         return measure(contenders, rounds=self.rounds, min_sample=0.005 if self.quick else 0.02)
@@ -123,12 +128,18 @@ def gru_jacobian_rows(ctx: Context, B: int, H: int, dtype) -> list[Row]:
         makers["torch vmap(jacrev)"] = (peers.torch_gru_jacobian, _torch_in, 200.0)
     for label, (make, conv, _) in makers.items():
         _check(label, make(small)(*conv(xs_, hs_)), want, dtype)
+    if ctx.prototype:
+        _check("prototype", proto.GRUJacobian(small)(xs_, hs_, np.empty((3, 6, 6), dtype)),
+               want, dtype)
 
     p = eng.init("gru", H, H, convention="pytorch", seed=0, dtype=dtype)
     x, h, _ = _inputs(rng, B, H, H, dtype)
     out = np.empty((B, H, H), dtype=dtype)
     contenders = {"numeric": lambda: eng.jacobian(p, x, h, out=out),
                   "floor": _floor(out.shape, dtype)}
+    if ctx.prototype:
+        fn, pout = proto.GRUJacobian(p), np.empty_like(out)
+        contenders[PROTO] = lambda fn=fn: fn(x, h, pout)
     results = {}
     for label, (make, conv, _) in makers.items():
         fn, args = make(p), conv(x, h)
@@ -140,6 +151,12 @@ def gru_jacobian_rows(ctx: Context, B: int, H: int, dtype) -> list[Row]:
     rows = [_row(name, dn, t, "floor", "fill floor", "numeric/floor", "<=", 2.5)]
     for label, (_, _, target) in makers.items():
         rows.append(_row(name, dn, t, label, label, "peer/numeric", ">=", target))
+    if ctx.prototype:
+        _check(f"prototype at B={B}, H={H}", pout, out, dtype)
+        rows.append(_row(name, dn, t, PROTO, PROTO, "numeric/proto", "info", 0))
+        rows.append(Row(name, dn, t[PROTO].median, "(prototype) vs fill floor",
+                        t["floor"].median, "proto/floor", t[PROTO].median / t["floor"].median,
+                        "info", 0))
     for label, target in (("JAX jit(vmap(jacfwd))", 4.0), ("torch vmap(jacrev)", 200.0)):
         if label not in makers:
             rows.append(Row(name, dn, t["numeric"].median, label, None, "peer/numeric", None,
@@ -203,6 +220,10 @@ def gradient_norm_rows(ctx: Context, T: int, B: int, H: int, dtype) -> list[Row]
                                              "peer/numeric", ">=", 1.5)
     for label, (make, conv, *_) in makers.items():
         _check(label, make(small, sv)(*conv(sx, sh)), want, dtype)
+    if ctx.prototype:
+        _check("prototype", proto.gru_gradient_log_norms(small, sx, sh, sv), want, dtype)
+        makers[PROTO] = (lambda p, v: lambda xs, h0: proto.gru_gradient_log_norms(p, xs, h0, v),
+                         lambda *a: a, "numeric/proto", "info", 0)
 
     p = eng.init("gru", H, H, convention="pytorch", seed=0, dtype=dtype)
     xs, h0, v = data(T, B, H, H)

@@ -35,6 +35,8 @@ def _parse(argv):
     ap.add_argument("--out", type=Path, help="also write the table to this Markdown file")
     ap.add_argument("--only", default="gru,lstm,norms",
                     help="comma-separated subset of cases: gru, lstm, norms")
+    ap.add_argument("--prototype", action="store_true",
+                    help="add the hand-written GRU kernels of benchmarks/_prototype.py")
     ap.add_argument("--no-peers", action="store_true", help="skip torch and JAX")
     ap.add_argument("--engine", choices=("numeric", "standin"), default="numeric",
                     help=argparse.SUPPRESS)  # 'standin' only tests the harness
@@ -55,8 +57,9 @@ def _table(rows) -> str:
              "| spread |", "|---|---|---:|---|---:|---:|---|---|---:|"]
     for r in rows:
         ratio = "-" if r.ratio is None else f"{r.ratio:.3g}"
+        target = "-" if r.op == "info" else f"{r.op} {r.target:g}"
         lines.append(f"| {r.case} | {r.dtype} | {_fmt_s(r.numeric_s)} | {r.peer} | "
-                     f"{_fmt_s(r.peer_s)} | {r.ratio_name} = {ratio} | {r.op} {r.target:g} | "
+                     f"{_fmt_s(r.peer_s)} | {r.ratio_name} = {ratio} | {target} | "
                      f"{r.status} | {'-' if r.spread is None else f'{r.spread:.0%}'} |")
     return "\n".join(lines)
 
@@ -92,7 +95,8 @@ def main(argv=None) -> int:
     have = {k: False for k in ("torch", "jax")} if args.no_peers else peers.available()
     versions = peers.versions() if any(have.values()) else {}
     only = {s.strip() for s in args.only.split(",")}
-    ctx = _cases.Context(engine=engine, peers=have, rounds=args.rounds, quick=args.quick)
+    ctx = _cases.Context(engine=engine, peers=have, rounds=args.rounds, quick=args.quick,
+                           prototype=args.prototype)
 
     q = args.quick
     plan = []

@@ -1,0 +1,184 @@
+r"""Hand-written GRU (pytorch convention) kernels: what NumPy + OpenBLAS can reach here.
+
+Not part of the engine: a measured reference for suggestions to ``numeric/``
+(``run.py --prototype`` adds its rows). The Jacobian is
+
+.. math::
+
+    J = \operatorname{diag}(z) + \operatorname{diag}(z(1-z)(h-n)) W_{hz}
+      + \operatorname{diag}((1-z)(1-n^2) r) W_{hn}
+      + \operatorname{diag}((1-z)(1-n^2) r (1-r) (W_{hn} h + b_{hn})) W_{hr},
+
+written row block by row block: ``J[:, i, :] = A_i S_i`` with :math:`A_i` (B, 4) the
+coefficients of row ``i`` and :math:`S_i` (4, H) row ``i`` of W_hr, W_hz, W_hn and e_i,
+as one batched ``np.matmul`` over ``i`` into the preallocated output, split over batch
+chunks on two threads with OpenBLAS pinned to one thread. The gradient-norm chain is
+
+.. math::
+
+    g_t = g_{t+1} \odot z_t + [g_{t+1} \odot a^r_t,\; g_{t+1} \odot a^z_t,\;
+          g_{t+1} \odot a^n_t]\, W_{hh},
+
+one GEMM per step with the packed ``weight_hh`` (rows r, z, n), renormalised every step
+with the log of the norm accumulated.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+_POOL: dict = {}
+
+
+def _blas():
+    """The OpenBLAS controller (set_num_threads is a direct C call) or None."""
+    if "blas" not in _POOL:
+        try:
+            from threadpoolctl import ThreadpoolController
+
+            libs = ThreadpoolController().select(user_api="blas").lib_controllers
+            _POOL["blas"] = libs[0] if libs else None
+        except ImportError:
+            _POOL["blas"] = None
+        _POOL["pool"] = ThreadPoolExecutor(2, thread_name_prefix="proto")
+    return _POOL["blas"], _POOL["pool"]
+
+
+def _sigmoid(u, out=None):
+    out = np.multiply(u, 0.5, out=out)
+    np.tanh(out, out=out)
+    out *= 0.5
+    out += 0.5
+    return out
+
+
+class GRUJacobian:
+    """``fn(x, h, out)``: (B, H, H) dh'/dh; scratch buffers reused between calls."""
+
+    def __init__(self, params, chunk_bytes=1 << 17):
+        self.w_ih = np.asarray(params.weight_ih)
+        self.w_hh = np.asarray(params.weight_hh)
+        self.b_ih = np.asarray(params.bias_ih)[:, None]
+        self.b_hh = np.asarray(params.bias_hh)[:, None]
+        H = self.w_hh.shape[1]
+        self.H = H
+        W = self.w_hh
+        # row i of W_hr, W_hz, W_hn and e_i: S[i] is (4, H)
+        self.S = np.ascontiguousarray(np.stack(
+            [W[:H], W[H:2 * H], W[2 * H:], np.eye(H, dtype=W.dtype)], axis=1))
+        self.chunk_bytes = chunk_bytes
+
+    def coefficients(self, x, h):
+        """A (H, 4, B): per row i and sample, the coefficients of W_hr, W_hz, W_hn, e_i."""
+        H = self.H
+        hT = h.T
+        gi = self.w_ih @ x.T
+        gi += self.b_ih
+        gh = self.w_hh @ hT
+        gh += self.b_hh
+        r = _sigmoid(np.add(gi[:H], gh[:H]))
+        z = _sigmoid(np.add(gi[H:2 * H], gh[H:2 * H]))
+        ghn = gh[2 * H:]
+        n = np.multiply(r, ghn)
+        n += gi[2 * H:]
+        np.tanh(n, out=n)
+        A = np.empty((H, 4, h.shape[0]), dtype=h.dtype)
+        a_r, a_z, a_n = A[:, 0], A[:, 1], A[:, 2]
+        # a_n = (1 - z)(1 - n^2) r
+        np.multiply(n, n, out=a_n)
+        np.subtract(1, a_n, out=a_n)
+        a_z[...] = 1 - z
+        a_n *= a_z
+        a_n *= r
+        # a_r = a_n (1 - r) ghn
+        np.subtract(1, r, out=a_r)
+        a_r *= ghn
+        a_r *= a_n
+        # a_z = z (1 - z)(h - n)
+        a_z *= z
+        a_z *= np.subtract(hT, n, out=n)
+        A[:, 3] = z
+        return A
+
+    def __call__(self, x, h, out):
+        A = self.coefficients(x, h).transpose(0, 2, 1)  # (H, B, 4), a Fortran-order (B, 4)
+        ot = out.transpose(1, 0, 2)  # (H, B, H): row block i of every sample
+        B, H = out.shape[0], self.H
+        bc = max(1, self.chunk_bytes // (H * out.itemsize))
+        blas, pool = _blas()
+        if blas is None or B < 2:
+            np.matmul(A, self.S, out=ot)
+            return out
+
+        def work(lo, hi):
+            for b0 in range(lo, hi, bc):
+                b1 = min(b0 + bc, hi)
+                np.matmul(A[:, b0:b1], self.S, out=ot[:, b0:b1])
+
+        before = blas.get_num_threads()
+        blas.set_num_threads(1)
+        try:
+            futs = [pool.submit(work, 0, B // 2), pool.submit(work, B // 2, B)]
+            for f in futs:
+                f.result()
+        finally:
+            blas.set_num_threads(before)
+        return out
+
+
+def gru_gradient_log_norms(params, xs, h0, v):
+    """(T, B) log||v^T dh_T/dh_t||, t = 0..T-1, by the one-GEMM-per-step VJP chain."""
+    w_ih, w_hh = np.asarray(params.weight_ih), np.asarray(params.weight_hh)
+    b_ih, b_hh = np.asarray(params.bias_ih), np.asarray(params.bias_hh)
+    T, B, _ = xs.shape
+    H = w_hh.shape[1]
+    dt = h0.dtype
+    gi_all = (xs.reshape(T * B, -1) @ w_ih.T).reshape(T, B, 3 * H)
+    gi_all += b_ih
+    C = np.empty((T, B, 3 * H), dtype=dt)  # a_r, a_z, a_n per step
+    Z = np.empty((T, B, H), dtype=dt)
+    h = np.array(h0)
+    gh = np.empty((B, 3 * H), dtype=dt)
+    n = np.empty((B, H), dtype=dt)
+    for t in range(T):
+        gi = gi_all[t]
+        np.matmul(h, w_hh.T, out=gh)
+        gh += b_hh
+        r = _sigmoid(gi[:, :H] + gh[:, :H])
+        z = _sigmoid(gi[:, H:2 * H] + gh[:, H:2 * H], out=Z[t])
+        ghn = gh[:, 2 * H:]
+        np.multiply(r, ghn, out=n)
+        n += gi[:, 2 * H:]
+        np.tanh(n, out=n)
+        a_r, a_z, a_n = C[t, :, :H], C[t, :, H:2 * H], C[t, :, 2 * H:]
+        np.multiply(n, n, out=a_n)
+        np.subtract(1, a_n, out=a_n)
+        np.subtract(1, z, out=a_z)
+        a_n *= a_z
+        a_n *= r
+        np.subtract(1, r, out=a_r)
+        a_r *= ghn
+        a_r *= a_n
+        a_z *= z
+        np.subtract(h, n, out=h)  # h - n; h is rebuilt below
+        a_z *= h
+        # h' = (1 - z) n + z h = n + z (h - n)
+        h *= z
+        h += n
+    out = np.empty((T, B), dtype=dt)
+    g = np.array(v)
+    norm = np.linalg.norm(g, axis=1)
+    logs = np.log(norm)
+    g /= norm[:, None]
+    U = np.empty((B, 3 * H), dtype=dt)
+    for t in range(T - 1, -1, -1):
+        np.multiply(C[t].reshape(B, 3, H), g[:, None, :], out=U.reshape(B, 3, H))
+        g *= Z[t]
+        g += U @ w_hh
+        norm = np.sqrt(np.einsum("bi,bi->b", g, g))
+        logs += np.log(norm)
+        out[t] = logs
+        g /= norm[:, None]
+    return out
