@@ -100,7 +100,7 @@ def saturation_bound(cell, key, block, tbs, env: Env, p):
              r"by Weyl's inequality."
              % (g, ("1 - " + eps) if value == 1 else eps, eps, p.doprint(block.carry), eps, eps,
                 ",\\ ".join(pieces), g, near, "-" if value == 1 else "", eps))
-    return Bound(f"saturation limit of d{key[0]}/d{key[1]} ({cell.attributes['carrying']})",
+    return Bound(f"saturation limit of d{key[0]}/d{key[1]} ({gate.name} towards {value})",
                  "saturation", key, statement, proof, K,
                  {"gate": gate, "value": value, "epsilon": EPSILON, "K": K})
 
@@ -162,9 +162,19 @@ def pmb_bound(cell, blocks, p):
                  r"with $\sup|a| = \gamma$ (the activation lemma), so $\|J_t\|_2 \le \gamma "
                  r"\|%s\|_2 < 1$ and the product of $k$ factors decays geometrically."
                  % (p.doprint(W), p.doprint(W)))
-        return Bound("vanishing condition (Pascanu, Mikolov & Bengio 2013)", "vanishing",
+        return Bound("vanishing condition (Pascanu, Mikolov and Bengio 2013)", "vanishing",
                      bb.key, statement, proof, gamma * norm_symbol(W, NORM_2),
                      {"gamma": gamma, "matrix": W})
+    floor = G.subs({s: 0 for s in G.free_symbols})
+    if floor >= 1:
+        statement = (r"%s \ge %s \text{ for all weights: no weight-norm condition makes the "
+                     r"per-step bound contract}" % (p.doprint(G), p.doprint(floor)))
+        proof = (r"Setting every norm to $0$ leaves the carry's supremum $%s$: the diagonal "
+                 r"carry path alone can have norm %s, whatever the weights, so unlike the "
+                 r"Elman cell no bound on the weights forces vanishing." % (
+                     p.doprint(floor), p.doprint(floor)))
+        return Bound("no weight-norm vanishing condition", "no vanishing condition", bb.key,
+                     statement, proof, G, {"floor": floor})
     statement = (r"%s < 1 \implies \left\|\frac{\partial %s}{\partial %s}\right\|_2 \le "
                  r"\left(%s\right)^{k} \to 0" % (p.doprint(G), hs, h0, p.doprint(G)))
     proof = r"The global per-step bound is a contraction factor; multiply $k$ of them."

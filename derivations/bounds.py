@@ -48,7 +48,8 @@ class Bound:
 
     ``expr`` is the bound's right-hand side in norm symbols (``None`` if it is a
     statement about a limit); ``kind`` is one of ``'upper'``, ``'global upper'``,
-    ``'lower'``, ``'identity gap'``, ``'saturation'``, ``'multistep'``, ``'vanishing'``.
+    ``'lower'``, ``'identity gap'``, ``'saturation'``, ``'multistep'``, ``'vanishing'``,
+    ``'no vanishing condition'``.
     """
 
     name: str

@@ -103,7 +103,7 @@ def sigmoid_derivative_lemma(bound=_QUARTER) -> Lemma:
         (Step("derivative written in the function", derivative),
          Step("completing the square", square),
          Step("range of the logistic function", rng_sigma),
-         Step("range of s(1 - s) on (0, 1)", rng_deriv)))
+         Step("range of the derivative on (0, 1)", rng_deriv)))
 
 
 def tanh_derivative_lemma(bound=sp.S.One) -> Lemma:
@@ -128,7 +128,7 @@ def tanh_derivative_lemma(bound=sp.S.One) -> Lemma:
         r"\tanh'(u) = 1 - \tanh^2(u) \in \left(0, %s\right]" % sp.latex(bound),
         (Step("derivative written in the function", derivative),
          Step("range of tanh", rng_tanh),
-         Step("range of 1 - t^2 on (-1, 1)", rng_deriv)))
+         Step("range of the derivative on (-1, 1)", rng_deriv)))
 
 
 def convex_combination_lemma() -> Lemma:

@@ -176,3 +176,11 @@ def test_every_bound_has_a_statement_and_proof_in_latex(name, conv):
 def test_derive_bounds_rejects_non_derivations():
     with pytest.raises(dv.DerivationError, match="needs a Derivation, got str"):
         derive_bounds("gru")
+
+
+@pytest.mark.parametrize(("name", "conv"), [k for k in KEYS if k[0] not in ("elman", "lstm")])
+def test_gated_cells_have_no_weight_norm_vanishing_condition(name, conv):
+    # the carry's supremum 1 survives with every weight norm at 0 (by hand: sup z = 1)
+    van = [x for x in dv.derive(name, conv).bounds.all() if "vanishing" in x.kind]
+    assert [x.kind for x in van] == ["no vanishing condition"]
+    assert van[0].data["floor"] == 1
