@@ -38,7 +38,7 @@ from .language import Cell
 from .printing import printer_for
 
 __all__ = ["Lemma", "Step", "lemmas", "sigmoid_derivative_lemma", "tanh_derivative_lemma",
-           "convex_combination_lemma", "invariant_lemma"]
+           "convex_combination_lemma", "invariant_lemma", "growth_lemma"]
 
 
 @dataclass(frozen=True)
@@ -168,8 +168,12 @@ def invariant_lemma(cell: Cell) -> Lemma:
     h = cell.states[0]
     h_next = cell.next_states[h]
     expr = cell.definitions[h_next]
-    names = ", ".join(p.doprint(s) for s in sorted(env.why, key=sp.default_sort_key)
-                      if env.why[s] in ("sigmoid range", "tanh range"))
+    groups = {}
+    for s in sorted(env.why, key=sp.default_sort_key):
+        if env.why[s] in ("sigmoid range", "tanh range"):
+            groups.setdefault(env.ranges[s], []).append(p.doprint(s))
+    names = r",\ ".join("%s \\in [%s, %s]" % (", ".join(v), sp.latex(k[0]), sp.latex(k[1]))
+                         for k, v in groups.items())
 
     def step():
         env2 = cell_env(cell)
@@ -177,7 +181,7 @@ def invariant_lemma(cell: Cell) -> Lemma:
             return False, r"\text{the update does not keep } [-1, 1]"
         lo, hi = interval(expr, env2)
         ok = bool(lo >= -1) and bool(hi <= 1)
-        return ok, (r"%s \in [-1, 1]:\ %s = %s \in [%s, %s]"
+        return ok, (r"%s:\ %s = %s \in [%s, %s]"
                     % (names, p.doprint(h_next), p.doprint(expr), sp.latex(lo), sp.latex(hi)))
 
     return Lemma(
@@ -188,8 +192,48 @@ def invariant_lemma(cell: Cell) -> Lemma:
               step),))
 
 
+def growth_lemma(cell: Cell, state) -> Lemma:
+    r"""Growth of a state the invariant does not bound (LSTM :math:`c`), if its update is affine.
+
+    For :math:`c_t = a \odot c_{t-1} + b` with :math:`a, b` free of :math:`c_{t-1}`:
+    :math:`|c_t| \le |a| \odot |c_{t-1}| + \sup|b|`, e.g. :math:`|c_t| \le f_t \odot
+    |c_{t-1}| + 1` because :math:`|i_t \odot g_t| \le 1`.
+    """
+    p = printer_for(cell)
+    env = cell_env(cell)
+    nxt = cell.next_states[state]
+    expr = cell.definitions[nxt]
+    a = sp.diff(expr, state)
+    b = sp.expand(expr - a * state)
+
+    def step():
+        affine = not a.has(state) and not b.has(state)
+        if not affine:
+            return False, r"\text{the update is not affine in the state}"
+        lo, hi = interval(b, env)
+        alo, ahi = interval(a, env)
+        ok = bool(alo >= 0)
+        return ok, (r"%s = %s \odot %s + %s,\ %s \in [%s, %s],\ %s \in [%s, %s]"
+                    % (p.doprint(nxt), p.doprint(a), p.doprint(state), p.doprint(b),
+                       p.doprint(a), sp.latex(alo), sp.latex(ahi), p.doprint(b),
+                       sp.latex(lo), sp.latex(hi)))
+
+    bound = interval(b, env) if not b.has(state) and all(
+        env.range(x) is not None for x in b.free_symbols) else (None, None)
+    sup = sp.Max(*(sp.Abs(v) for v in bound)) if bound[0] is not None else sp.Symbol("B")
+    return Lemma(
+        f"state growth ({cell.title}, {state.name})",
+        r"|%s| \le %s \odot |%s| + %s" % (p.doprint(nxt), p.doprint(a), p.doprint(state),
+                                            sp.latex(sup)),
+        (Step("affine update, triangle inequality and the activation ranges", step),))
+
+
 def lemmas() -> list:
-    """The activation lemmas, the convex-combination lemma and each built-in's invariant."""
+    """The activation lemmas, the convex-combination lemma, each built-in's invariant, and
+    the growth lemma of each state the invariant does not bound (LSTM ``c``)."""
     out = [sigmoid_derivative_lemma(), tanh_derivative_lemma(), convex_combination_lemma()]
-    out += [invariant_lemma(c) for c in all_cells()]
+    for c in all_cells():
+        out.append(invariant_lemma(c))
+        env = cell_env(c)
+        out += [growth_lemma(c, s) for s in c.states if s not in env.ranges]
     return out

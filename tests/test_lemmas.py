@@ -22,7 +22,7 @@ def test_every_lemma_verifies_and_prints():
     ls = lemmas()
     names = [lem.name for lem in ls]
     assert names[:3] == ["sigmoid derivative", "tanh derivative", "convex combination"]
-    assert len(ls) == 3 + len(dv.all_cells())
+    assert len(ls) == 3 + len(dv.all_cells()) + 1   # + the growth of LSTM c
     for lem in ls:
         assert isinstance(lem, Lemma)
         assert lem.verify(), lem.name
@@ -85,3 +85,29 @@ def test_invariant_holds_for_a_user_convex_cell():
     a = cb.let("a", sigmoid(W @ h + U @ x), role="gate")
     cb.update(h, a * h - (1 - a) * tanh(U @ x))
     assert invariant_lemma(cb.build()).verify()
+
+
+def test_lstm_cell_state_growth_lemma():
+    from derivations.lemmas import growth_lemma
+
+    lstm = dv.cell("lstm")
+    lem = growth_lemma(lstm, lstm.symbol("c"))
+    assert lem.verify()
+    assert lem.statement_latex == r"|c_{t}| \le f_{t} \odot |c_{t-1}| + 1"
+    # independent: |f c + i g| <= f |c| + 1 on random gate values
+    rng = np.random.default_rng(0)
+    f, i, g, c = rng.uniform(0, 1, 10**5), rng.uniform(0, 1, 10**5), rng.uniform(-1, 1, 10**5), \
+        rng.normal(0, 5, 10**5)
+    assert (np.abs(f * c + i * g) <= f * np.abs(c) + 1).all()
+
+
+def test_growth_lemma_refuses_a_non_affine_update():
+    from derivations.lemmas import growth_lemma
+
+    cb = dv.CellBuilder("sq")
+    x, h = cb.input("x"), cb.state("h")
+    (W,) = cb.weights("W")
+    f = cb.let("f", sigmoid(W @ x), role="gate")
+    cb.update(h, f * h * h)
+    c = cb.build()
+    assert not growth_lemma(c, c.symbol("h")).verify()
