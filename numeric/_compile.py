@@ -4,13 +4,10 @@ The forward equations come from ``cell.quantities`` and the Jacobian coefficient
 ``derive(cell).jacobian`` terms, both turned into NumPy by ``sympy.lambdify``. Every
 ``MatVec(W, v)`` becomes a dummy symbol whose value is computed by a matrix product;
 all products with the same operand (``W_hr h``, ``W_hz h``, ``W_hn h``) are stacked into one
-GEMM. The sigmoid is evaluated as
-
-.. math::
-
-    \sigma(u) = \tfrac12 \tanh(\tfrac12 u) + \tfrac12,
-
-which never overflows (``|u| = 1e4`` is fine).
+GEMM. The sigmoid never overflows and keeps relative accuracy on both tails
+(:func:`sigmoid`); in Jacobian coefficients the gate complements ``1 - z`` and ``1 - n**2``
+are evaluated from the pre-activation (:func:`sigmoid_c`, :func:`sech2`), so saturated
+derivatives stay relatively accurate instead of rounding to 0.
 
 Arrays are kept *feature-major*: a vector quantity of a batch is an ``(H, B)`` array, so
 per-gate slabs of a stacked product are contiguous. Compiled programs are cached per cell.
@@ -32,16 +29,54 @@ __all__ = ["program", "Program", "BlockPlan", "sigmoid"]
 
 
 def sigmoid(u):
-    """Overflow-free logistic function, ``0.5 * tanh(0.5 * u) + 0.5``."""
-    t = np.tanh(np.multiply(u, 0.5))
-    if isinstance(t, np.ndarray):
-        t *= 0.5
-        t += 0.5
-        return t
-    return 0.5 * t + 0.5
+    r"""Logistic function, overflow-free and relatively accurate on both tails.
+
+    .. math::
+
+        \sigma(u) = \frac{1}{1 + e^{-u}} \ (u \ge 0), \qquad
+        \sigma(u) = \frac{e^{u}}{1 + e^{u}} \ (u < 0),
+
+    so ``exp`` only sees non-positive real parts (no overflow at ``|u| = 1e4``) and
+    ``sigma(-40) = 4.2e-18`` is not rounded to 0 (as ``0.5 tanh(u/2) + 0.5`` would). Complex
+    ``u`` (complex-step checks) takes the branch by ``Re u``; each branch is analytic.
+
+    >>> float(sigmoid(np.array(-40.0))), float(sigmoid(np.array(1e4)))
+    (4.248354255291589e-18, 1.0)
+    """
+    u = np.asarray(u)
+    if u.dtype.kind == "c":
+        pos = u.real >= 0
+        e = np.exp(np.where(pos, -u, u))
+        return np.where(pos, 1.0, e) / (1.0 + e)
+    e = np.exp(-np.abs(u))
+    num = np.where(u >= 0, 1.0, e).astype(e.dtype, copy=False)
+    e += 1.0
+    num /= e
+    return num
 
 
-_MODULES = [{"sigmoid": sigmoid, "tanh": np.tanh}, "numpy"]
+def sigmoid_c(u):
+    r""":math:`1 - \sigma(u) = \sigma(-u)`, relatively accurate as ``u -> +inf``."""
+    return sigmoid(-np.asarray(u))
+
+
+def sech2(u):
+    r""":math:`1 - \tanh^2(u) = 4 e^{-2|u|} / (1 + e^{-2|u|})^2`, relatively accurate, no overflow."""
+    e = np.exp(-2.0 * np.abs(u))
+    return 4.0 * e / (1.0 + e) ** 2
+
+
+class _SigmoidC(sp.Function):
+    nargs = 1
+
+
+class _Sech2(sp.Function):
+    nargs = 1
+
+
+_MODULES = [{"sigmoid": sigmoid, "tanh": np.tanh, "_SigmoidC": sigmoid_c,
+             "_Sech2": sech2},
+            "numpy"]
 
 
 def _lambdify(args, exprs):
@@ -89,7 +124,7 @@ class BlockPlan:
         exprs = ([sp.Add(*diag)] if diag else []) + [sp.Add(*rows[n]) for n in self.row_names]
         for t in general:
             exprs.extend(t.coeffs)
-        self._fn, self._args = prog.lambdify(exprs)
+        self._fn, self._args = prog.lambdify(exprs, stable=True)
         self.n_exprs = len(exprs)
 
     def coefficients(self, env):
@@ -149,8 +184,35 @@ class Program:
     def replace(self, expr):
         return sp.sympify(expr).xreplace(self._mv)
 
-    def lambdify(self, exprs):
-        """A function of the env names it needs, returning the list of ``exprs`` values."""
+    def _stable_map(self, exprs):
+        """Rewrite ``1 - q`` (q = sigmoid(u)) and ``1 - q**2`` (q = tanh(u)) as functions of u.
+
+        Near saturation the derived forms cancel catastrophically (``1 - n**2`` is 0 once
+        ``n`` rounds to 1); :func:`sigmoid_c` and :func:`sech2` keep relative accuracy.
+        """
+        rep = {}
+        for q in self.cell.quantities:
+            pre = sp.Symbol(_pre_name(q.symbol.name))
+            if isinstance(q.expr, dv.sigmoid):
+                rep[1 - q.symbol] = _SigmoidC(pre)
+            elif isinstance(q.expr, sp.tanh):
+                rep[1 - q.symbol**2] = _Sech2(pre)
+        for e in exprs:
+            for f in sp.sympify(e).atoms(sp.tanh, dv.sigmoid):
+                if isinstance(f, sp.tanh):
+                    rep[1 - f**2] = _Sech2(f.args[0])
+                else:
+                    rep[1 - f] = _SigmoidC(f.args[0])
+        return rep
+
+    def lambdify(self, exprs, *, stable: bool = False):
+        """A function of the env names it needs, returning the list of ``exprs`` values.
+
+        ``stable`` rewrites gate complements for accuracy in saturation (coefficients only).
+        """
+        if stable:
+            rep_map = self._stable_map(exprs)
+            exprs = [sp.sympify(e).xreplace(rep_map) for e in exprs]
         rep = [self.replace(e) for e in exprs]
         args = sorted({s for e in rep for s in e.free_symbols}, key=lambda s: s.name)
         return _lambdify(args, rep), tuple(s.name for s in args)
@@ -189,7 +251,15 @@ class Program:
                     missing = {s.name for s in rep.free_symbols} - available
                     raise NumericError(f"cannot order the evaluation of {q.symbol.name!r} "
                                        f"in cell {cell.title!r}: {sorted(missing)} unavailable")
-            fn, args = self.lambdify([q.expr])
+            if isinstance(q.expr, (dv.sigmoid, sp.tanh)):
+                # keep the pre-activation: the stable coefficients use it
+                pre = _pre_name(q.symbol.name)
+                fn, args = self.lambdify([q.expr.args[0]])
+                stages.append(_LetStage(pre, fn, args))
+                available.add(pre)
+                fn, args = self.lambdify([q.expr.func(sp.Symbol(pre))])
+            else:
+                fn, args = self.lambdify([q.expr])
             stages.append(_LetStage(q.symbol.name, fn, args))
             available.add(q.symbol.name)
         while pending and flush():
@@ -206,29 +276,45 @@ class Program:
             params._cache["bias_env"] = hit
         return hit
 
-    def forward(self, params, xT, statesT) -> dict:
-        """Evaluate every quantity; ``xT`` (I, B), ``statesT`` tuple of (H, B). Returns env."""
+    def forward(self, params, xT, statesT, *, stored=None, record=None) -> dict:
+        """Evaluate every quantity; ``xT`` (I, B), ``statesT`` tuple of (H, B). Returns env.
+
+        ``record`` (a list) collects the stacked matrix-product outputs in stage order;
+        ``stored`` (such a list from an earlier call) reuses them instead of recomputing.
+        """
         env = dict(self.bias_env(params))
         env[self.input_name] = xT
         for n, s in zip(self.state_names, statesT, strict=True):
             env[n] = s
+        k = 0
         for st in self.stages:
             if isinstance(st, _LetStage):
                 env[st.name] = st.fn(*(env[a] for a in st.args))[0]
+                continue
+            if stored is not None:
+                out = stored[k]
             else:
                 if isinstance(st.operand, str):
                     v = env[st.operand]
                 else:
                     fn, args = st.operand
                     v = fn(*(env[a] for a in args))[0]
-                W = params.stacked(st.weights)
-                out = W @ v
-                r0 = 0
-                for name, w in zip(st.outputs, st.weights, strict=True):
-                    r1 = r0 + params.arrays[w].shape[0]
-                    env[name] = out[r0:r1]
-                    r0 = r1
+                out = params.stacked(st.weights) @ v
+                if record is not None:
+                    record.append(out)
+            k += 1
+            r0 = 0
+            for name, w in zip(st.outputs, st.weights, strict=True):
+                r1 = r0 + params.arrays[w].shape[0]
+                env[name] = out[r0:r1]
+                r0 = r1
         return env
+
+    def stored_bytes(self, params, B: int) -> int:
+        """Bytes of the matrix-product outputs of one step (what ``record`` keeps)."""
+        rows = sum(params.arrays[w].shape[0] for st in self.stages
+                   if isinstance(st, _MatVecStage) for w in st.weights)
+        return rows * B * params.dtype.itemsize
 
     def plan(self, key, label=None) -> BlockPlan:
         """The plan of block ``key`` (``('h', 'h')``), or of its terms with one path label."""
@@ -249,10 +335,14 @@ class Program:
         if hit is None:
             terms = self.jac.blocks[key].terms
             flat = [c for t in terms for c in t.coeffs]
-            fn, args = self.lambdify(flat) if flat else (None, ())
+            fn, args = self.lambdify(flat, stable=True) if flat else (None, ())
             hit = (terms, fn, args)
             self._plans[pk] = hit
         return hit
+
+
+def _pre_name(name: str) -> str:
+    return f"_pre_{name}"
 
 
 _PROGRAMS: dict = {}

@@ -76,7 +76,12 @@ def random_unit_state(params, B: int, seed: int) -> tuple:
     return tuple(v[:, k * H:(k + 1) * H] for k in range(S))
 
 
-def gradient_norms(params: Params, xs, state0, v=None, *, seed: int = 0) -> GradientNorms:
+#: default memory for matrix products kept from the forward pass (recomputed beyond it)
+STORE_BYTES = 1 << 29
+
+
+def gradient_norms(params: Params, xs, state0, v=None, *, seed: int = 0,
+                   store_bytes: int = STORE_BYTES) -> GradientNorms:
     """Log-norms of :math:`v^\\top \\partial s_T / \\partial s_t` for t = 0..T-1, every sample.
 
     Parameters
@@ -87,6 +92,10 @@ def gradient_norms(params: Params, xs, state0, v=None, *, seed: int = 0) -> Grad
         The state :math:`s_0`; the chain runs through the full state (LSTM: h and c).
     v : like ``state0``, optional
         The cotangent at time T; default a fixed random unit vector per sample from ``seed``.
+    store_bytes : int
+        Memory for the forward pass's matrix products (``W_hh h``, ``W_ih x``), kept for
+        the last steps so the backward pass does not redo them; earlier steps recompute.
+        States are always kept ((T, B, S*H)).
     """
     if not isinstance(params, Params):
         raise NumericError(f"expected numeric.Params, got {type(params).__name__}")
@@ -104,11 +113,17 @@ def gradient_norms(params: Params, xs, state0, v=None, *, seed: int = 0) -> Grad
     T = xs.shape[0]
     # forward: keep the state each step is evaluated at (feature-major, (T, H, B))
     hist = [np.empty((T, params.hidden_size, B), dtype=params.dtype) for _ in states]
+    per_step = max(prog.stored_bytes(params, B), 1)
+    keep_from = T - min(T, int(max(store_bytes, 0) // per_step))
+    kept = {}
     sT = tuple(s.T for s in states)
     for t in range(T):
         for hbuf, s in zip(hist, sT, strict=True):
             hbuf[t] = s
-        sT = next_states(prog, prog.forward(params, xs[t].T, sT))
+        rec = [] if t >= keep_from else None
+        sT = next_states(prog, prog.forward(params, xs[t].T, sT, record=rec))
+        if rec is not None:
+            kept[t] = rec
     # backward: renormalised VJP chain in log space
     g = tuple(np.array(p.T) for p in vs)
     n0 = np.sqrt(sum((p * p).sum(axis=0) for p in g))
@@ -117,7 +132,8 @@ def gradient_norms(params: Params, xs, state0, v=None, *, seed: int = 0) -> Grad
     g = tuple(np.divide(p, n0, out=np.zeros_like(p), where=n0 > 0) for p in g)
     out = np.empty((T, B), dtype=np.float64)
     for t in range(T - 1, -1, -1):
-        env = prog.forward(params, xs[t].T, tuple(hbuf[t] for hbuf in hist))
+        env = prog.forward(params, xs[t].T, tuple(hbuf[t] for hbuf in hist),
+                           stored=kept.pop(t, None))
         g = full_vjp(prog, params, env, g)
         n = np.sqrt(sum((p * p).sum(axis=0) for p in g))
         with np.errstate(divide="ignore"):

@@ -57,7 +57,30 @@ def test_jacobian_matches_central_differences(case):
 
 def _numeric_sympy(expr):
     expr = expr.replace(sigmoid, lambda u: 1 / (1 + sp.exp(-u)))
-    return complex(expr.evalf(30)).real
+    return complex(expr.evalf(60)).real
+
+
+def sympy_reference(p, x, parts):
+    """Full state Jacobian of sample 0 from brute-force ``Matrix.jacobian`` of the explicit
+    instance, evaluated with 60-digit Floats (no lambdify, no NumPy)."""
+    cell, n, m = p.cell, p.hidden_size, p.input_size
+    inst = instantiate(cell, n, m)
+    sub = {}
+    pairs = [(cell.inputs[0], x[0])] + [(s_, v[0]) for s_, v in zip(cell.states, parts,
+                                                                      strict=True)]
+    pairs += [(cell.symbol(k), a.reshape(-1)) for k, a in p.arrays.items()]
+    for sym, arr in pairs:
+        sub.update({e: sp.Float(float(a), 60) for e, a in zip(inst.values[sym], arr,
+                                                             strict=True)})
+    S = len(cell.states)
+    ref = np.empty((S * n, S * n))
+    for i, s_out in enumerate(cell.states):
+        out_vec = inst.values[cell.next_states[s_out]]
+        for j, s_in in enumerate(cell.states):
+            brute = out_vec.jacobian(inst.values[s_in]).xreplace(sub)
+            ref[i * n:(i + 1) * n, j * n:(j + 1) * n] = [
+                [_numeric_sympy(brute[a, b]) for b in range(n)] for a in range(n)]
+    return ref
 
 
 @pytest.mark.parametrize("key", KEYS, ids=[f"{n}-{c}" for n, c in KEYS])
@@ -65,29 +88,13 @@ def _numeric_sympy(expr):
 def test_jacobian_matches_bruteforce_sympy_jacobian(key, n):
     """Matrix.jacobian of the explicit instance, numerically substituted (no lambdify)."""
     cell = dv.cell(*key)
-    m = 2
-    p = numeric.init(cell, n, m, seed=n + 7, scale=1.5)
+    p = numeric.init(cell, n, 2, seed=n + 7, scale=1.5)
     rng = np.random.default_rng(n)
-    x = rng.normal(size=(1, m))
+    x = rng.normal(size=(1, 2))
     parts = [rng.uniform(-0.9, 0.9, size=(1, n)) for _ in cell.states]
     state = tuple(parts) if len(parts) > 1 else parts[0]
-    inst = instantiate(cell, n, m)
-    sub = {}
-    for s, arr in [(cell.inputs[0], x[0])] + [(st_, v[0]) for st_, v in zip(cell.states, parts,
-                                                                              strict=True)]:
-        sub.update({e: sp.Float(float(a), 30) for e, a in zip(inst.values[s], arr, strict=True)})
-    for name, arr in p.arrays.items():
-        sub.update({e: sp.Float(float(a), 30) for e, a in zip(inst.values[cell.symbol(name)],
-                                                            arr.reshape(-1), strict=True)})
-    H = n
     J = numeric.jacobian(p, x, state, full=True)[0]
-    for i, s_out in enumerate(cell.states):
-        out_vec = inst.values[cell.next_states[s_out]]
-        for j, s_in in enumerate(cell.states):
-            brute = out_vec.jacobian(inst.values[s_in]).xreplace(sub)
-            ref = np.array([[_numeric_sympy(brute[a, b]) for b in range(n)] for a in range(n)])
-            np.testing.assert_allclose(J[i * H:(i + 1) * H, j * H:(j + 1) * H], ref,
-                                       rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(J, sympy_reference(p, x, parts), rtol=1e-12, atol=1e-13)
 
 
 @given(cell_cases(max_hidden=16, max_batch=3, names=("lstm",)))
@@ -297,3 +304,19 @@ def test_user_defined_cell_gets_the_engine():
     gg = 1 / (1 + np.exp(-(x_ @ A["W_g"].T + h_ @ A["U_g"].T + A["b_g"])))
     aa = np.tanh(x_ @ A["W_x"].T + A["b"] + gg * h_ * h_)
     np.testing.assert_allclose(numeric.step(p, x_, h_), gg * h_ + (1 - gg) * aa, rtol=1e-13)
+
+
+@pytest.mark.parametrize("key", KEYS, ids=[f"{n}-{c}" for n, c in KEYS])
+@pytest.mark.parametrize("shift", [-20.0, 20.0])
+def test_saturated_jacobian_keeps_relative_accuracy(key, shift):
+    """Deep saturation (biases +-20): entries ~ e^-40 are relatively accurate against a
+    60-digit SymPy reference, not rounded to 0 by ``1 - z`` or ``1 - n**2`` with z, n -> 1."""
+    p = numeric.init(key[0], 3, 2, convention=key[1], seed=3)
+    p = p.with_arrays(**{b: p.arrays[b] + shift for b in p.arrays if b.startswith("b")})
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(1, 2))
+    parts = [rng.uniform(-0.9, 0.9, size=(1, 3)) for _ in p.cell.states]
+    J = numeric.jacobian(p, x, tuple(parts) if len(parts) > 1 else parts[0], full=True)[0]
+    ref = sympy_reference(p, x, parts)
+    rel = np.abs(J - ref) / np.maximum(np.abs(ref), 1e-300)
+    assert np.all(rel <= 1e-9), (rel.max(), J, ref)
