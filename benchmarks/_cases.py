@@ -95,6 +95,7 @@ class Context:
     rounds: int
     quick: bool
     prototype: bool = False
+    missing: str = "not installed"
 
     def time(self, contenders):
         return measure(contenders, rounds=self.rounds, min_sample=0.005 if self.quick else 0.02)
@@ -160,7 +161,7 @@ def gru_jacobian_rows(ctx: Context, B: int, H: int, dtype) -> list[Row]:
     for label, target in (("JAX jit(vmap(jacfwd))", 4.0), ("torch vmap(jacrev)", 200.0)):
         if label not in makers:
             rows.append(Row(name, dn, t["numeric"].median, label, None, "peer/numeric", None,
-                            ">=", target, note="not installed"))
+                            ">=", target, note=ctx.missing))
     return rows
 
 
@@ -255,5 +256,5 @@ def gradient_norm_rows(ctx: Context, T: int, B: int, H: int, dtype) -> list[Row]
             ("JAX jit(lax.scan + vjp)", "peer/numeric", ">=", 1.5)):
         if label not in makers:
             rows.append(Row(name, dn, t["numeric"].median, label, None, ratio_name, None, op,
-                            target, note="not installed"))
+                            target, note=ctx.missing))
     return rows

@@ -11,8 +11,9 @@ Not part of the engine: a measured reference for suggestions to ``numeric/``
 
 written row block by row block: ``J[:, i, :] = A_i S_i`` with :math:`A_i` (B, 4) the
 coefficients of row ``i`` and :math:`S_i` (4, H) row ``i`` of W_hr, W_hz, W_hn and e_i,
-as one batched ``np.matmul`` over ``i`` into the preallocated output, split over batch
-chunks on two threads with OpenBLAS pinned to one thread. The gradient-norm chain is
+as one batched ``np.matmul`` over ``i`` into the preallocated output; the whole pipeline
+(gate GEMMs, coefficients, row-block GEMMs) runs per batch half on two threads with
+OpenBLAS pinned to one thread. The gradient-norm chain is
 
 .. math::
 
@@ -57,7 +58,8 @@ def _sigmoid(u, out=None):
 class GRUJacobian:
     """``fn(x, h, out)``: (B, H, H) dh'/dh; scratch buffers reused between calls."""
 
-    def __init__(self, params, chunk_bytes=1 << 17):
+    def __init__(self, params, chunk_bytes=1 << 17, threads=2):
+        self.threads = threads
         self.w_ih = np.asarray(params.weight_ih)
         self.w_hh = np.asarray(params.weight_hh)
         self.b_ih = np.asarray(params.bias_ih)[:, None]
@@ -102,25 +104,26 @@ class GRUJacobian:
         A[:, 3] = z
         return A
 
+    def _fill(self, x, h, ot, bc):
+        A = self.coefficients(x, h).transpose(0, 2, 1)  # (H, b, 4): Fortran-order (b, 4)
+        for b0 in range(0, A.shape[1], bc):
+            np.matmul(A[:, b0:b0 + bc], self.S, out=ot[:, b0:b0 + bc])
+
     def __call__(self, x, h, out):
-        A = self.coefficients(x, h).transpose(0, 2, 1)  # (H, B, 4), a Fortran-order (B, 4)
         ot = out.transpose(1, 0, 2)  # (H, B, H): row block i of every sample
         B, H = out.shape[0], self.H
         bc = max(1, self.chunk_bytes // (H * out.itemsize))
         blas, pool = _blas()
-        if blas is None or B < 2:
-            np.matmul(A, self.S, out=ot)
+        if blas is None or B < 2 or self.threads == 1:
+            self._fill(x, h, ot, bc)
             return out
-
-        def work(lo, hi):
-            for b0 in range(lo, hi, bc):
-                b1 = min(b0 + bc, hi)
-                np.matmul(A[:, b0:b1], self.S, out=ot[:, b0:b1])
-
+        # the whole pipeline (gate GEMMs, coefficients, row-block GEMMs) per batch half
+        m = B // 2
         before = blas.get_num_threads()
         blas.set_num_threads(1)
         try:
-            futs = [pool.submit(work, 0, B // 2), pool.submit(work, B // 2, B)]
+            futs = [pool.submit(self._fill, x[lo:hi], h[lo:hi], ot[:, lo:hi], bc)
+                    for lo, hi in ((0, m), (m, B))]
             for f in futs:
                 f.result()
         finally:
@@ -128,8 +131,28 @@ class GRUJacobian:
         return out
 
 
-def gru_gradient_log_norms(params, xs, h0, v):
-    """(T, B) log||v^T dh_T/dh_t||, t = 0..T-1, by the one-GEMM-per-step VJP chain."""
+def gru_gradient_log_norms(params, xs, h0, v, threads=2):
+    """(T, B) log||v^T dh_T/dh_t||, t = 0..T-1, by the one-GEMM-per-step VJP chain.
+
+    With two threads, each batch half runs its whole recurrence on its own thread (the
+    samples are independent), OpenBLAS pinned to one thread: no per-step synchronisation.
+    """
+    blas, pool = _blas()
+    B = h0.shape[0]
+    if threads == 1 or blas is None or B < 2:
+        return _gru_norms(params, xs, h0, v)
+    m = B // 2
+    before = blas.get_num_threads()
+    blas.set_num_threads(1)
+    try:
+        futs = [pool.submit(_gru_norms, params, xs[:, lo:hi], h0[lo:hi], v[lo:hi])
+                for lo, hi in ((0, m), (m, B))]
+        return np.concatenate([f.result() for f in futs], axis=1)
+    finally:
+        blas.set_num_threads(before)
+
+
+def _gru_norms(params, xs, h0, v):
     w_ih, w_hh = np.asarray(params.weight_ih), np.asarray(params.weight_hh)
     b_ih, b_hh = np.asarray(params.bias_ih), np.asarray(params.bias_hh)
     T, B, _ = xs.shape

@@ -163,7 +163,7 @@ def _torch_gru_module(params):
     with torch.no_grad():
         for name, a in zip(("weight_ih", "weight_hh", "bias_ih", "bias_hh"),
                            (w_ih, w_hh, b_ih, b_hh), strict=True):
-            getattr(cell, name).copy_(torch.from_numpy(a))
+            getattr(cell, name).copy_(torch.tensor(a))
     cell.requires_grad_(False)
     return cell
 

@@ -96,7 +96,8 @@ def main(argv=None) -> int:
     versions = peers.versions() if any(have.values()) else {}
     only = {s.strip() for s in args.only.split(",")}
     ctx = _cases.Context(engine=engine, peers=have, rounds=args.rounds, quick=args.quick,
-                           prototype=args.prototype)
+                           prototype=args.prototype,
+                           missing="skipped (--no-peers)" if args.no_peers else "not installed")
 
     q = args.quick
     plan = []
