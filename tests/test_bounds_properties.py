@@ -75,6 +75,13 @@ def test_per_step_bounds_hold(name, conv, data):
         np.testing.assert_allclose(cc.sigma_min, f.min(axis=1), rtol=1e-9, atol=1e-15)
         np.testing.assert_allclose(cc.lower, f.min(axis=1), rtol=1e-9, atol=1e-15)
         np.testing.assert_allclose(cc.gap, (1 - f).max(axis=1), rtol=1e-9, atol=1e-15)
+        for out, wrt in ((0, 1), (1, 0)):                # dh'/dc and dc'/dh
+            rb = check_bounds(params, x, state, which=(("h", "c")[out], ("h", "c")[wrt]))
+            nb, sb = _svals(ref_jacobian(name, conv, P, x, state, wrt=wrt, out=out))
+            assert (nb <= rb.upper * (1 + RTOL) + 1e-15).all()
+            assert (rb.upper <= rb.global_upper * (1 + RTOL)).all() and rb.ok.all()
+            pos = rb.lower > 0
+            assert (sb[pos] >= rb.lower[pos] * (1 - 1e-9) - 1e-15).all()
         full = check_bounds(params, x, state, which="full")
         Jf = ref_jacobian(name, conv, P, x, state)
         nf, _ = _svals(Jf)
