@@ -79,7 +79,8 @@ def build_report(out="build/report", *, engine: str = "auto", lang: str = "en", 
     try:
         (tmp / "figures").mkdir()
         doc = build_document(cells, quick=quick, title=title, author=author, command=command,
-                             engine=engine, progress=say, figures_dir=tmp / "figures")
+                             engine=engine, progress=say, figures_dir=tmp / "figures",
+                             lang=lang)
         tex = tmp / f"{BASENAME}.tex"
         _write(tex, render_latex(doc, lang))
         say(f"wrote {BASENAME}.tex; compiling with {engine}")

@@ -87,10 +87,11 @@ class TypstPrinter(Printer):
 
     printmethod = "_typst"
 
-    def __init__(self, names=None, order=None, *, scalar=False, **settings):
+    def __init__(self, names=None, order=None, *, scalar=False, declared=None, **settings):
         super().__init__(settings)
         self.names = dict(names or {})
         self.factor_order = dict(order or {})
+        self.declared = dict(declared or {})
         self.times = " " if scalar else " dot.o "
 
     # -- atoms -------------------------------------------------------------------------
@@ -171,7 +172,13 @@ class TypstPrinter(Printer):
     def _ordered(self, expr):
         terms = list(sp.Add.make_args(expr))
         default = {t: i for i, t in enumerate(expr.as_ordered_terms())}
-        return sorted(terms, key=lambda t: (t.could_extract_minus_sign(), _rank(t), default[t]))
+        return sorted(terms, key=lambda t: (t.could_extract_minus_sign(), _rank(t),
+                                            self._main(t), default[t]))
+
+    def _main(self, term):
+        """Declaration index of a sum term's parameter (``W`` of ``W v``, or a bias)."""
+        sym = term.matrix if isinstance(term, MatVec) else term
+        return self.declared.get(sym, len(self.declared))
 
     def _print_Add(self, expr, order=None):
         out = ""
@@ -292,4 +299,5 @@ def typst(expr, names=None, order=None, *, scalar=False) -> str:
 def typst_printer_for(cell) -> TypstPrinter:
     """A printer with ``cell``'s names (converted from its LaTeX names) and factor order."""
     order = {q.symbol: i for i, q in enumerate(cell.quantities)}
-    return TypstPrinter(typst_names(cell), order)
+    declared = {s: i for i, s in enumerate((*cell.weights, *cell.biases))}
+    return TypstPrinter(typst_names(cell), order, declared=declared)

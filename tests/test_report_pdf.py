@@ -13,12 +13,13 @@ import pytest
 import derivations as dv
 from reports import build_report, have_latex
 from reports._i18n import label_tr
+from reports._sec_figures import TITLE as COMPARISON
 from reports.model import Tr
 
 pypdf = pytest.importorskip("pypdf")
 
 SECTIONS = [Tr("Introduction", "Giới thiệu"), Tr("Conventions", "Các quy ước"),
-            Tr("Lemmas", "Các bổ đề"), Tr("Cells", "Các ô"),
+            Tr("Lemmas", "Các bổ đề"), Tr("Cells", "Các ô"), COMPARISON,
             Tr("Reproducibility", "Khả năng tái lập")]
 
 
@@ -53,6 +54,7 @@ def built(tmp_path_factory):
 def _check(res, text, lang):
     assert res.tex.exists() and res.pdf.exists()
     assert (res.out / "figures").is_dir()
+    assert len(list((res.out / "figures").glob("*.pdf"))) == 5
     for s in SECTIONS:
         assert s.get(lang) in text, s.get(lang)
     for cell in dv.all_cells():
