@@ -48,10 +48,13 @@ def _blas():
 
 
 def _sigmoid(u, out=None):
-    out = np.multiply(u, 0.5, out=out)
-    np.tanh(out, out=out)
-    out *= 0.5
-    out += 0.5
+    """:math:`1 / (1 + e^{-u})`; NumPy's float64 ``exp`` is about twice as fast as its ``tanh``
+    here, and ``exp(-u) = inf`` for ``u < -709`` gives the correct 0 (overflow not reported)."""
+    out = np.negative(u, out=out)
+    with np.errstate(over="ignore"):
+        np.exp(out, out=out)
+    out += 1
+    np.reciprocal(out, out=out)
     return out
 
 
