@@ -94,9 +94,9 @@ def test_gru_lower_bound_is_not_vacuous_when_the_update_gate_carries(conv, sign,
     ev = np.linalg.eigvalsh(np.swapaxes(J := ref_jacobian("gru", conv, P, x, h), 1, 2) @ J)
     assert (np.sqrt(ev[:, 0].clip(0)) >= r.lower - 1e-12).all()
     # and over a horizon the product of lower bounds stays informative
-    xs = rng.uniform(-1, 1, size=(10, case.batch, I))
+    xs = rng.uniform(-1, 1, size=(5, case.batch, I))
     hc = check_horizon(params, xs, h)
-    assert (hc.lower > 0.9**10).all() and hc.ok.all()
+    assert (hc.lower > 0.9**5).all() and hc.ok.all()
 
 
 def test_check_bounds_rejects_bad_input():

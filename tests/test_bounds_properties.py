@@ -52,11 +52,13 @@ def _svals(J):
 @pytest.mark.parametrize(("name", "conv"), KEYS)
 @given(data=st.data())
 def test_per_step_bounds_hold(name, conv, data):
-    case = data.draw(keyed_cases(name, conv))
+    # LSTM: H <= 32, so that its full state (2H) stays within the 64 of the other cells
+    case = data.draw(keyed_cases(name, conv, max_hidden=32 if name == "lstm" else 64))
     params, P, x, state = _setup(case)
     r = check_bounds(params, x, state)
     J = ref_jacobian(name, conv, P, x, state, wrt=0, out=0)
-    norm, smin = _svals(J)
+    sv = np.linalg.svd(J, compute_uv=False)
+    norm, smin = sv[:, 0], sv[:, -1]
     tol = RTOL * np.maximum(1, r.upper)
     np.testing.assert_allclose(r.norm, norm, rtol=1e-8, atol=1e-12)
     assert (norm <= r.upper + tol).all()
@@ -77,7 +79,9 @@ def test_per_step_bounds_hold(name, conv, data):
         np.testing.assert_allclose(cc.gap, (1 - f).max(axis=1), rtol=1e-9, atol=1e-15)
         for out, wrt in ((0, 1), (1, 0)):                # dh'/dc and dc'/dh
             rb = check_bounds(params, x, state, which=(("h", "c")[out], ("h", "c")[wrt]))
-            nb, sb = _svals(ref_jacobian(name, conv, P, x, state, wrt=wrt, out=out))
+            sv = np.linalg.svd(ref_jacobian(name, conv, P, x, state, wrt=wrt, out=out),
+                               compute_uv=False)
+            nb, sb = sv[:, 0], sv[:, -1]
             assert (nb <= rb.upper * (1 + RTOL) + 1e-15).all()
             assert (rb.upper <= rb.global_upper * (1 + RTOL)).all() and rb.ok.all()
             pos = rb.lower > 0
