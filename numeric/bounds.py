@@ -197,6 +197,18 @@ def check_bounds(params: Params, x, state, *, which=None, rtol=None) -> BoundChe
         combined through the matrix of block bounds).
     rtol : float, optional
         Relative slack for rounding (default 1e-9 in float64, 1e-4 in float32).
+
+    Returns
+    -------
+    BoundCheck
+        Per-sample (B,) arrays: ``norm``, ``sigma_min``, ``upper``, ``global_upper``,
+        ``lower``, ``gap``, ``saturation``, ``epsilon``, ``in_domain``, ``ok``, and the
+        ratios ``tightness``, ``global_tightness``, ``lower_tightness``.
+
+    Raises
+    ------
+    NumericError
+        For bad shapes (message names the array and its shape) or an unknown block.
     """
     _check_params(params)
     prog, _, sT, _ = prepare(params, x, state)
