@@ -18,7 +18,8 @@ _LATEX = {
     # math characters missing from Latin Modern text fonts: typeset as math
     "≤": r"$\le$", "≥": r"$\ge$", "₂": r"$_2$", "σ": r"$\sigma$", "ε": r"$\varepsilon$",
     "‖": r"$\|$", "∞": r"$\infty$", "²": r"$^2$", "→": r"$\to$", "∂": r"$\partial$",
-    "⊙": r"$\odot$",
+    "⊙": r"$\odot$", "−": r"$-$", "β": r"$\beta$", "λ": r"$\lambda$", "∈": r"$\in$",
+    "×": r"$\times$", "·": r"$\cdot$", "γ": r"$\gamma$",
 }
 _TYPST_SPECIAL = set("\\*_#[]$@<>`~=-+/'\"")
 

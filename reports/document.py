@@ -20,6 +20,7 @@ import derivations as dv
 
 from ._errors import ReportError
 from ._escape import nfc
+from ._sec_audit import audit_available, audit_section
 from ._sec_bounds import bounds_available, bounds_blocks, lemmas_available, lemmas_section
 from ._sec_cells import cell_section, proof_rows
 from ._sec_conventions import conventions_section
@@ -129,7 +130,11 @@ def build_document(cells=None, *, quick: bool = False, title: str | None = None,
                                            progress=say))
     elif have_numeric:
         missing.append("figures")
-    missing.append("seed audit")
+    if audit_available():
+        say("seed audit: computing each claim's verdict")
+        sections.append(audit_section())
+    else:
+        missing.append("seed audit")
     cmd = command or " ".join(["gatebound", *sys.argv[1:]])
     seeds = {"numeric checks (numeric.init, states)": seed} if have_numeric else {}
     sections.append(repro_section(cmd, seeds, engine or "—"))

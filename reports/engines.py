@@ -17,7 +17,7 @@ import subprocess
 from pathlib import Path
 
 from ._errors import ReportError
-from .render_latex import latex_engine_for
+from .render_latex import engine_of, latex_engine_for
 
 __all__ = ["ENGINES", "have_latex", "choose_engine", "compile_latex", "compile_typst"]
 
@@ -54,7 +54,8 @@ def compile_latex(tex: Path, lang: str, *, timeout: float = 300) -> Path:
     On failure raises :class:`ReportError` with the log's first error line and its path.
     """
     tex = Path(tex)
-    engine = latex_engine_for(lang)
+    with open(tex, encoding="utf-8") as fh:
+        engine = engine_of(fh.readline(), lang)
     flag = {"pdflatex": "-pdf", "lualatex": "-lualatex"}[engine]
     cmd = ["latexmk", flag, "-interaction=nonstopmode", "-halt-on-error", "-file-line-error",
            "-silent", tex.name]

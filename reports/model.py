@@ -22,7 +22,7 @@ from ._errors import ReportError
 from ._escape import nfc
 
 __all__ = ["Tr", "M", "Code", "RawInline", "Paragraph", "Math", "MathRow", "Table", "Figure", "List",
-           "Section", "Document", "LANGS", "Inline", "Block"]
+           "Section", "Document", "LANGS", "Inline", "Block", "ByLang"]
 
 #: the report's languages
 LANGS = ("en", "vi")
@@ -177,7 +177,20 @@ class Section:
     label: str | None = None
 
 
-Block = Paragraph | Math | Table | Figure | List | Section
+@dataclass(frozen=True)
+class ByLang:
+    """A block that differs by language (e.g. math with translated ``\\text`` pieces)."""
+
+    en: object
+    vi: object
+
+    def get(self, lang: str):
+        if lang not in LANGS:
+            raise ReportError(f"unknown language {lang!r}; choose one of {list(LANGS)}")
+        return getattr(self, lang)
+
+
+Block = Paragraph | Math | Table | Figure | List | Section | ByLang
 
 
 @dataclass(frozen=True)
@@ -224,6 +237,9 @@ def _walk_texts(obj):
     elif isinstance(obj, List):
         for item in obj.items:
             yield from _walk_texts(item)
+    elif isinstance(obj, ByLang):
+        yield from _walk_texts(obj.en)
+        yield from _walk_texts(obj.vi)
     elif isinstance(obj, tuple):
         for x in obj:
             yield from _walk_texts(x)

@@ -14,10 +14,13 @@ Latin Modern OpenType, which carries the Vietnamese letters). Display math uses
 
 from __future__ import annotations
 
+import re
+
 from ._errors import ReportError
 from ._escape import latex_escape
 from .model import (
     LANGS,
+    ByLang,
     Code,
     Document,
     Figure,
@@ -31,7 +34,7 @@ from .model import (
     Tr,
 )
 
-__all__ = ["render_latex", "latex_engine_for"]
+__all__ = ["render_latex", "latex_engine_for", "needs_unicode_engine", "engine_of"]
 
 _HEADS = ("section", "subsection", "subsubsection", "paragraph")
 
@@ -68,6 +71,22 @@ def latex_engine_for(lang: str) -> str:
     return {"en": "pdflatex", "vi": "lualatex"}[lang]
 
 
+def needs_unicode_engine(tex: str) -> bool:
+    """True if ``tex`` holds letters T1 fonts lack (Vietnamese ơ, ư, ạ, ế, ...): such an
+    English document (the seed audit quotes the Vietnamese notes) is compiled by lualatex.
+
+    >>> needs_unicode_engine("Ánh café"), needs_unicode_engine("gần bằng")
+    (False, True)
+    """
+    return any(0x1A0 <= ord(ch) <= 0x1B0 or 0x1E00 <= ord(ch) <= 0x1EFF for ch in tex)
+
+
+def engine_of(tex: str, lang: str) -> str:
+    """The engine named by the ``% !TEX program = ...`` first line, else the language's."""
+    m = re.match(r"% !TEX program = (\w+)", tex)
+    return m.group(1) if m else latex_engine_for(lang)
+
+
 class _R:
     def __init__(self, lang):
         self.lang = lang
@@ -90,6 +109,8 @@ class _R:
         raise ReportError(f"cannot render inline part {part!r}")
 
     def block(self, b, depth) -> str:
+        if isinstance(b, ByLang):
+            return self.block(b.get(self.lang), depth)
         if isinstance(b, Section):
             return self.section(b, depth + 1)
         if isinstance(b, Paragraph):
@@ -150,15 +171,19 @@ def render_latex(doc: Document, lang: str = "en") -> str:
     if lang not in LANGS:
         raise ReportError(f"unknown language {lang!r}; choose one of {list(LANGS)}")
     r = _R(lang)
-    parts = [_PREAMBLE[lang], _COMMON, _NAMES_VI if lang == "vi" else ""]
-    parts.append(r"\title{%s}" % r.text(doc.title) + "\n")
-    parts.append(r"\author{%s}" % latex_escape(doc.author) + "\n")
-    parts.append(r"\date{%s}" % latex_escape(doc.meta.get("date", "")) + "\n")
-    parts.append("\\begin{document}\n\\maketitle\n")
+    body = [r"\title{%s}" % r.text(doc.title) + "\n"]
+    body.append(r"\author{%s}" % latex_escape(doc.author) + "\n")
+    body.append(r"\date{%s}" % latex_escape(doc.meta.get("date", "")) + "\n")
+    body.append("\\begin{document}\n\\maketitle\n")
     if doc.abstract is not None:
-        parts.append("\\begin{abstract}\n%s\n\\end{abstract}\n" % r.text(doc.abstract))
-    parts.append("\\tableofcontents\n")
+        body.append("\\begin{abstract}\n%s\n\\end{abstract}\n" % r.text(doc.abstract))
+    body.append("\\tableofcontents\n")
     for s in doc.sections:
-        parts.append(r.section(s, 0))
-    parts.append("\\end{document}\n")
-    return "".join(parts)
+        body.append(r.section(s, 0))
+    body.append("\\end{document}\n")
+    text = "".join(body)
+    engine = latex_engine_for(lang)
+    if engine == "pdflatex" and needs_unicode_engine(text):
+        engine = "lualatex"
+    head = f"% !TEX program = {engine}\n" + _PREAMBLE["vi" if engine == "lualatex" else "en"]
+    return "".join([head, _COMMON, _NAMES_VI if lang == "vi" else "", text])

@@ -14,6 +14,7 @@ from ._errors import ReportError
 from ._escape import typst_escape, typst_string
 from .model import (
     LANGS,
+    ByLang,
     Code,
     Document,
     Figure,
@@ -54,6 +55,8 @@ class _R:
         raise ReportError(f"cannot render inline part {part!r}")
 
     def block(self, b, depth) -> str:
+        if isinstance(b, ByLang):
+            return self.block(b.get(self.lang), depth)
         if isinstance(b, Section):
             return self.section(b, depth + 1)
         if isinstance(b, Paragraph):
