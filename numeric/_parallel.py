@@ -1,8 +1,10 @@
-"""Batched ``np.matmul`` into a preallocated output, optionally on two threads (private).
+"""Two-thread execution over batch halves, BLAS pinned to one thread (private).
 
-The two halves of the batch axis are multiplied on two worker threads with BLAS pinned
-to one thread each (``threadpoolctl``, when installed; the controller is created once).
-Without ``threadpoolctl``, or for small outputs, one plain ``np.matmul`` call is used.
+A whole pipeline (gate GEMMs, coefficients, row-block products; or a whole recurrence)
+runs on each half of the batch on its own worker thread while OpenBLAS (or whichever BLAS
+NumPy uses) is limited to one thread, through ``threadpoolctl`` when it is installed; the
+controller and the pool are created once. Without ``threadpoolctl``, on one core, for
+small work, or with ``GATEBOUND_THREADS=1``, the work runs on the calling thread.
 """
 
 from __future__ import annotations
@@ -13,13 +15,16 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-__all__ = ["matmul_into", "MIN_PARALLEL"]
+__all__ = ["run_halves", "matmul_into", "MIN_PARALLEL"]
 
-#: outputs smaller than this many elements are computed on the calling thread
-MIN_PARALLEL = 1 << 18
+#: work smaller than this many output elements runs on the calling thread
+MIN_PARALLEL = 1 << 17
+#: bytes of output per row-block product (cache-sized pieces)
+CHUNK_BYTES = 1 << 17
 
-_STATE = {"pool": None, "controller": None, "checked": False}
+_STATE = {"pool": None, "blas": None, "checked": False}
 _LOCK = threading.Lock()
+_LOCAL = threading.local()
 
 
 def _resources():
@@ -31,32 +36,46 @@ def _resources():
                     from threadpoolctl import ThreadpoolController
                 except ImportError:  # pragma: no cover - optional dependency
                     return None, None
-                _STATE["controller"] = ThreadpoolController()
+                _STATE["blas"] = ThreadpoolController().select(user_api="blas")
                 _STATE["pool"] = ThreadPoolExecutor(2, thread_name_prefix="gatebound")
-        return _STATE["pool"], _STATE["controller"]
+        return _STATE["pool"], _STATE["blas"]
 
 
-def matmul_into(A: np.ndarray, S: np.ndarray, out: np.ndarray, axis: int = 1) -> np.ndarray:
-    """``np.matmul(A, S, out=out)``, split over ``axis`` (the batch axis) on two threads.
+def _in_worker(fn, sl):
+    _LOCAL.worker = True
+    try:
+        return fn(sl)
+    finally:
+        _LOCAL.worker = False
+
+
+def run_halves(fn, n: int, work: int) -> list:
+    """``[fn(slice)]`` over the two halves of ``range(n)`` on two threads (or one call).
+
+    ``work`` (output elements) decides whether threading pays. Nested calls run inline.
+    """
+    if n < 2 or work < MIN_PARALLEL or getattr(_LOCAL, "worker", False):
+        return [fn(slice(0, n))]
+    pool, blas = _resources()
+    if pool is None:
+        return [fn(slice(0, n))]
+    half = n // 2
+    with blas.limit(limits=1):
+        futs = [pool.submit(_in_worker, fn, sl) for sl in (slice(0, half), slice(half, n))]
+        return [f.result() for f in futs]
+
+
+def matmul_into(A: np.ndarray, S: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``np.matmul(A, S, out=out)`` over axis 1 (the batch) in cache-sized pieces.
 
     >>> A = np.ones((3, 4, 2)); S = np.ones((3, 2, 5)); out = np.empty((3, 4, 5))
     >>> float(matmul_into(A, S, out).sum())   # (3, 4, 5) of 2.0
     120.0
     """
-    n = A.shape[axis]
-    if out.size < MIN_PARALLEL or n < 2:
+    B = A.shape[1]
+    step = max(1, CHUNK_BYTES // max(1, out.shape[2] * out.itemsize))
+    if step >= B:
         return np.matmul(A, S, out=out)
-    pool, controller = _resources()
-    if pool is None:
-        return np.matmul(A, S, out=out)
-    half = n // 2
-    idx = [slice(None)] * A.ndim
-    parts = []
-    for sl in (slice(0, half), slice(half, n)):
-        idx[axis] = sl
-        parts.append((A[tuple(idx)], out[tuple(idx)]))
-    with controller.limit(limits=1, user_api="blas"):
-        futs = [pool.submit(np.matmul, a, S, out=o) for a, o in parts]
-        for f in futs:
-            f.result()
+    for b0 in range(0, B, step):
+        np.matmul(A[:, b0:b0 + step], S, out=out[:, b0:b0 + step])
     return out

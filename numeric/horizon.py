@@ -25,8 +25,9 @@ import numpy as np
 
 from ._compile import program
 from ._errors import NumericError
+from ._parallel import run_halves
 from ._validate import check_sequence, check_states
-from .jacobian import full_vjp
+from .jacobian import block_coefficients, full_vjp
 from .params import Params
 from .step import next_states
 
@@ -76,7 +77,7 @@ def random_unit_state(params, B: int, seed: int) -> tuple:
     return tuple(v[:, k * H:(k + 1) * H] for k in range(S))
 
 
-#: default memory for matrix products kept from the forward pass (recomputed beyond it)
+#: default memory for coefficients kept from the forward pass (recomputed beyond it)
 STORE_BYTES = 1 << 29
 
 
@@ -93,9 +94,9 @@ def gradient_norms(params: Params, xs, state0, v=None, *, seed: int = 0,
     v : like ``state0``, optional
         The cotangent at time T; default a fixed random unit vector per sample from ``seed``.
     store_bytes : int
-        Memory for the forward pass's matrix products (``W_hh h``, ``W_ih x``), kept for
-        the last steps so the backward pass does not redo them; earlier steps recompute.
-        States are always kept ((T, B, S*H)).
+        Memory for the Jacobian coefficients of the forward pass, kept for the last steps
+        so the backward pass is one GEMM per step; earlier steps recompute their forward
+        pass from the stored states ((T, B, S*H), always kept).
     """
     if not isinstance(params, Params):
         raise NumericError(f"expected numeric.Params, got {type(params).__name__}")
@@ -111,33 +112,59 @@ def gradient_norms(params: Params, xs, state0, v=None, *, seed: int = 0,
                                f"the state has batch size {B}")
     prog = program(params.cell)
     T = xs.shape[0]
-    # forward: keep the state each step is evaluated at (feature-major, (T, H, B))
-    hist = [np.empty((T, params.hidden_size, B), dtype=params.dtype) for _ in states]
-    per_step = max(prog.stored_bytes(params, B), 1)
-    keep_from = T - min(T, int(max(store_bytes, 0) // per_step))
-    kept = {}
+    gT = tuple(np.ascontiguousarray(p.T) for p in vs)
     sT = tuple(s.T for s in states)
+    out = np.empty((T, B), dtype=np.float64)
+
+    def work(sl):
+        out[:, sl] = _chain(prog, params, xs[:, sl], tuple(s[:, sl] for s in sT),
+                            tuple(g[:, sl] for g in gT), store_bytes / 2)
+
+    run_halves(work, B, T * B * params.hidden_size)
+    return GradientNorms(out, tuple(np.ascontiguousarray(p) for p in vs))
+
+
+def _coef_bytes(coefs) -> int:
+    n = 0
+    for diag, rows, general in coefs.values():
+        for a in (diag, *rows, *(c for cs in general for c in cs)):
+            n += a.nbytes if isinstance(a, np.ndarray) else 0
+    return n
+
+
+def _chain(prog, params, xs, sT, gT, store_bytes):
+    """(T, b) log-norms for one batch slice: forward keeping the VJP coefficients of the
+    last steps (within ``store_bytes``) and the states of the others, then the backward
+    chain (recomputing the forward pass only where nothing was kept)."""
+    T, B = xs.shape[0], xs.shape[1]
+    hist = [np.empty((T, params.hidden_size, B), dtype=params.dtype) for _ in sT]
+    kept = {}
+    # decide how many of the last steps can keep their coefficients: measure one step
+    env = prog.forward(params, xs[0].T, sT)
+    per_step = max(_coef_bytes(block_coefficients(prog, env)), 1)
+    keep_from = T - min(T, int(max(store_bytes, 0) // per_step))
     for t in range(T):
         for hbuf, s in zip(hist, sT, strict=True):
             hbuf[t] = s
-        rec = [] if t >= keep_from else None
-        sT = next_states(prog, prog.forward(params, xs[t].T, sT, record=rec))
-        if rec is not None:
-            kept[t] = rec
-    # backward: renormalised VJP chain in log space
-    g = tuple(np.array(p.T) for p in vs)
+        env = prog.forward(params, xs[t].T, sT)
+        if t >= keep_from:
+            kept[t] = block_coefficients(prog, env)
+        sT = next_states(prog, env)
+    g = tuple(np.array(p) for p in gT)
     n0 = np.sqrt(sum((p * p).sum(axis=0) for p in g))
     with np.errstate(divide="ignore"):
         acc = np.log(n0)
     g = tuple(np.divide(p, n0, out=np.zeros_like(p), where=n0 > 0) for p in g)
     out = np.empty((T, B), dtype=np.float64)
     for t in range(T - 1, -1, -1):
-        env = prog.forward(params, xs[t].T, tuple(hbuf[t] for hbuf in hist),
-                           stored=kept.pop(t, None))
-        g = full_vjp(prog, params, env, g)
-        n = np.sqrt(sum((p * p).sum(axis=0) for p in g))
+        coefs = kept.pop(t, None)
+        if coefs is None:
+            env = prog.forward(params, xs[t].T, tuple(hbuf[t] for hbuf in hist))
+            coefs = block_coefficients(prog, env)
+        g = full_vjp(prog, params, None, g, coefs)
+        n = np.sqrt(sum(np.einsum("ib,ib->b", p, p) for p in g))
         with np.errstate(divide="ignore"):
             acc = acc + np.log(n)
         g = tuple(np.divide(p, n, out=p, where=n > 0) for p in g)
         out[t] = acc
-    return GradientNorms(out, tuple(np.ascontiguousarray(p) for p in vs))
+    return out

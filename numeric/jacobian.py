@@ -28,12 +28,13 @@ import numpy as np
 
 from ._errors import NumericError
 from ._ops import fill_block, jvp_block, vjp_block
+from ._parallel import run_halves
 from ._validate import check_states
 from .params import Params
 from .step import prepare
 
 __all__ = ["jacobian", "jacobian_chunks", "paths", "term_coefficients", "jvp", "vjp",
-           "resolve_block", "full_jvp", "full_vjp", "chunk_size"]
+           "resolve_block", "full_jvp", "full_vjp", "block_coefficients", "chunk_size"]
 
 
 def resolve_block(prog, block):
@@ -128,13 +129,24 @@ def jacobian(params: Params, x, state, *, full: bool = False, block=None, max_by
         desc = (f"shape {out.shape}, dtype {out.dtype}" if isinstance(out, np.ndarray)
                 else type(out).__name__)
         raise NumericError(f"out has {desc}; expected a writeable {shape} {params.dtype} array")
-    if nb >= B:
-        env = prog.forward(params, xT, sT)
-        return _fill(prog, params, env, full, key, out)
-    for sl in _slices(B, nb):
-        env = prog.forward(params, xT[:, sl], tuple(s[:, sl] for s in sT))
-        _fill(prog, params, env, full, key, out[sl])
+    _fill_batch(prog, params, xT, sT, full, key, out, nb)
     return out
+
+
+def _fill_batch(prog, params, xT, sT, full, key, out, nb):
+    """Forward + dense fill over batch chunks of at most ``nb`` samples, two threads."""
+
+    def work(part):
+        for sl in _slices(part.stop - part.start, nb):
+            sl = slice(part.start + sl.start, part.start + sl.stop)
+            env = prog.forward(params, xT[:, sl], tuple(s[:, sl] for s in sT))
+            _fill(prog, params, env, full, key, out[sl])
+
+    B = out.shape[0]
+    if nb >= B:
+        run_halves(work, B, out.size)
+    else:
+        work(slice(0, B))
 
 
 def jacobian_chunks(params: Params, x, state, *, full=False, block=None, max_bytes=None):
@@ -148,9 +160,9 @@ def jacobian_chunks(params: Params, x, state, *, full=False, block=None, max_byt
     nb = chunk_size(B, D * D * params.dtype.itemsize, max_bytes, f"a {D}x{D} Jacobian")
     buf = np.empty((min(nb, B), D, D), dtype=params.dtype)
     for sl in _slices(B, nb):
-        env = prog.forward(params, xT[:, sl], tuple(s[:, sl] for s in sT))
         n = sl.stop - sl.start
-        yield sl, _fill(prog, params, env, full, key, buf[:n])
+        _fill_batch(prog, params, xT[:, sl], tuple(s[:, sl] for s in sT), full, key, buf[:n], n)
+        yield sl, buf[:n]
 
 
 def paths(params: Params, x, state, *, block=None) -> dict:
@@ -208,8 +220,16 @@ def full_jvp(prog, params, env, vT: tuple) -> tuple:
     return tuple(outs)
 
 
-def full_vjp(prog, params, env, gT: tuple) -> tuple:
-    """Full-state ``g^T J`` in feature-major layout: tuple over states of (H, B[, m])."""
+def block_coefficients(prog, env) -> dict:
+    """The coefficient arrays of every block (what :func:`full_vjp` needs), by block."""
+    return {key: prog.plan(key).coefficients(env) for key in prog.blocks}
+
+
+def full_vjp(prog, params, env, gT: tuple, coefs=None) -> tuple:
+    """Full-state ``g^T J`` in feature-major layout: tuple over states of (H, B[, m]).
+
+    ``coefs`` (from :func:`block_coefficients`) replaces ``env`` when given.
+    """
     H = params.hidden_size
     outs = []
     for b in prog.state_names:
@@ -218,7 +238,8 @@ def full_vjp(prog, params, env, gT: tuple) -> tuple:
             if (a, b) not in prog.blocks:
                 continue
             plan = prog.plan((a, b))
-            y = vjp_block(plan, params, plan.coefficients(env), g, H)
+            c = coefs[(a, b)] if coefs is not None else plan.coefficients(env)
+            y = vjp_block(plan, params, c, g, H)
             acc = y if acc is None else acc + y
         outs.append(acc if acc is not None else np.zeros_like(gT[0]))
     return tuple(outs)
