@@ -316,6 +316,20 @@ class Program:
                    if isinstance(st, _MatVecStage) for w in st.weights)
         return rows * B * params.dtype.itemsize
 
+    def warm(self, params, keys=None) -> None:
+        """Build every plan and cached weight stack up front (before worker threads run)."""
+        self.bias_env(params)
+        for st in self.stages:
+            if isinstance(st, _MatVecStage):
+                params.stacked(st.weights)
+        for key in (self.blocks if keys is None else keys):
+            plan = self.plan(key)
+            if plan.row_names:
+                params.stacked(plan.row_names)
+                params.stacked(plan.row_names, transpose=True)
+            if plan.row_names or plan.has_diag:
+                plan.row_stack(params)
+
     def plan(self, key, label=None) -> BlockPlan:
         """The plan of block ``key`` (``('h', 'h')``), or of its terms with one path label."""
         pk = (key, label)

@@ -120,6 +120,7 @@ def gradient_norms(params: Params, xs, state0, v=None, *, seed: int = 0,
         out[:, sl] = _chain(prog, params, xs[:, sl], tuple(s[:, sl] for s in sT),
                             tuple(g[:, sl] for g in gT), store_bytes / 2)
 
+    prog.warm(params)
     run_halves(work, B, T * B * params.hidden_size)
     return GradientNorms(out, tuple(np.ascontiguousarray(p) for p in vs))
 

@@ -143,6 +143,7 @@ def _fill_batch(prog, params, xT, sT, full, key, out, nb):
             _fill(prog, params, env, full, key, out[sl])
 
     B = out.shape[0]
+    prog.warm(params, prog.blocks if full else (key,))
     if nb >= B:
         run_halves(work, B, out.size)
     else:

@@ -124,3 +124,23 @@ def test_lyapunov_leading_k_match_full_spectrum():
     np.testing.assert_allclose(full.sum(), np.log(np.abs(d)).sum(), rtol=1e-12)
     with pytest.raises(numeric.NumericError, match="k must be"):
         numeric.lyapunov(p, np.zeros((3, 1, 1)), np.zeros((1, 4)), k=5)
+
+
+def test_two_thread_gradient_norms_match_each_half_alone():
+    from numeric._parallel import MIN_PARALLEL
+
+    T, B, H = 48, 24, 128
+    assert T * B * H >= MIN_PARALLEL > T * (B // 2) * H
+    p = numeric.init("lstm", H, 4, seed=3)
+    rng = np.random.default_rng(1)
+    xs = rng.normal(size=(T, B, 4))
+    s0 = (rng.uniform(-1, 1, (B, H)), rng.normal(size=(B, H)))
+    v = (rng.normal(size=(B, H)), rng.normal(size=(B, H)))
+    both = numeric.gradient_norms(p, xs, s0, v).log_norms
+    for sl in (slice(0, B // 2), slice(B // 2, B)):
+        alone = numeric.gradient_norms(p, xs[:, sl], tuple(a[sl] for a in s0),
+                                       tuple(a[sl] for a in v)).log_norms
+        np.testing.assert_allclose(both[:, sl], alone, rtol=1e-12, atol=1e-12)
+    # and a small store budget (recompute most steps) changes nothing
+    low = numeric.gradient_norms(p, xs, s0, v, store_bytes=1).log_norms
+    np.testing.assert_allclose(low, both, rtol=1e-12, atol=1e-12)

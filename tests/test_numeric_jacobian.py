@@ -320,3 +320,19 @@ def test_saturated_jacobian_keeps_relative_accuracy(key, shift):
     ref = sympy_reference(p, x, parts)
     rel = np.abs(J - ref) / np.maximum(np.abs(ref), 1e-300)
     assert np.all(rel <= 1e-9), (rel.max(), J, ref)
+
+
+def test_two_thread_path_matches_complex_step():
+    """B*H*H above the threading threshold: the two-half pipeline gives the same Jacobian."""
+    from numeric._parallel import MIN_PARALLEL
+
+    B, H = 40, 64
+    assert B * H * H >= MIN_PARALLEL
+    for key in (("gru", "pytorch"), ("lstm", None)):
+        p = numeric.init(key[0], H, 3, convention=key[1], seed=2, scale=1.3)
+        rng = np.random.default_rng(0)
+        x = rng.normal(size=(B, 3))
+        s = tuple(rng.uniform(-0.9, 0.9, size=(B, H)) for _ in p.cell.states)
+        s = s if len(s) > 1 else s[0]
+        J = numeric.jacobian(p, x, s, full=True)
+        np.testing.assert_allclose(J, numeric.step_jacobian(p, x, s), atol=1e-11)
