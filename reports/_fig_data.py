@@ -181,12 +181,12 @@ def carrying_gate(params, x, state):
     return name, (carry if sign == 1 else 1.0 - carry)
 
 
-def gate_samples(name: str, cfg: FigConfig, *, scheme: str = "pytorch", seed: int = 0,
-                 params=None, xs=None, state0=None) -> tuple:
-    """The carrying gate's values along a rollout, every ``cfg.hist_every`` steps.
+def gate_samples(name: str, cfg: FigConfig | None, *, scheme: str = "pytorch", seed: int = 0,
+                 params=None, xs=None, state0=None, every: int | None = None) -> tuple:
+    """The carrying gate's values along a rollout, every ``every`` (``cfg.hist_every``) steps.
 
     Returns ``(gate name, values (n, B, H))``; ``params``/``xs``/``state0`` default to a
-    fresh ``name`` cell on the standard inputs.
+    fresh ``name`` cell on the standard inputs of ``cfg``.
     """
     import numeric
 
@@ -197,7 +197,7 @@ def gate_samples(name: str, cfg: FigConfig, *, scheme: str = "pytorch", seed: in
     traj = numeric.rollout(p, xs, s0)
     parts = traj if isinstance(traj, tuple) else (traj,)
     first = s0 if isinstance(s0, tuple) else (s0,)
-    ts = np.arange(0, xs.shape[0], cfg.hist_every)
+    ts = np.arange(0, xs.shape[0], every or cfg.hist_every)
     # the state entering step t: s0 for t = 0, else the rollout's state t - 1
     before = [np.concatenate([f[None], a[:-1]])[ts] for f, a in zip(first, parts, strict=True)]
     n, B = len(ts), xs.shape[1]

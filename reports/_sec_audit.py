@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import re
 
+from ._breaking import break_rows, typst_row
 from .latex2typst import tex2typst
 from .model import ByLang, Code, M, Math, MathRow, Paragraph, Section, Table, Tr
 
@@ -107,7 +108,9 @@ def evidence_math(evidence: str, lang: str) -> Math:
             tex = tex.replace(r"\text{%s}" % en, r"\text{%s}" % vi)
     rows = []
     for piece in _split_top(tex, (r";\ ", r";\quad", r",\quad")):
-        rows.append(MathRow("", piece, "", tex2typst(piece), None, "", ""))
+        for r in break_rows(piece, width=70):
+            text = " ".join(x for x in (r.latex_lhs, r.latex_rel, r.latex_rhs) if x)
+            rows.append(MathRow("", text, "", typst_row(text), None, "", ""))
     return Math(tuple(rows))
 
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 import importlib
 import re
 
+from ._breaking import broken_math
 from .latex2typst import prose2typst, tex2typst
 from .model import M, Math, MathRow, Paragraph, RawInline, Section, Table, Tr
 
-__all__ = ["lemmas_section", "bounds_blocks", "break_tex", "lemmas_available",
+__all__ = ["lemmas_section", "bounds_blocks", "lemmas_available",
            "bounds_available"]
 
 _STEP_VI = {
@@ -74,62 +75,8 @@ def bounds_available() -> bool:
     return _module("derivations.bounds") is not None
 
 
-def _depth_splits(s: str) -> list:
-    """Indices of top-level ``" + "`` / ``" - "`` in a LaTeX string."""
-    depth, out, i = 0, [], 0
-    while i < len(s):
-        ch = s[i]
-        if ch == "\\" and i + 1 < len(s) and s[i + 1] in "{}|":
-            i += 2
-            continue
-        if ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-        elif depth == 0 and s.startswith(" + ", i):
-            out.append(i)
-        i += 1
-    return out
-
-
-def break_tex(latex: str, width: int = 70) -> list:
-    r"""Split a long LaTeX formula at top-level ``+`` into pieces of about ``width`` characters.
-
-    >>> break_tex(r"a + \frac{b + c}{d} + e", width=3)
-    ['a', '+ \\frac{b + c}{d}', '+ e']
-    """
-    cuts = _depth_splits(latex)
-    pieces, start = [], 0
-    for c in cuts:
-        pieces.append(latex[start:c])
-        start = c + 1
-    pieces.append(latex[start:])
-    rows, cur = [], ""
-    for p in pieces:
-        p = p.strip()
-        if cur and len(_visible(cur)) + len(_visible(p)) > width:
-            rows.append(cur)
-            cur = p
-        else:
-            cur = f"{cur} {p}".strip()
-    rows.append(cur)
-    return rows
-
-
-def _visible(s: str) -> str:
-    s = re.sub(r"\\(left|right|operatorname|frac|tfrac|text|mathrm)", "", s)
-    s = re.sub(r"\\[A-Za-z]+", "x", s)
-    return re.sub(r"[{}_^\\ ]", "", s)
-
-
 def _broken_math(latex: str, label: Tr | None = None) -> Math:
-    rows = []
-    for k, piece in enumerate(break_tex(latex)):
-        rows.append(MathRow("", piece, "", tex2typst(piece), label if k == 0 else None,
-                            "" if k == 0 else "", ""))
-    if len(rows) == 1:
-        return Math((MathRow("", rows[0].latex_rhs, "", rows[0].typst_rhs, label, "", ""),))
-    return Math(tuple(rows))
+    return broken_math(latex, label=label)
 
 
 def _lemma_name(name: str) -> Tr:

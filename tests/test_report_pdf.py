@@ -13,6 +13,8 @@ import pytest
 import derivations as dv
 from reports import build_report, have_latex
 from reports._i18n import label_tr
+from reports._sec_audit import TITLE as AUDIT
+from reports._sec_audit import audit_available, verdict_tr
 from reports._sec_figures import TITLE as COMPARISON
 from reports.model import Tr
 
@@ -62,6 +64,12 @@ def _check(res, text, lang):
         for label in dv.derive(cell).jacobian.main.labels():
             assert label_tr(label).get(lang) in text, (cell.title, label)
     assert "∂" in text  # the Jacobian fractions
+    if audit_available():
+        from derivations.audit import audit
+
+        assert AUDIT.get(lang) in text
+        for claim in audit():
+            assert verdict_tr(claim.verdict).get(lang) in text, claim.id
     assert "Ánh & 50% {x_1} #t" in text  # user text escaped, printed literally
     assert unicodedata.normalize("NFKC", "Lê Văn Ánh") in text
 

@@ -1,0 +1,80 @@
+"""``gatebound analyze`` on a PyTorch ``.pt`` state dict: gradient norms against PyTorch
+autograd, gate saturation against PyTorch's own gate values, figures written."""
+
+import numpy as np
+import pytest
+
+from reports.cli import main
+
+torch = pytest.importorskip("torch")
+numeric = pytest.importorskip("numeric")
+
+pytestmark = pytest.mark.torch
+
+
+def _number(out: str, key: str) -> float:
+    return float(out.split(key, 1)[1].split()[0].rstrip("%,"))
+
+
+def test_analyze_pt_gru_matches_torch_autograd_and_gate_values(tmp_path, capsys):
+    torch.manual_seed(0)
+    I, H, T, B, seed = 3, 6, 40, 4, 5
+    gru = torch.nn.GRU(I, H).double()
+    with torch.no_grad():
+        gru.bias_hh_l0[H:2 * H] += 2.5            # update gate towards carrying (r, z, n order)
+    path = tmp_path / "gru.pt"
+    torch.save(gru.state_dict(), path)
+    out_dir = tmp_path / "an"
+    assert main(["analyze", str(path), "--out", str(out_dir), "--steps", str(T),
+                 "--batch", str(B), "--seed", str(seed)]) == 0
+    out = capsys.readouterr().out
+    for f in ("gradient_norms.pdf", "singular_values.pdf", "gate_saturation.pdf"):
+        assert (out_dir / f).exists(), f
+
+    # the inputs and the initial state the command draws (documented: seed -> rng)
+    rng = np.random.default_rng(seed)
+    xs = rng.standard_normal((T, B, I))
+    rng.standard_normal((B, I))
+    h0 = rng.uniform(-1, 1, (B, H))
+    from numeric.horizon import random_unit_state
+
+    (v,) = random_unit_state(numeric.from_torch(gru), B, seed)
+
+    # reference 1: PyTorch autograd of <v, h_T> with respect to h_0
+    h0_t = torch.tensor(h0, requires_grad=True)
+    _, hT = gru(torch.tensor(xs), h0_t[None])
+    (hT[0] * torch.tensor(v)).sum().backward()
+    ref = np.median(np.log10(np.linalg.norm(h0_t.grad.numpy(), axis=1)))
+    got = _number(out, "log10 ||v^T dh_T/dh_0|| (median over batch):")
+    assert abs(got - ref) < 0.006
+
+    # reference 2: PyTorch's update gate z_t = sigmoid(W_iz x_t + b_iz + W_hz h_{t-1} + b_hz)
+    W_ih, W_hh = gru.weight_ih_l0.detach().numpy(), gru.weight_hh_l0.detach().numpy()
+    b_ih, b_hh = gru.bias_ih_l0.detach().numpy(), gru.bias_hh_l0.detach().numpy()
+    with torch.no_grad():
+        hs, _ = gru(torch.tensor(xs), torch.tensor(h0)[None])
+    prev = np.concatenate([h0[None], hs.numpy()[:-1]])                 # (T, B, H)
+    u = xs @ W_ih[H:2 * H].T + b_ih[H:2 * H] + prev @ W_hh[H:2 * H].T + b_hh[H:2 * H]
+    z = 1.0 / (1.0 + np.exp(-u))
+    median = float(out.split("carrying gate z: median ")[1].split(",")[0])
+    assert abs(median - np.median(z)) < 6e-4
+    above = float(out.split("carrying gate z:")[1].split(", ")[1].split("%")[0])
+    assert abs(above - 100 * np.mean(z > 0.9)) < 0.051
+
+
+def test_analyze_elman_has_no_gate_histogram(tmp_path, capsys):
+    rnn = torch.nn.RNN(2, 5)
+    path = tmp_path / "rnn.pt"
+    torch.save(rnn.state_dict(), path)
+    assert main(["analyze", str(path), "--out", str(tmp_path / "a"), "--steps", "10",
+                 "--batch", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "no carrying gate" in out and not (tmp_path / "a" / "gate_saturation.pdf").exists()
+
+
+def test_analyze_corrupt_pt_is_one_line_error(tmp_path, capsys):
+    path = tmp_path / "bad.pt"
+    path.write_bytes(b"not a torch file")
+    assert main(["analyze", str(path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "bad.pt" in err[0]
