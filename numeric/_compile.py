@@ -276,33 +276,27 @@ class Program:
             params._cache["bias_env"] = hit
         return hit
 
-    def forward(self, params, xT, statesT, *, stored=None, record=None) -> dict:
+    def forward(self, params, xT, statesT, *, only=None) -> dict:
         """Evaluate every quantity; ``xT`` (I, B), ``statesT`` tuple of (H, B). Returns env.
 
-        ``record`` (a list) collects the stacked matrix-product outputs in stage order;
-        ``stored`` (such a list from an earlier call) reuses them instead of recomputing.
+        ``only`` (from :meth:`needed`) skips the stages nothing downstream asks for.
         """
         env = dict(self.bias_env(params))
         env[self.input_name] = xT
         for n, s in zip(self.state_names, statesT, strict=True):
             env[n] = s
-        k = 0
-        for st in self.stages:
+        for k, st in enumerate(self.stages):
+            if only is not None and not only[k]:
+                continue
             if isinstance(st, _LetStage):
                 env[st.name] = st.fn(*(env[a] for a in st.args))[0]
                 continue
-            if stored is not None:
-                out = stored[k]
+            if isinstance(st.operand, str):
+                v = env[st.operand]
             else:
-                if isinstance(st.operand, str):
-                    v = env[st.operand]
-                else:
-                    fn, args = st.operand
-                    v = fn(*(env[a] for a in args))[0]
-                out = params.stacked(st.weights) @ v
-                if record is not None:
-                    record.append(out)
-            k += 1
+                fn, args = st.operand
+                v = fn(*(env[a] for a in args))[0]
+            out = params.stacked(st.weights) @ v
             r0 = 0
             for name, w in zip(st.outputs, st.weights, strict=True):
                 r1 = r0 + params.arrays[w].shape[0]
@@ -310,11 +304,26 @@ class Program:
                 r0 = r1
         return env
 
-    def stored_bytes(self, params, B: int) -> int:
-        """Bytes of the matrix-product outputs of one step (what ``record`` keeps)."""
-        rows = sum(params.arrays[w].shape[0] for st in self.stages
-                   if isinstance(st, _MatVecStage) for w in st.weights)
-        return rows * B * params.dtype.itemsize
+    def needed(self, keys) -> tuple:
+        """Per stage, whether the coefficients of blocks ``keys`` depend on it (cached)."""
+        ck = ("needed", tuple(keys))
+        hit = self._plans.get(ck)
+        if hit is None:
+            names = {a for key in keys for a in self.plan(key)._args}
+            flags = []
+            for st in reversed(self.stages):
+                if isinstance(st, _LetStage):
+                    use = st.name in names
+                    inputs = st.args
+                else:
+                    use = any(o in names for o in st.outputs)
+                    inputs = (st.operand,) if isinstance(st.operand, str) else st.operand[1]
+                if use:
+                    names.update(inputs)
+                flags.append(use)
+            hit = tuple(reversed(flags))
+            self._plans[ck] = hit
+        return hit
 
     def warm(self, params, keys=None) -> None:
         """Build every plan and cached weight stack up front (before worker threads run)."""

@@ -136,14 +136,17 @@ def jacobian(params: Params, x, state, *, full: bool = False, block=None, max_by
 def _fill_batch(prog, params, xT, sT, full, key, out, nb):
     """Forward + dense fill over batch chunks of at most ``nb`` samples, two threads."""
 
+    keys = prog.blocks if full else (key,)
+    only = prog.needed(keys)
+
     def work(part):
         for sl in _slices(part.stop - part.start, nb):
             sl = slice(part.start + sl.start, part.start + sl.stop)
-            env = prog.forward(params, xT[:, sl], tuple(s[:, sl] for s in sT))
+            env = prog.forward(params, xT[:, sl], tuple(s[:, sl] for s in sT), only=only)
             _fill(prog, params, env, full, key, out[sl])
 
     B = out.shape[0]
-    prog.warm(params, prog.blocks if full else (key,))
+    prog.warm(params, keys)
     if nb >= B:
         run_halves(work, B, out.size)
     else:
