@@ -336,3 +336,25 @@ def test_two_thread_path_matches_complex_step():
         s = s if len(s) > 1 else s[0]
         J = numeric.jacobian(p, x, s, full=True)
         np.testing.assert_allclose(J, numeric.step_jacobian(p, x, s), atol=1e-11)
+
+
+@given(cell_cases(max_hidden=12, max_batch=3))
+@settings(max_examples=15)
+def test_matrix_jvp_used_by_lyapunov_matches_dense(case):
+    """The k-column JVP (H, B, k) behind ``lyapunov`` equals J @ V for every sample."""
+    from numeric._compile import program
+    from numeric.jacobian import full_jvp
+    from numeric.step import prepare
+
+    p, x, s = make_case(case)
+    J = numeric.jacobian(p, x, s, full=True)
+    S, H, k = len(p.cell.states), case.hidden, 3
+    V = np.random.default_rng(1).normal(size=(case.batch, S * H, k))
+    prog, xT, sT, _ = prepare(p, x, s)
+    assert prog is program(p.cell)
+    env = prog.forward(p, xT, sT)
+    VT = V.transpose(1, 0, 2)
+    got = np.concatenate(full_jvp(prog, p, env, tuple(VT[i * H:(i + 1) * H] for i in range(S))),
+                         axis=0).transpose(1, 0, 2)
+    scale = max(1.0, np.abs(J).max()) * S * H
+    np.testing.assert_allclose(got, J @ V, atol=1e-13 * scale)
