@@ -118,12 +118,24 @@ def _split_at(s: str, cuts) -> list:
     return pieces
 
 
+def _remark_cuts(s: str) -> list:
+    """Top-level ``\\text{...}`` of more than 24 characters not at the start: a remark row."""
+    out = []
+    for i, _ in _top_cuts(s, (r"\text{",)):
+        body = re.match(r"\\text\{([^}]*)\}", s[i:])
+        if i > 0 and body and len(body.group(1)) > 24:
+            out.append((i, ""))
+    return out[:1]
+
+
 def _statements(tex: str) -> list:
     out = []
     for piece in _split_at(tex, _top_cuts(tex, _STATEMENT_SEPS)):
         parts = _split_at(piece, _top_cuts(piece, (r" \implies ",)))
-        out.append(parts[0].strip())
-        out += [r"\implies " + p.strip() for p in parts[1:]]
+        for k, p in enumerate(parts):
+            head, *rest = _split_at(p, _remark_cuts(p))
+            out.append((r"\implies " if k else "") + head.strip())
+            out += [r.strip() for r in rest]
     return [p for p in out if p]
 
 

@@ -54,6 +54,11 @@ _KIND = {
     "vanishing": ("Vanishing condition", "Điều kiện tiêu biến",
                   "Cận toàn cục của một bước là hệ số co; nhân k hệ số như vậy thì chuẩn của tích "
                   "giảm theo lũy thừa k (Pascanu, Mikolov & Bengio 2013 với Elman)."),
+    "no vanishing condition": (
+        "No weight-norm vanishing condition", "Không có điều kiện tiêu biến theo chuẩn trọng số",
+        "Cho mọi chuẩn bằng 0 thì cận vẫn còn giá trị cận trên đúng 1 của đường mang: riêng đường "
+        "mang chéo đã có thể có chuẩn 1, bất kể trọng số, nên khác với ô Elman, không có điều "
+        "kiện nào trên các trọng số buộc gradient tiêu biến."),
     "identity gap": ("Identity gap", "Khoảng cách tới ma trận đơn vị",
                      "Khối dc'/dc = diag(f) là ma trận chéo, nên ‖diag(f) − I‖₂ = max(1 − f): "
                      "khi cổng quên tiến tới 1, khối này tiến tới ma trận đơn vị."),

@@ -38,11 +38,11 @@ _BEFORE = Tr("before the matmul", "trước phép nhân ma trận")
 _GRU_ROWS = [
     (Tr("PyTorch nn.GRU / GRUCell", "PyTorch nn.GRU / GRUCell"), "pytorch", "r, z, n", ""),
     (Tr("cuDNN", "cuDNN"), "pytorch", "r, z, n", ""),
-    (Tr("Keras GRU, reset_after=True", "Keras GRU, reset_after=True"), "pytorch", "z, r, h",
+    (Tr("Keras GRU, reset_after = True", "Keras GRU, reset_after = True"), "pytorch", "z, r, h",
      "bias (2, 3H)"),
-    (Tr("Keras GRU, reset_after=False", "Keras GRU, reset_after=False"), "cho", "z, r, h",
+    (Tr("Keras GRU, reset_after = False", "Keras GRU, reset_after = False"), "cho", "z, r, h",
      "bias (3H,)"),
-    (Tr("ONNX GRU (linear_before_reset=0)", "ONNX GRU (linear_before_reset=0)"), "cho",
+    (Tr("ONNX GRU (linear_before_reset = 0)", "ONNX GRU (linear_before_reset = 0)"), "cho",
      "z, r, h", ""),
     (Tr("Cho et al. 2014, arXiv v1", "Cho và cộng sự 2014, arXiv v1"), "pytorch", "—", ""),
     (Tr("Cho et al. 2014, final", "Cho và cộng sự 2014, bản cuối"), "cho", "—", ""),
@@ -72,7 +72,7 @@ def conventions_section() -> Section:
                 tuple(rows),
                 Tr("GRU conventions. The preset names the cell gatebound derives for each.",
                    "Các quy ước GRU. Cột bộ quy ước là ô mà gatebound suy ra cho từng nguồn."),
-                widths=(0.17, 0.09, 0.28, 0.14, 0.13, 0.19))
+                widths=(0.23, 0.09, 0.26, 0.12, 0.12, 0.18))
     lstm = Table((Tr("Source", "Nguồn"), Tr("Packed gate order", "Thứ tự cổng khi gói")),
                  tuple((s, o) for s, o in _LSTM_ROWS),
                  Tr("LSTM packed gate orders; all share the cell update and f near 1 carries "

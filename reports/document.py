@@ -137,6 +137,8 @@ def build_document(cells=None, *, quick: bool = False, title: str | None = None,
         missing.append("seed audit")
     cmd = command or " ".join(["gatebound", *sys.argv[1:]])
     seeds = {"numeric checks (numeric.init, states)": seed} if have_numeric else {}
+    if have_numeric and figures_dir is not None:
+        seeds["figures (numeric.init, inputs x_t, cotangents v)"] = seed
     sections.append(repro_section(cmd, seeds, engine or "—"))
     date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     doc_title = DEFAULT_TITLE if title is None else Tr(nfc(title), nfc(title))

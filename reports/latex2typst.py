@@ -2,7 +2,7 @@ r"""Translate the LaTeX math subset used by :mod:`derivations.bounds` and
 :mod:`derivations.lemmas` into Typst math, and prose with ``$...$`` into Typst markup.
 
 >>> tex2typst(r"\left\|\frac{\partial h_{t}}{\partial h_{t-1}}\right\|_2 \le \tfrac14")
-'||(partial h_t)/(partial h_(t-1))||_2 <= (1)/(4)'
+'lr(|| (partial h_t)/(partial h_(t-1)) ||)_2 <= (1)/(4)'
 >>> tex2typst(r"\operatorname{diag}(z_{t}) \odot W_{hz}")
 'op("diag")(z_t) dot.o W_(h z)'
 >>> tex2typst(r"\sup|a| \le 1,\ \text{if } x \in \mathbb{R}")
@@ -121,6 +121,17 @@ class _P:
             return "\\" + tok
         return tok
 
+    def left(self) -> str:
+        r"""``\left X ... \right Y``: norms and bars scale with ``lr``; others as written."""
+        dmap = {"\\|": "||", ".": "", "\\{": "{", "\\}": "}"}
+        a = self.next()
+        body = self.seq(until="\\right")
+        b = self.next()
+        a, b = dmap.get(a, a), dmap.get(b, b)
+        if (a, b) in (("||", "||"), ("|", "|")):
+            return f"lr({a} {body.strip()} {b})"
+        return f"{a}{body}{b}"
+
     def command(self, name) -> str:
         if name in _SPACES:
             return " " + _SPACES[name] + " " if _SPACES[name] else ""
@@ -131,7 +142,9 @@ class _P:
         if name in ("frac", "tfrac", "dfrac"):
             a, b = self.group(), self.group()
             return f"({a.strip()})/({b.strip()})"
-        if name in ("left", "right", "bigl", "bigr", "big", "Big", "bigg"):
+        if name == "left":
+            return self.left()
+        if name in ("right", "bigl", "bigr", "big", "Big", "bigg"):
             d = self.next()
             return {"\\|": "||", ".": "", "\\{": "{", "\\}": "}"}.get(d, d)
         if name in ("text", "textrm", "mathrm", "operatorname", "textit", "mbox"):

@@ -127,6 +127,7 @@ def render_typst(doc: Document, lang: str = "en") -> str:
         f"#show figure.where(kind: image): set figure(supplement: {typst_string(fig)})\n",
         f"#show figure.where(kind: table): set figure(supplement: {typst_string(tab)})\n",
         "#show figure: set block(breakable: true)\n",
+        "#show table: set par(justify: false)\n",
         "#show figure.where(kind: table): set figure.caption(position: top)\n",
         f"#align(center)[#text(size: 17pt, weight: \"bold\")[{r.text(doc.title)}] \\\n"
         f"  #v(0.4em) {typst_escape(doc.author)} \\\n  {typst_escape(doc.meta.get('date', ''))}]\n",

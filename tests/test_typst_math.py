@@ -60,7 +60,7 @@ def test_jacobian_rows_exact_for_gru_pytorch():
 
 def test_latex_to_typst_subset():
     assert tex2typst(r"\left\|\operatorname{diag}(a)\right\|_2 \le \tfrac14") == \
-        '||op("diag")(a)||_2 <= (1)/(4)'
+        'lr(|| op("diag")(a) ||)_2 <= (1)/(4)'
     assert tex2typst(r"\sigma_{\min}(J) \ge 0") == "sigma_(min)(J) >= 0"
 
 
