@@ -114,7 +114,7 @@ class Quantity:
     state: sp.Symbol | None = None  # for updates: the previous-state symbol
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Cell:
     r"""An immutable recurrent cell: its vectors, weights and equations.
 
@@ -177,6 +177,8 @@ class Cell:
 
     def __repr__(self):
         return f"Cell({self.title!r}, states={[s.name for s in self.states]})"
+
+    # Cells compare and hash by identity: a cell is one definition, built once.
 
 
 class CellBuilder:

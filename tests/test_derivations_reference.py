@@ -13,27 +13,10 @@ import sympy as sp
 import derivations as dv
 from derivations.proof import closed_form_matrix, instantiate
 
+from ._lambdified import lambdify_instance as _lambdify
+from ._lambdified import sig
+
 RTOL = 1e-12
-
-
-def sig(u):
-    return 1.0 / (1.0 + np.exp(-u))
-
-
-def _lambdify(inst, exprs):
-    c = inst.cell
-    syms = []
-    for s in (*c.inputs, *c.states, *c.biases, *c.weights):
-        syms.extend(inst.values[s])
-    f = sp.lambdify(syms, exprs, modules=[{"sigmoid": sig}, "numpy"])
-
-    def call(values):
-        flat = []
-        for s in (*c.inputs, *c.states, *c.biases, *c.weights):
-            flat.extend(np.asarray(values[s.name], dtype=float).ravel())
-        return np.asarray(f(*flat), dtype=float)
-
-    return call
 
 
 def random_values(cell, n, m, rng, scale=1.0):
