@@ -25,7 +25,7 @@ from derivations.language import MatVec
 
 from ._errors import NumericError
 
-__all__ = ["program", "Program", "BlockPlan", "sigmoid"]
+__all__ = ["program", "Program", "BlockPlan", "sigmoid", "sigmoid_c", "sech2"]
 
 
 def sigmoid(u):
@@ -88,7 +88,6 @@ class _MatVecStage:
     operand: object  # a symbol name (str) or (fn, argnames)
     weights: tuple  # weight names, stacked in this order
     outputs: tuple  # dummy names
-    rows: tuple  # row count per weight (dimension names resolved at run time)
 
 
 @dataclass(frozen=True)
@@ -240,7 +239,7 @@ class Program:
                     fn, args = self.lambdify([operand])
                     op = (fn, args)
                 stages.append(_MatVecStage(op, tuple(m.matrix.name for m in ms),
-                                           tuple(self._mv[m].name for m in ms), ()))
+                                           tuple(self._mv[m].name for m in ms)))
                 available.update(self._mv[m].name for m in ms)
             return bool(now)
 
