@@ -358,3 +358,31 @@ def test_matrix_jvp_used_by_lyapunov_matches_dense(case):
                          axis=0).transpose(1, 0, 2)
     scale = max(1.0, np.abs(J).max()) * S * H
     np.testing.assert_allclose(got, J @ V, atol=1e-13 * scale)
+
+
+def test_activation_kernels_are_relatively_accurate_and_warning_free():
+    """sigmoid, 1 - sigmoid and 1 - tanh^2 against 50-digit mpmath on both tails."""
+    import mpmath
+
+    from numeric._compile import sech2, sigmoid, sigmoid_c
+
+    mpmath.mp.dps = 50
+    u = np.array([-1e4, -745.0, -700.0, -40.0, -3.0, -1e-8, 0.0, 2.5, 40.0, 700.0, 1e4])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(all="raise", under="ignore"):
+            got = {"s": sigmoid(u), "c": sigmoid_c(u), "d": sech2(u)}
+    for i, ui in enumerate(u):
+        ref_s = 1 / (1 + mpmath.exp(-mpmath.mpf(ui)))
+        refs = {"s": ref_s, "c": 1 - ref_s, "d": 1 / mpmath.cosh(mpmath.mpf(ui)) ** 2}
+        for k, ref in refs.items():
+            ref = float(ref)
+            if ref < 1e-300:    # below the normal range: must underflow to (near) zero
+                assert got[k][i] < 1e-300
+            else:
+                assert abs(got[k][i] - ref) <= 4e-16 * ref, (k, ui, got[k][i], ref)
+    # complex step through the sigmoid: Im sigma(u + i e) / e = sigma'(u)
+    eps = 1e-20
+    z = sigmoid(u[3:-3] + 1j * eps)
+    s = sigmoid(u[3:-3])
+    np.testing.assert_allclose(z.imag / eps, s * sigmoid_c(u[3:-3]), rtol=1e-14)
