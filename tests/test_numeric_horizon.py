@@ -96,11 +96,12 @@ def test_lyapunov_sum_rule(case, T):
     finite = np.isfinite(rule.mean_log_det)
     np.testing.assert_allclose(rule.sum_exponents[finite], rule.mean_log_det[finite],
                                rtol=1e-9, atol=1e-9)
-    # log-det from complex-step Jacobians of step (independent of the engine's J)
+    # log-det from complex-step Jacobians of step (independent of the engine's J); the
+    # forward pass's 1 - f, 1 - z lose relative accuracy in saturation, hence 1e-6
     states = _trajectory(p, xs, s0)
     ld = np.mean([np.linalg.slogdet(numeric.step_jacobian(p, xs[t], states[t]))[1]
                   for t in range(T)], axis=0)
-    np.testing.assert_allclose(rule.mean_log_det[finite], ld[finite], rtol=1e-8, atol=1e-8)
+    np.testing.assert_allclose(rule.mean_log_det[finite], ld[finite], rtol=1e-6, atol=1e-6)
 
 
 def test_lyapunov_of_constant_scaled_rotation_is_log_scale():
