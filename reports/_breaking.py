@@ -119,11 +119,11 @@ def _split_at(s: str, cuts) -> list:
 
 
 def _remark_cuts(s: str) -> list:
-    """Top-level ``\\text{...}`` of more than 24 characters not at the start: a remark row."""
+    """Top-level ``\\text{...}`` of more than 36 characters not at the start: a remark row."""
     out = []
     for i, _ in _top_cuts(s, (r"\text{",)):
         body = re.match(r"\\text\{([^}]*)\}", s[i:])
-        if i > 0 and body and len(body.group(1)) > 24:
+        if i > 0 and body and len(body.group(1)) > 36:
             out.append((i, ""))
     return out[:1]
 

@@ -106,7 +106,7 @@ def lemmas_section() -> Section | None:
     blocks.append(Table((Tr("Lemma", "Bổ đề"), Tr("Statement", "Phát biểu"),
                          Tr("SymPy", "SymPy")), tuple(rows),
                         Tr("The lemmas the bounds rest on.", "Các bổ đề mà các cận dựa vào."),
-                        widths=(0.25, 0.58, 0.15)))
+                        widths=(0.24, 0.56, 0.18)))
     for lem in mod.lemmas()[:3]:
         blocks.append(Paragraph((_lemma_name(lem.name) + ". ",
                                  Tr("Proof steps:", "Các bước chứng minh:"))))

@@ -11,7 +11,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ._errors import ReportError
@@ -55,21 +55,33 @@ def _move_into_place(tmp: Path, out: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def _with_engine(doc, engine: str):
+    """``doc`` with its reproducibility section naming ``engine``."""
+    from ._sec_repro import repro_section
+
+    sec = repro_section(doc.meta["command"], doc.meta["seeds"], engine)
+    return replace(doc, sections=tuple(sec if s.label == sec.label else s for s in doc.sections))
+
+
 def build_report(out="build/report", *, engine: str = "auto", lang: str = "en", cells=None,
                  quick: bool = False, title: str | None = None, author: str = "gatebound",
                  command: str | None = None,
-                 progress: Callable[[str], None] | None = None) -> BuildResult:
+                 progress: Callable[[str], None] | None = None,
+                 document_cache: dict | None = None) -> BuildResult:
     """Build ``out/gatebound.tex`` and ``out/gatebound.pdf`` (and ``out/figures/``).
 
     Options are checked before any work: ``lang`` in ``en``/``vi``, ``engine`` in
     ``auto``/``latex``/``typst`` (``latex`` needs latexmk), ``cells`` known.
+    ``document_cache``: a dict shared by several builds of the same options with different
+    engines; the document and its figures (kept as bytes) are computed once.
     """
     t0 = time.perf_counter()
     say = progress or (lambda msg: None)
     if lang not in LANGS:
         raise ReportError(f"unknown language {lang!r}; choose one of {list(LANGS)}")
     engine = choose_engine(engine, lang)
-    parse_cells(cells)
+    chosen = parse_cells(cells)
+    key = (tuple(c.title for c in chosen), quick, title, author, command, lang)
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ReportError(f"--out {str(out)!r} exists and is not a directory")
@@ -78,9 +90,20 @@ def build_report(out="build/report", *, engine: str = "auto", lang: str = "en", 
     ok = False
     try:
         (tmp / "figures").mkdir()
-        doc = build_document(cells, quick=quick, title=title, author=author, command=command,
-                             engine=engine, progress=say, figures_dir=tmp / "figures",
-                             lang=lang)
+        hit = document_cache.get(key) if document_cache is not None else None
+        if hit is not None:
+            say("reusing the computed document and figures")
+            doc, figures = hit
+            doc = _with_engine(doc, engine)
+            for name, data in figures.items():
+                (tmp / "figures" / name).write_bytes(data)
+        else:
+            doc = build_document(cells, quick=quick, title=title, author=author,
+                                 command=command, engine=engine, progress=say,
+                                 figures_dir=tmp / "figures", lang=lang)
+            if document_cache is not None:
+                document_cache[key] = (doc, {p.name: p.read_bytes()
+                                             for p in (tmp / "figures").glob("*.pdf")})
         tex = tmp / f"{BASENAME}.tex"
         _write(tex, render_latex(doc, lang))
         say(f"wrote {BASENAME}.tex; compiling with {engine}")

@@ -143,4 +143,5 @@ def build_document(cells=None, *, quick: bool = False, title: str | None = None,
     date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     doc_title = DEFAULT_TITLE if title is None else Tr(nfc(title), nfc(title))
     return Document(doc_title, author, tuple(sections), meta={"date": date, "missing": missing,
+                                                               "command": cmd, "seeds": seeds,
                                                                "cells": [c.title for c in cells]})

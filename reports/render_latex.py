@@ -52,6 +52,7 @@ _PREAMBLE = {
 }
 _COMMON = r"""\usepackage{amsmath,amssymb}
 \usepackage{graphicx}
+\usepackage{float}
 \usepackage{array,booktabs,longtable}
 \usepackage[margin=2.3cm]{geometry}
 \usepackage[hidelinks]{hyperref}
@@ -161,7 +162,7 @@ class _R:
                 f"{body}\n\\bottomrule\n\\end{{longtable}}\n")
 
     def figure(self, f: Figure) -> str:
-        return ("\\begin{figure}[htbp]\n\\centering\n"
+        return ("\\begin{figure}[H]\n\\centering\n"
                 f"\\includegraphics[width={f.width:.2f}\\linewidth]{{{f.path}}}\n"
                 f"\\caption{{{self.text(f.caption)}}}\n\\end{{figure}}\n")
 

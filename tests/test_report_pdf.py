@@ -40,13 +40,14 @@ def _text(pdf) -> str:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    cache = {}
+    cache, documents = {}, {}
 
     def get(engine, lang):
         if (engine, lang) not in cache:
             out = tmp_path_factory.mktemp(f"{engine}-{lang}") / "report"
             res = build_report(out, engine=engine, lang=lang, quick=True,
-                               title="Ánh & 50% {x_1} #t", author="Lê Văn Ánh")
+                               title="Ánh & 50% {x_1} #t", author="Lê Văn Ánh",
+                               document_cache=documents)
             cache[engine, lang] = (res, _text(res.pdf))
         return cache[engine, lang]
 
@@ -55,6 +56,8 @@ def built(tmp_path_factory):
 
 def _check(res, text, lang):
     assert res.tex.exists() and res.pdf.exists()
+    # the reproducibility section names the engine of this build (documents are shared)
+    assert {"en": "PDF engine: ", "vi": "Bộ dịch PDF: "}[lang] + res.engine in text
     assert (res.out / "figures").is_dir()
     assert len(list((res.out / "figures").glob("*.pdf"))) == 5
     for s in SECTIONS:
