@@ -25,8 +25,13 @@ ENGINES = ("auto", "latex", "typst")
 
 
 def have_latex(lang: str = "en") -> bool:
-    """True if ``latexmk`` and the engine for ``lang`` are on ``PATH``."""
-    return shutil.which("latexmk") is not None and shutil.which(latex_engine_for(lang)) is not None
+    """True if ``latexmk`` and the engines for ``lang`` are on ``PATH``.
+
+    English needs lualatex too: its seed-audit section quotes the Vietnamese notes, which
+    pdflatex's T1 fonts cannot set (see :func:`reports.render_latex.needs_unicode_engine`).
+    """
+    need = {latex_engine_for(lang), "lualatex"}
+    return shutil.which("latexmk") is not None and all(shutil.which(e) for e in need)
 
 
 def choose_engine(engine: str, lang: str = "en") -> str:
@@ -36,7 +41,8 @@ def choose_engine(engine: str, lang: str = "en") -> str:
     if engine == "auto":
         return "latex" if have_latex(lang) else "typst"
     if engine == "latex" and not have_latex(lang):
-        raise ReportError(f"--engine latex needs latexmk and {latex_engine_for(lang)} on PATH; "
+        raise ReportError(f"--engine latex needs latexmk, {latex_engine_for(lang)} and lualatex "
+                          "on PATH; "
                           "install TeX or use --engine typst")
     return engine
 
