@@ -91,12 +91,12 @@ def _gradients(cfg, figdir, lang, seed):
               Tr(". After the same horizon the gated cells stay at or below ",
                  ". Sau cùng quãng đó các ô có cổng không vượt quá "),
               _pow(gated_max),
-              Tr(" at every scale: their gates multiply every path by factors in (0, 1), so "
-                 "they do not explode, but at this initialisation they still vanish (see the "
-                 "gate histograms below).",
-                 " ở mọi hệ số: các cổng nhân mỗi đường với thừa số trong (0, 1), nên chúng "
-                 "không bùng nổ, nhưng với khởi tạo này chúng vẫn tiêu biến (xem các biểu đồ "
-                 "tần suất cổng bên dưới).")]
+              Tr(" at every scale: the gates scale each path by factors in (0, 1), which here "
+                 "keeps them from exploding, but at this initialisation they still vanish (see "
+                 "the gate histograms below).",
+                 " ở mọi hệ số: các cổng nhân mỗi đường với thừa số trong (0, 1), điều này ở đây "
+                 "giữ cho chúng không bùng nổ, nhưng với khởi tạo này chúng vẫn tiêu biến (xem "
+                 "các biểu đồ tần suất cổng bên dưới).")]
     return [Figure("figures/gradient_norms.pdf", cap, 1.0), Paragraph(tuple(parts))]
 
 

@@ -158,7 +158,7 @@ def plot_histogram_panels(panels: dict, path, *, xlabel, ylabel: str, bins: int 
         ax.set_xlabel(xlabel[ptitle] if isinstance(xlabel, dict) else xlabel)
         if ptitle:
             ax.set_title(ptitle, fontsize=9)
-        ax.legend(loc="upper center", fontsize=7.5)
+        ax.legend(loc="best", fontsize=7.5)
     axes[0][0].set_ylabel(ylabel)
     fig.tight_layout()
     return _save(fig, path)
