@@ -14,6 +14,7 @@ import importlib
 import re
 
 from ._breaking import break_rows, typst_row
+from ._i18n import tex_vi
 from .latex2typst import tex2typst
 from .model import ByLang, Code, M, Math, MathRow, Paragraph, Section, Table, Tr
 
@@ -24,19 +25,6 @@ TITLE = Tr("Seed audit", "Kiểm tra ghi chú gốc")
 
 _VERDICT_VI = {"true": "đúng", "false": "sai", "incomplete": "chưa đầy đủ"}
 _ONLY = "true only under convention "
-
-# \text{...} pieces of the evidence, in Vietnamese
-_TEXT_VI = {
-    " (seed, the notes' equation)": " (seed, phương trình của ghi chú)",
-    "at ": "tại ",
-    " (seed) vs ": " (seed) so với ",
-    "update-gate path ": "nhánh cổng cập nhật ",
-    " is missing": " bị thiếu",
-    "with it ": "khi có nó ",
-    "Elman at ": "Elman tại ",
-    " if every ": " nếu mọi ",
-}
-
 
 def audit_available() -> bool:
     """True if :mod:`derivations.audit` is installed."""
@@ -104,8 +92,7 @@ def evidence_math(evidence: str, lang: str) -> Math:
     """The evidence (LaTeX) as display rows, broken at top-level ``;\\ `` and ``,\\quad``."""
     tex = _sci(evidence)
     if lang == "vi":
-        for en, vi in _TEXT_VI.items():
-            tex = tex.replace(r"\text{%s}" % en, r"\text{%s}" % vi)
+        tex = tex_vi(tex)
     rows = []
     for piece in _split_top(tex, (r";\ ", r";\quad", r",\quad")):
         for r in break_rows(piece, width=70):

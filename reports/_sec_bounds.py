@@ -7,8 +7,9 @@ import importlib
 import re
 
 from ._breaking import broken_math
+from ._i18n import tex_vi
 from .latex2typst import prose2typst, tex2typst
-from .model import M, Math, MathRow, Paragraph, RawInline, Section, Table, Tr
+from .model import ByLang, M, Math, MathRow, Paragraph, RawInline, Section, Table, Tr
 
 __all__ = ["lemmas_section", "bounds_blocks", "lemmas_available",
            "bounds_available"]
@@ -21,6 +22,10 @@ _STEP_VI = {
     "upper side": "phía trên",
     "lower side": "phía dưới",
     "vertices": "các đỉnh",
+    "range of the derivative on (0, 1)": "miền giá trị của đạo hàm trên (0, 1)",
+    "range of the derivative on (-1, 1)": "miền giá trị của đạo hàm trên (-1, 1)",
+    "affine update, triangle inequality and the activation ranges":
+        "phép cập nhật affine, bất đẳng thức tam giác và miền giá trị của các hàm kích hoạt",
     "range of the update, gates and candidates bounded by the activation lemmas":
         "miền giá trị của phép cập nhật, các cổng và ứng viên, bị chặn bởi các bổ đề kích hoạt",
 }
@@ -80,8 +85,14 @@ def bounds_available() -> bool:
     return _module("derivations.bounds") is not None
 
 
-def _broken_math(latex: str, label: Tr | None = None) -> Math:
-    return broken_math(latex, label=label)
+def _broken_math(latex: str, label: Tr | None = None):
+    en, vi = broken_math(latex, label=label), broken_math(tex_vi(latex), label=label)
+    return en if en == vi else ByLang(en, vi)
+
+
+def _inline(latex: str):
+    en, vi = M(latex, tex2typst(latex)), M(tex_vi(latex), tex2typst(tex_vi(latex)))
+    return en if en == vi else ByLang(en, vi)
 
 
 def _lemma_name(name: str) -> Tr:
@@ -101,7 +112,7 @@ def lemmas_section() -> Section | None:
     rows = []
     for lem in mod.lemmas():
         ok = lem.verify()
-        rows.append((_lemma_name(lem.name), M(lem.statement_latex, tex2typst(lem.statement_latex)),
+        rows.append((_lemma_name(lem.name), _inline(lem.statement_latex),
                      Tr("verified", "đã kiểm chứng") if ok else Tr("FAILED", "THẤT BẠI")))
     blocks.append(Table((Tr("Lemma", "Bổ đề"), Tr("Statement", "Phát biểu"),
                          Tr("SymPy", "SymPy")), tuple(rows),
@@ -115,8 +126,11 @@ def lemmas_section() -> Section | None:
             m = re.fullmatch(r"\\text\{(.*?)\}: & (.*)", line.strip(), re.S)
             desc, body = (m.group(1), m.group(2)) if m else ("", line)
             label = Tr(desc, _STEP_VI.get(desc, desc)) if desc else None
-            prows.append(MathRow("", body, "", tex2typst(body), label, "", ""))
-        blocks.append(Math(tuple(prows)))
+            prows.append((body, label))
+        en = Math(tuple(MathRow("", b, "", tex2typst(b), lb, "", "") for b, lb in prows))
+        vi = Math(tuple(MathRow("", tex_vi(b), "", tex2typst(tex_vi(b)), lb, "", "")
+                        for b, lb in prows))
+        blocks.append(en if en == vi else ByLang(en, vi))
     return Section(Tr("Lemmas", "Các bổ đề"), tuple(blocks), label="sec:lemmas")
 
 

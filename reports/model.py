@@ -179,7 +179,8 @@ class Section:
 
 @dataclass(frozen=True)
 class ByLang:
-    """A block that differs by language (e.g. math with translated ``\\text`` pieces)."""
+    """A block or inline part that differs by language (e.g. math with translated
+    ``\\text`` pieces)."""
 
     en: object
     vi: object
@@ -249,5 +250,5 @@ def _check_inlines(parts, where):
     if not isinstance(parts, tuple):
         raise ReportError(f"a {where} takes a tuple of inline parts, got {type(parts).__name__}")
     for p in parts:
-        if not isinstance(p, (Tr, str, M, Code, RawInline)):
+        if not isinstance(p, (Tr, str, M, Code, RawInline, ByLang)):
             raise ReportError(f"a {where} part must be Tr, str, M or Code, got {p!r}")

@@ -93,6 +93,8 @@ class _R:
         self.lang = lang
 
     def text(self, part) -> str:
+        if isinstance(part, ByLang):
+            return self.text(part.get(self.lang))
         if isinstance(part, Tr):
             return latex_escape(part.get(self.lang))
         if isinstance(part, str):

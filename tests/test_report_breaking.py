@@ -51,3 +51,17 @@ def test_short_formula_stays_one_line():
     m = broken_math(r"\|J\|_2 \le 1")
     assert len(m.rows) == 1 and m.rows[0].latex_rhs == r"\|J\|_2 \le 1"
     assert m.rows[0].typst_rhs == "||J||_2 <= 1"
+
+
+def test_bound_remarks_are_translated_in_the_vietnamese_rendering():
+    from reports._sec_bounds import bounds_blocks
+    from reports.model import Document, Section, Tr
+    from reports.render_latex import render_latex
+    from reports.render_typst import render_typst
+
+    doc = Document(Tr("T", "T"), "me", (Section(Tr("B", "B"), tuple(
+        bounds_blocks(dv.derive("gru", "pytorch")))),))
+    for render in (render_latex, render_typst):
+        vi, en = render(doc, "vi"), render(doc, "en")
+        assert "nếu mọi" in vi and "if every" not in vi
+        assert "if every" in en and "nếu mọi" not in en
