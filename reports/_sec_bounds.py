@@ -34,6 +34,7 @@ _LEMMA_VI = {
     "tanh derivative": "đạo hàm tanh",
     "convex combination": "tổ hợp lồi",
     "hidden-state invariant": "bất biến của trạng thái ẩn",
+    "state growth": "độ tăng của trạng thái",
 }
 _KIND = {
     "upper": ("State-dependent upper bound", "Cận trên phụ thuộc trạng thái",
