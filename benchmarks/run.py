@@ -91,7 +91,12 @@ def main(argv=None) -> int:
         from benchmarks import _standin as engine
     else:
         import numeric as engine
-    dtypes = [np.dtype(d.strip()).type for d in args.dtype.split(",") if d.strip()]
+    names = [d.strip() for d in args.dtype.split(",") if d.strip()]
+    if not names or set(names) - {"float64", "float32"}:
+        print(f"run.py: --dtype takes float64 and/or float32, got {args.dtype!r}",
+              file=sys.stderr)
+        return 2
+    dtypes = [np.dtype(d).type for d in names]
     have = {k: False for k in ("torch", "jax")} if args.no_peers else peers.available()
     versions = peers.versions() if any(have.values()) else {}
     only = {s.strip() for s in args.only.split(",")}
@@ -123,7 +128,7 @@ def main(argv=None) -> int:
               *_env.machine_lines(),
               "BLAS: " + "; ".join(_env.blas_lines()),
               "peers: " + (", ".join(f"{k} {v}" for k, v in versions.items()) or "none")
-              + "".join(f"; {k} not installed" for k, ok in have.items() if not ok),
+              + "".join(f"; {k} {ctx.missing}" for k, ok in have.items() if not ok),
               f"timing: median of {args.rounds} interleaved rounds after warm-up; "
               "engine Jacobians written into a preallocated `out=`; "
               "spread = (max - min)/median of the noisier of the two contenders"]
@@ -134,10 +139,11 @@ def main(argv=None) -> int:
         t0 = time.perf_counter()
         try:
             new = run()
-        except _cases.CheckError as exc:
+        except Exception as exc:  # a failed check voids the case; other errors are reported
             void += 1
+            kind = "VOID" if isinstance(exc, _cases.CheckError) else type(exc).__name__
             new = [_cases.Row(label, np.dtype(dt).name, None, "(check)", None, "-", None,
-                              "<=", 0, note="VOID: " + str(exc).replace("|", "/"))]
+                              "<=", 0, note=f"{kind}: " + str(exc).replace("|", "/"))]
         rows.extend(new)
         print(f"  {label} {np.dtype(dt).name}: {time.perf_counter() - t0:.1f} s", file=sys.stderr,
               flush=True)
