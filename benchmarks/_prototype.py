@@ -11,7 +11,9 @@ Not part of the engine: a measured reference for suggestions to ``numeric/``
 
 written row block by row block: ``J[:, i, :] = A_i S_i`` with :math:`A_i` (B, 4) the
 coefficients of row ``i`` and :math:`S_i` (4, H) row ``i`` of W_hr, W_hz, W_hn and e_i,
-as one batched ``np.matmul`` over ``i`` into the preallocated output; the whole pipeline
+as one batched ``np.matmul`` over ``i`` into the preallocated output, in batch chunks whose
+GEMM output (``chunk_bytes``, 32 KiB) stays in L1/L2 while OpenBLAS zeroes and then
+accumulates it (measured 10-20% faster than one call over the whole batch); the whole pipeline
 (gate GEMMs, coefficients, row-block GEMMs) runs per batch half on two threads with
 OpenBLAS pinned to one thread. The gradient-norm chain is
 
@@ -61,7 +63,7 @@ def _sigmoid(u, out=None):
 class GRUJacobian:
     """``fn(x, h, out)``: (B, H, H) dh'/dh; scratch buffers reused between calls."""
 
-    def __init__(self, params, chunk_bytes=1 << 17, threads=2):
+    def __init__(self, params, chunk_bytes=1 << 15, threads=2):
         self.threads = threads
         self.w_ih = np.asarray(params.weight_ih)
         self.w_hh = np.asarray(params.weight_hh)
