@@ -23,6 +23,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,compare]'
 	$(BIN)/python benchmarks/run.py
 
 clean:
