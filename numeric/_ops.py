@@ -38,12 +38,14 @@ def fill_block(plan, params, coefs, out: np.ndarray) -> np.ndarray:
     B, H = out.shape[0], out.shape[1]
     K = len(rows) + (diag is not None)
     if K:
-        A = np.empty((H, B, K), dtype=out.dtype)
+        # (H, K, B) slab filled with contiguous rows, read as (H, B, K): a Fortran-order
+        # (B, K) matrix per row i, which BLAS takes without a copy
+        A = np.empty((H, K, B), dtype=out.dtype)
         for k, a in enumerate(rows):
-            A[:, :, k] = a
+            A[:, k] = a
         if diag is not None:
-            A[:, :, K - 1] = diag
-        matmul_into(A, plan.row_stack(params), out.transpose(1, 0, 2))
+            A[:, K - 1] = diag
+        matmul_into(A.transpose(0, 2, 1), plan.row_stack(params), out.transpose(1, 0, 2))
     else:
         out.fill(0)
     for (names, _), cs in zip(plan.general, general, strict=True):
