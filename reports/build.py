@@ -87,6 +87,7 @@ def build_report(out="build/report", *, engine: str = "auto", lang: str = "en", 
         raise ReportError(f"--out {str(out)!r} exists and is not a directory")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    tmp.chmod(0o755)  # mkdtemp makes it private; the report is an ordinary output folder
     ok = False
     try:
         (tmp / "figures").mkdir()
