@@ -21,7 +21,7 @@ from .jacobian import Block, Branch, Jacobian
 from .language import MatVec
 
 __all__ = ["GateLatexPrinter", "latex", "branch_latex", "block_latex", "jacobian_latex",
-           "equation_latex", "printer_for"]
+           "equation_latex", "printer_for", "TermOrder", "order_for"]
 
 
 def _rank(term):
@@ -32,20 +32,51 @@ def _rank(term):
     return 2
 
 
-class GateLatexPrinter(LatexPrinter):
-    """SymPy's LaTeX printer with the cell language's notation (see module doc)."""
+class TermOrder:
+    """The order in which the gatebound printers (LaTeX, Typst) write sums and products.
 
-    printmethod = "_gatebound_latex"
+    Sums: positive terms first (``1 - z``), numbers, then linear maps and biases in their
+    declaration order (``W_ir x + W_hr h + b_ir + b_hr``). Products: factors by the
+    definition order of the quantities they involve, each gate next to its complement
+    (``z (1 - z) (h - n)``). ``order`` maps quantities, ``declared`` parameters to indices.
+    """
 
-    def __init__(self, names=None, order=None, declared=None, **settings):
-        super().__init__(settings)
+    def _init_order(self, names=None, order=None, declared=None):
         self.names = dict(names or {})
         self.factor_order = dict(order or {})
         self.declared = dict(declared or {})
 
     def _factor_key(self, f):
-        idx = max((self.factor_order.get(s, len(self.factor_order)) for s in f.free_symbols), default=-1)
+        idx = max((self.factor_order.get(s, len(self.factor_order)) for s in f.free_symbols),
+                  default=-1)
         return (idx, not isinstance(f, sp.Symbol), sp.default_sort_key(f))
+
+    def _main(self, term):
+        """Declaration index of a sum term's parameter (``W`` of ``W v``, or a bias)."""
+        sym = term.matrix if isinstance(term, MatVec) else term
+        return self.declared.get(sym, len(self.declared))
+
+    def _ordered(self, expr):
+        terms = list(sp.Add.make_args(expr))
+        default = {t: i for i, t in enumerate(expr.as_ordered_terms())}
+        return sorted(terms, key=lambda t: (t.could_extract_minus_sign(), _rank(t),
+                                            self._main(t), default[t]))
+
+
+def order_for(cell) -> dict:
+    """``names``, ``order`` and ``declared`` of :class:`TermOrder` for ``cell``."""
+    return {"order": {q.symbol: i for i, q in enumerate(cell.quantities)},
+            "declared": {s: i for i, s in enumerate((*cell.weights, *cell.biases))}}
+
+
+class GateLatexPrinter(TermOrder, LatexPrinter):
+    """SymPy's LaTeX printer with the cell language's notation (see module doc)."""
+
+    printmethod = "_gatebound_latex"
+
+    def __init__(self, names=None, order=None, declared=None, **settings):
+        LatexPrinter.__init__(self, settings)
+        self._init_order(names, order, declared)
 
     def _print_Symbol(self, expr, style="plain"):
         if expr in self.names:
@@ -66,17 +97,6 @@ class GateLatexPrinter(LatexPrinter):
     def _print_tanh(self, expr, exp=None):
         arg = self._print(expr.args[0])
         return r"\tanh(%s)" % arg if exp is None else r"\tanh^{%s}(%s)" % (exp, arg)
-
-    def _main(self, term):
-        """Declaration index of a sum term's parameter (``W`` of ``W v``, or a bias)."""
-        sym = term.matrix if isinstance(term, MatVec) else term
-        return self.declared.get(sym, len(self.declared))
-
-    def _ordered(self, expr):
-        terms = list(sp.Add.make_args(expr))
-        default = {t: i for i, t in enumerate(expr.as_ordered_terms())}
-        return sorted(terms, key=lambda t: (t.could_extract_minus_sign(), _rank(t),
-                                            self._main(t), default[t]))
 
     def _print_Add(self, expr, order=None):
         out = ""
@@ -126,9 +146,7 @@ def latex(expr, names=None, order=None) -> str:
 
 def printer_for(cell) -> GateLatexPrinter:
     """A printer with ``cell``'s LaTeX names and factor order (gates in definition order)."""
-    order = {q.symbol: i for i, q in enumerate(cell.quantities)}
-    declared = {s: i for i, s in enumerate((*cell.weights, *cell.biases))}
-    return GateLatexPrinter(cell.latex_names, order, declared)
+    return GateLatexPrinter(cell.latex_names, **order_for(cell))
 
 
 def _diag(p: GateLatexPrinter, coeff) -> str:

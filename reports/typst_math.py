@@ -23,6 +23,7 @@ import sympy as sp
 from sympy.printing.printer import Printer
 
 from derivations.language import MatVec, default_latex
+from derivations.printing import TermOrder, order_for
 
 from ._errors import ReportError
 from ._escape import typst_string
@@ -74,24 +75,14 @@ def typst_names(cell) -> dict:
     return {s: typst_name(tex) for s, tex in cell.latex_names.items()}
 
 
-def _rank(term):
-    if term.is_Number:
-        return 0
-    if isinstance(term, MatVec):
-        return 1
-    return 2
-
-
-class TypstPrinter(Printer):
+class TypstPrinter(TermOrder, Printer):
     """SymPy expressions of the cell language as Typst math (see the module doc)."""
 
     printmethod = "_typst"
 
     def __init__(self, names=None, order=None, *, scalar=False, declared=None, **settings):
-        super().__init__(settings)
-        self.names = dict(names or {})
-        self.factor_order = dict(order or {})
-        self.declared = dict(declared or {})
+        Printer.__init__(self, settings)
+        self._init_order(names, order, declared)
         self.times = " " if scalar else " dot.o "
 
     # -- atoms -------------------------------------------------------------------------
@@ -169,17 +160,6 @@ class TypstPrinter(Printer):
         return f"{self._print(W)} {inner}"
 
     # -- arithmetic --------------------------------------------------------------------
-    def _ordered(self, expr):
-        terms = list(sp.Add.make_args(expr))
-        default = {t: i for i, t in enumerate(expr.as_ordered_terms())}
-        return sorted(terms, key=lambda t: (t.could_extract_minus_sign(), _rank(t),
-                                            self._main(t), default[t]))
-
-    def _main(self, term):
-        """Declaration index of a sum term's parameter (``W`` of ``W v``, or a bias)."""
-        sym = term.matrix if isinstance(term, MatVec) else term
-        return self.declared.get(sym, len(self.declared))
-
     def _print_Add(self, expr, order=None):
         out = ""
         for i, term in enumerate(self._ordered(expr)):
@@ -189,11 +169,6 @@ class TypstPrinter(Printer):
                 body = f"({body})"
             out += (" - " if i else "-") + body if neg else (" + " if i else "") + body
         return out
-
-    def _factor_key(self, f):
-        idx = max((self.factor_order.get(s, len(self.factor_order)) for s in f.free_symbols),
-                  default=-1)
-        return (idx, not isinstance(f, sp.Symbol), sp.default_sort_key(f))
 
     def _product(self, factors):
         parts = []
@@ -298,6 +273,4 @@ def typst(expr, names=None, order=None, *, scalar=False) -> str:
 
 def typst_printer_for(cell) -> TypstPrinter:
     """A printer with ``cell``'s names (converted from its LaTeX names) and factor order."""
-    order = {q.symbol: i for i, q in enumerate(cell.quantities)}
-    declared = {s: i for i, s in enumerate((*cell.weights, *cell.biases))}
-    return TypstPrinter(typst_names(cell), order, declared=declared)
+    return TypstPrinter(typst_names(cell), **order_for(cell))
