@@ -139,6 +139,18 @@ class Jacobian:
         return self.blocks[(s, s)]
 
     @property
+    def full(self) -> tuple:
+        r"""The full state Jacobian as a block matrix: ``full[i][j]`` is
+        :math:`\partial s^{(i)}_t / \partial s^{(j)}_{t-1}` for the states in order.
+
+        For LSTM, :math:`\begin{pmatrix} \partial h_t/\partial h_{t-1} & \partial h_t/\partial c_{t-1}
+        \\ \partial c_t/\partial h_{t-1} & \partial c_t/\partial c_{t-1}\end{pmatrix}`
+        (:math:`2H \times 2H`), the matrix that carries gradients through time.
+        """
+        names = [s.name for s in self.states]
+        return tuple(tuple(self.blocks[(a, b)] for b in names) for a in names)
+
+    @property
     def terms(self) -> list:
         """The flat terms of :attr:`main`."""
         return self.main.terms

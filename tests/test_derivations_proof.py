@@ -54,3 +54,16 @@ def test_user_defined_cell_gets_a_proven_jacobian():
     assert [t.label for t in d.jacobian.terms] == ["carry", "recurrent", "gate"]
     for n in (1, 2, 3):
         assert prove(cell, n).ok
+
+
+def test_lstm_full_state_jacobian_is_the_block_matrix_of_the_blocks():
+    d = dv.derive("lstm")
+    inst = instantiate(d.cell, 2)
+    c = d.cell
+    s_next = inst.values[c.next_states[c.states[0]]].col_join(inst.values[c.next_states[c.states[1]]])
+    s_prev = inst.values[c.states[0]].col_join(inst.values[c.states[1]])
+    brute = s_next.jacobian(s_prev)  # 2H x 2H over (h, c)
+    full = sp.BlockMatrix([[closed_form_matrix(b.terms, inst) if b.terms else sp.zeros(2, 2)
+                            for b in row] for row in d.jacobian.full]).as_explicit()
+    b, f = _atomize(brute, full)
+    assert (b - f).applyfunc(sp.expand).is_zero_matrix
