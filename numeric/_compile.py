@@ -25,7 +25,7 @@ from derivations.language import MatVec
 
 from ._errors import NumericError
 
-__all__ = ["program", "Program", "BlockPlan", "sigmoid", "sigmoid_c", "sech2"]
+__all__ = ["program", "Program", "BlockPlan", "sigmoid", "sigmoid_c", "sigmoid_pair", "sech2"]
 
 
 def sigmoid(u):
@@ -53,6 +53,37 @@ def sigmoid(u):
     e += 1.0
     num /= e
     return num
+
+
+def sigmoid_pair(u):
+    r""":math:`\sigma(u)` and :math:`1 - \sigma(u)` from one exponential, both relatively accurate.
+
+    .. math::
+
+        e = e^{-|u|}, \quad \Bigl(\frac{1}{1 + e}, \frac{e}{1 + e}\Bigr)
+        = (\sigma(|u|), 1 - \sigma(|u|)),
+
+    swapped where :math:`u < 0` (``Re u < 0`` for complex ``u``, each branch analytic).
+
+    >>> s, c = sigmoid_pair(np.array([-40.0, 0.0, 40.0]))   # (3,), (3,)
+    >>> bool(np.allclose(s, [4.248354255291589e-18, 0.5, 1.0], rtol=1e-15))
+    True
+    >>> bool(np.allclose(c, [1.0, 0.5, 4.248354255291589e-18], rtol=1e-15))
+    True
+    """
+    u = np.asarray(u)
+    if u.dtype.kind == "c":
+        neg = u.real < 0
+        e = np.exp(np.where(neg, u, -u), out=np.empty_like(u))
+    else:
+        neg = u < 0
+        e = np.abs(u, out=np.empty_like(u))
+        np.negative(e, out=e)
+        np.exp(e, out=e)
+    d = np.add(e, 1.0, out=np.empty_like(e))
+    np.reciprocal(d, out=d)
+    np.multiply(e, d, out=e)
+    return np.where(neg, e, d), np.where(neg, d, e)
 
 
 def sigmoid_c(u):
@@ -95,6 +126,7 @@ class _LetStage:
     name: str
     fn: object
     args: tuple
+    extra: str | None = None  # a second output (the accurate complement 1 - q)
 
 
 class BlockPlan:
@@ -187,13 +219,16 @@ class Program:
         """Rewrite ``1 - q`` (q = sigmoid(u)) and ``1 - q**2`` (q = tanh(u)) as functions of u.
 
         Near saturation the derived forms cancel catastrophically (``1 - n**2`` is 0 once
-        ``n`` rounds to 1); :func:`sigmoid_c` and :func:`sech2` keep relative accuracy.
+        ``n`` rounds to 1); :func:`sigmoid_c` and :func:`sech2` keep relative accuracy. For
+        a sigmoid quantity ``q`` the forward pass keeps ``1 - q`` (``_cpl_q``) from
+        :func:`sigmoid_pair`.
         """
         rep = {}
         for q in self.cell.quantities:
             pre = sp.Symbol(_pre_name(q.symbol.name))
             if isinstance(q.expr, dv.sigmoid):
-                rep[1 - q.symbol] = _SigmoidC(pre)
+                # the forward stage computes 1 - q with q from one exp (sigmoid_pair)
+                rep[1 - q.symbol] = sp.Symbol(_cpl_name(q.symbol.name))
             elif isinstance(q.expr, sp.tanh):
                 rep[1 - q.symbol**2] = _Sech2(pre)
         for e in exprs:
@@ -256,6 +291,11 @@ class Program:
                 fn, args = self.lambdify([q.expr.args[0]])
                 stages.append(_LetStage(pre, fn, args))
                 available.add(pre)
+                if isinstance(q.expr, dv.sigmoid):
+                    cpl = _cpl_name(q.symbol.name)
+                    stages.append(_LetStage(q.symbol.name, sigmoid_pair, (pre,), cpl))
+                    available.update((q.symbol.name, cpl))
+                    continue
                 fn, args = self.lambdify([q.expr.func(sp.Symbol(pre))])
             else:
                 fn, args = self.lambdify([q.expr])
@@ -288,7 +328,10 @@ class Program:
             if only is not None and not only[k]:
                 continue
             if isinstance(st, _LetStage):
-                env[st.name] = st.fn(*(env[a] for a in st.args))[0]
+                vals = st.fn(*(env[a] for a in st.args))
+                env[st.name] = vals[0]
+                if st.extra is not None:
+                    env[st.extra] = vals[1]
                 continue
             if isinstance(st.operand, str):
                 v = env[st.operand]
@@ -312,7 +355,7 @@ class Program:
             flags = []
             for st in reversed(self.stages):
                 if isinstance(st, _LetStage):
-                    use = st.name in names
+                    use = st.name in names or st.extra in names
                     inputs = st.args
                 else:
                     use = any(o in names for o in st.outputs)
@@ -365,6 +408,10 @@ class Program:
 
 def _pre_name(name: str) -> str:
     return f"_pre_{name}"
+
+
+def _cpl_name(name: str) -> str:
+    return f"_cpl_{name}"
 
 
 _PROGRAMS: dict = {}
