@@ -93,8 +93,18 @@ def sigmoid_c(u):
 
 def sech2(u):
     r""":math:`1 - \tanh^2(u) = 4 e^{-2|u|} / (1 + e^{-2|u|})^2`, relatively accurate, no overflow."""
-    e = np.exp(-2.0 * np.abs(u))
-    return 4.0 * e / (1.0 + e) ** 2
+    u = np.asarray(u)
+    if u.dtype.kind != "f":
+        e = np.exp(-2.0 * np.abs(u))
+        return 4.0 * e / (1.0 + e) ** 2
+    e = np.abs(u, out=np.empty_like(u))
+    e *= -2.0
+    np.exp(e, out=e)
+    d = np.add(e, 1.0, out=np.empty_like(e))
+    d *= d
+    e *= 4.0
+    e /= d
+    return e
 
 
 class _SigmoidC(sp.Function):
