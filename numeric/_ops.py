@@ -100,7 +100,10 @@ def vjp_block(plan, params, coefs, g: np.ndarray, H_in: int) -> np.ndarray:
     if diag is not None:
         out = _bc(diag, nd) * g
     if rows:
-        U = np.concatenate([_bc(a, nd) * g for a in rows], axis=0)
+        H = g.shape[0]
+        U = np.empty((len(rows) * H, *g.shape[1:]), dtype=np.result_type(g, *rows))
+        for k, a in enumerate(rows):
+            np.multiply(_bc(a, nd), g, out=U[k * H:(k + 1) * H])
         term = _matmul(params.stacked(plan.row_names, transpose=True), U)
         out = term if out is None else np.add(out, term, out=out)
     for (names, _), cs in zip(plan.general, general, strict=True):
