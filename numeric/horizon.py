@@ -97,7 +97,7 @@ def gradient_norms(params: Params, xs, state0, v=None, *, seed: int = 0,
     store_bytes : int
         Memory for the Jacobian coefficients of the forward pass, kept for the last steps
         so the backward pass is one GEMM per step; earlier steps recompute their forward
-        pass from the stored states ((T, B, S*H), always kept).
+        pass from stored states (kept only for those steps).
     """
     if not isinstance(params, Params):
         raise NumericError(f"expected numeric.Params, got {type(params).__name__}")
@@ -139,15 +139,17 @@ def _chain(prog, params, xs, sT, gT, store_bytes):
     last steps (within ``store_bytes``) and the states of the others, then the backward
     chain (recomputing the forward pass only where nothing was kept)."""
     T, B = xs.shape[0], xs.shape[1]
-    hist = [np.empty((T, params.hidden_size, B), dtype=params.dtype) for _ in sT]
     kept = {}
     # decide how many of the last steps can keep their coefficients: measure one step
     env = prog.forward(params, xs[0].T, sT)
     per_step = max(_coef_bytes(block_coefficients(prog, env)), 1)
     keep_from = T - min(T, int(max(store_bytes, 0) // per_step))
+    # states only for the steps whose coefficients are recomputed
+    hist = [np.empty((keep_from, params.hidden_size, B), dtype=params.dtype) for _ in sT]
     for t in range(T):
-        for hbuf, s in zip(hist, sT, strict=True):
-            hbuf[t] = s
+        if t < keep_from:
+            for hbuf, s in zip(hist, sT, strict=True):
+                hbuf[t] = s
         env = prog.forward(params, xs[t].T, sT)
         if t >= keep_from:
             kept[t] = block_coefficients(prog, env)
