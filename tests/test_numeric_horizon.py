@@ -94,13 +94,16 @@ def test_lyapunov_sum_rule(case, T):
     xs = np.random.default_rng(case.seed % 1000).normal(size=(T, case.batch, case.inputs))
     rule = numeric.lyapunov_sum_rule(p, xs, s0)
     finite = np.isfinite(rule.mean_log_det)
-    np.testing.assert_allclose(rule.sum_exponents[finite], rule.mean_log_det[finite],
-                               rtol=1e-9, atol=1e-9)
-    # log-det from complex-step Jacobians of step (independent of the engine's J); the
-    # forward pass's 1 - f, 1 - z lose relative accuracy in saturation, hence 1e-6
+    # log-det from complex-step Jacobians of step (independent of the engine's J)
     states = _trajectory(p, xs, s0)
-    ld = np.mean([np.linalg.slogdet(numeric.step_jacobian(p, xs[t], states[t]))[1]
-                  for t in range(T)], axis=0)
+    Js = [numeric.step_jacobian(p, xs[t], states[t]) for t in range(T)]
+    ld = np.mean([np.linalg.slogdet(J)[1] for J in Js], axis=0)
+    # Both sides lose about eps * cond(J_t) of log|det J_t| (QR and LU of a nearly singular
+    # J): the tolerance scales with the worst conditioning met along the trajectory.
+    cond = np.max([np.linalg.cond(J) for J in Js], axis=0)
+    tol = 1e-9 + 64 * np.finfo(float).eps * cond
+    assert np.all(np.abs(rule.sum_exponents - rule.mean_log_det)[finite] <= tol[finite])
+    # the forward pass's 1 - f, 1 - z lose relative accuracy in saturation, hence 1e-6
     np.testing.assert_allclose(rule.mean_log_det[finite], ld[finite], rtol=1e-6, atol=1e-6)
 
 
