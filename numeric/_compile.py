@@ -23,88 +23,10 @@ import sympy as sp
 import derivations as dv
 from derivations.language import MatVec
 
+from ._activations import sech2, sigmoid, sigmoid_c, sigmoid_pair
 from ._errors import NumericError
 
-__all__ = ["program", "Program", "BlockPlan", "sigmoid", "sigmoid_c", "sigmoid_pair", "sech2"]
-
-
-def sigmoid(u):
-    r"""Logistic function, overflow-free and relatively accurate on both tails.
-
-    .. math::
-
-        \sigma(u) = \frac{1}{1 + e^{-u}} \ (u \ge 0), \qquad
-        \sigma(u) = \frac{e^{u}}{1 + e^{u}} \ (u < 0),
-
-    so ``exp`` only sees non-positive real parts (no overflow at ``|u| = 1e4``) and
-    ``sigma(-40) = 4.2e-18`` is not rounded to 0 (as ``0.5 tanh(u/2) + 0.5`` would). Complex
-    ``u`` (complex-step checks) takes the branch by ``Re u``; each branch is analytic.
-
-    >>> float(sigmoid(np.array(-40.0))), float(sigmoid(np.array(1e4)))
-    (4.248354255291589e-18, 1.0)
-    """
-    u = np.asarray(u)
-    if u.dtype.kind == "c":
-        pos = u.real >= 0
-        e = np.exp(np.where(pos, -u, u))
-        return np.where(pos, 1.0, e) / (1.0 + e)
-    e = np.exp(-np.abs(u))
-    num = np.where(u >= 0, 1.0, e).astype(e.dtype, copy=False)
-    e += 1.0
-    num /= e
-    return num
-
-
-def sigmoid_pair(u):
-    r""":math:`\sigma(u)` and :math:`1 - \sigma(u)` from one exponential, both relatively accurate.
-
-    .. math::
-
-        e = e^{-|u|}, \quad \Bigl(\frac{1}{1 + e}, \frac{e}{1 + e}\Bigr)
-        = (\sigma(|u|), 1 - \sigma(|u|)),
-
-    swapped where :math:`u < 0` (``Re u < 0`` for complex ``u``, each branch analytic).
-
-    >>> s, c = sigmoid_pair(np.array([-40.0, 0.0, 40.0]))   # (3,), (3,)
-    >>> bool(np.allclose(s, [4.248354255291589e-18, 0.5, 1.0], rtol=1e-15))
-    True
-    >>> bool(np.allclose(c, [1.0, 0.5, 4.248354255291589e-18], rtol=1e-15))
-    True
-    """
-    u = np.asarray(u)
-    if u.dtype.kind == "c":
-        neg = u.real < 0
-        e = np.exp(np.where(neg, u, -u), out=np.empty_like(u))
-    else:
-        neg = u < 0
-        e = np.abs(u, out=np.empty_like(u))
-        np.negative(e, out=e)
-        np.exp(e, out=e)
-    d = np.add(e, 1.0, out=np.empty_like(e))
-    np.reciprocal(d, out=d)
-    np.multiply(e, d, out=e)
-    return np.where(neg, e, d), np.where(neg, d, e)
-
-
-def sigmoid_c(u):
-    r""":math:`1 - \sigma(u) = \sigma(-u)`, relatively accurate as ``u -> +inf``."""
-    return sigmoid(-np.asarray(u))
-
-
-def sech2(u):
-    r""":math:`1 - \tanh^2(u) = 4 e^{-2|u|} / (1 + e^{-2|u|})^2`, relatively accurate, no overflow."""
-    u = np.asarray(u)
-    if u.dtype.kind != "f":
-        e = np.exp(-2.0 * np.abs(u))
-        return 4.0 * e / (1.0 + e) ** 2
-    e = np.abs(u, out=np.empty_like(u))
-    e *= -2.0
-    np.exp(e, out=e)
-    d = np.add(e, 1.0, out=np.empty_like(e))
-    d *= d
-    e *= 4.0
-    e /= d
-    return e
+__all__ = ["program", "Program", "BlockPlan"]
 
 
 class _SigmoidC(sp.Function):

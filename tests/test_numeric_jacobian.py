@@ -361,10 +361,10 @@ def test_matrix_jvp_used_by_lyapunov_matches_dense(case):
 
 
 def test_activation_kernels_are_relatively_accurate_and_warning_free():
-    """sigmoid, 1 - sigmoid and 1 - tanh^2 against 50-digit mpmath on both tails."""
+    """sigmoid, 1 - sigmoid (alone and as a pair) and 1 - tanh^2 against 50-digit mpmath."""
     import mpmath
 
-    from numeric._compile import sech2, sigmoid, sigmoid_c
+    from numeric._activations import sech2, sigmoid, sigmoid_c, sigmoid_pair
 
     mpmath.mp.dps = 50
     u = np.array([-1e4, -745.0, -700.0, -40.0, -3.0, -1e-8, 0.0, 2.5, 40.0, 700.0, 1e4])
@@ -372,9 +372,11 @@ def test_activation_kernels_are_relatively_accurate_and_warning_free():
         warnings.simplefilter("error")
         with np.errstate(all="raise", under="ignore"):
             got = {"s": sigmoid(u), "c": sigmoid_c(u), "d": sech2(u)}
+            got["ps"], got["pc"] = sigmoid_pair(u)
     for i, ui in enumerate(u):
         ref_s = 1 / (1 + mpmath.exp(-mpmath.mpf(ui)))
-        refs = {"s": ref_s, "c": 1 - ref_s, "d": 1 / mpmath.cosh(mpmath.mpf(ui)) ** 2}
+        refs = {"s": ref_s, "c": 1 - ref_s, "d": 1 / mpmath.cosh(mpmath.mpf(ui)) ** 2,
+                "ps": ref_s, "pc": 1 - ref_s}
         for k, ref in refs.items():
             ref = float(ref)
             if ref < 1e-300:    # below the normal range: must underflow to (near) zero
