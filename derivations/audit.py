@@ -97,25 +97,28 @@ def _claim_update(value: int) -> Claim:
             "đổi nhiều.",
             "When z_t is close to 1 the old information passes through almost unchanged.",
             _only_under(truth), evidence,
-            "Under the notes' own update h_t = (1 - z_t) h_{t-1} + z_t h~_t, z_t = 1 gives "
-            "h_t = h~_t: the old state is replaced, and the carry path of the Jacobian is "
-            f"diag({carry}), which vanishes. Carrying happens at z_t -> 0. The sentence is "
-            "true of the PyTorch/Cho convention h_t = (1 - z_t) n_t + z_t h_{t-1}.",
-            "Với chính phương trình của ghi chú, h_t = (1 - z_t) h_{t-1} + z_t h~_t, khi "
-            "z_t = 1 thì h_t = h~_t: trạng thái cũ bị thay thế, và nhánh mang (carry) của "
-            f"Jacobian là diag({carry}), bằng 0. Trạng thái cũ được giữ khi z_t -> 0. Câu "
-            "này chỉ đúng với quy ước PyTorch/Cho h_t = (1 - z_t) n_t + z_t h_{t-1}.",
+            (r"Under the notes' own update $h_{t} = (1 - z_{t}) \odot h_{t-1} + z_{t} \odot \tilde{h}_{t}$, "
+            r"$z_{t} = 1$ gives $h_{t} = \tilde{h}_{t}$: the old state is replaced, and the carry path "
+            r"of the Jacobian is $\operatorname{diag}(%s)$, which vanishes. Carrying happens at "
+            r"$z_{t} \to 0$. The sentence is true of the PyTorch/Cho convention "
+            r"$h_{t} = (1 - z_{t}) \odot n_{t} + z_{t} \odot h_{t-1}$." % p.doprint(carry)),
+            (r"Với chính phương trình của ghi chú, $h_{t} = (1 - z_{t}) \odot h_{t-1} + z_{t} \odot "
+            r"\tilde{h}_{t}$, khi $z_{t} = 1$ thì $h_{t} = \tilde{h}_{t}$: trạng thái cũ bị thay thế, "
+            r"và nhánh mang (carry) của Jacobian là $\operatorname{diag}(%s)$, bằng 0. Trạng thái cũ "
+            r"được giữ khi $z_{t} \to 0$. Câu này chỉ đúng với quy ước PyTorch/Cho "
+            r"$h_{t} = (1 - z_{t}) \odot n_{t} + z_{t} \odot h_{t-1}$." % p.doprint(carry)),
             {"truth": truth, "gap_seed": gap_seed, "gap_cho": gap_cho})
     return Claim(
         "gru-update-near-0",
         "Khi $z_t$ gần bằng 0, thì trạng thái mới $\\tilde{h}_t$ quan trọng hơn nhiều.",
         "When z_t is close to 0 the new state h~_t matters much more.",
         _only_under(truth), evidence,
-        "Under the notes' equation z_t = 0 gives h_t = h_{t-1}: the new state h~_t is ignored "
-        "entirely. The sentence describes the PyTorch/Cho convention, where z_t = 0 gives "
-        "h_t = n_t.",
-        "Với phương trình của ghi chú, z_t = 0 cho h_t = h_{t-1}: trạng thái mới h~_t bị bỏ "
-        "qua hoàn toàn. Câu này mô tả quy ước PyTorch/Cho, nơi z_t = 0 cho h_t = n_t.",
+        (r"Under the notes' equation $z_{t} = 0$ gives $h_{t} = h_{t-1}$: the new state "
+        r"$\tilde{h}_{t}$ is ignored entirely. The sentence describes the PyTorch/Cho "
+        r"convention, where $z_{t} = 0$ gives $h_{t} = n_{t}$."),
+        (r"Với phương trình của ghi chú, $z_{t} = 0$ cho $h_{t} = h_{t-1}$: trạng thái mới "
+        r"$\tilde{h}_{t}$ bị bỏ qua hoàn toàn. Câu này mô tả quy ước PyTorch/Cho, nơi "
+        r"$z_{t} = 0$ cho $h_{t} = n_{t}$."),
         {"truth": truth, "gap_seed": gap_seed, "gap_cho": gap_cho})
 
 
@@ -153,15 +156,19 @@ def _claim_gradient_z0() -> Claim:
         "Even when z_t is close to 0, the gradient can still flow through the gate z_t "
         "during backpropagation.",
         verdict, evidence,
-        "The gradient does flow when z_t -> 0, but not 'through the gate' and not 'even "
-        "then': under the notes' equation z_t -> 0 is the carrying regime, where the Jacobian "
-        "tends to the identity (||J - I|| <= K max z). It flows through the carry path "
-        "diag(1 - z_t); the update-gate path diag(z(1 - z)(h~ - h)) W_hz vanishes there.",
-        "Gradient đúng là vẫn truyền được khi z_t -> 0, nhưng không phải 'qua cổng z_t' và "
-        "không phải 'kể cả khi': với phương trình của ghi chú, z_t -> 0 chính là chế độ "
-        "mang trạng thái, Jacobian tiến tới ma trận đơn vị (||J - I|| <= K max z). Gradient "
-        "đi qua nhánh mang diag(1 - z_t); nhánh cổng cập nhật diag(z(1 - z)(h~ - h)) W_hz "
-        "triệt tiêu ở đó.",
+        (r"The gradient does flow when $z_{t} \to 0$, but not 'through the gate' and not 'even "
+        r"then': under the notes' equation $z_{t} \to 0$ is the carrying regime, where the "
+        r"Jacobian tends to the identity ($\|J - I\|_2 \le K \max_i z_i$). It flows through the "
+        r"carry path $\operatorname{diag}(1 - z_{t})$; the update-gate path "
+        r"$\operatorname{diag}(z_{t} \odot (1 - z_{t}) \odot (\tilde{h}_{t} - h_{t-1})) W_{hz}$ "
+        r"vanishes there."),
+        (r"Gradient đúng là vẫn truyền được khi $z_{t} \to 0$, nhưng không phải 'qua cổng "
+        r"$z_{t}$' và không phải 'kể cả khi': với phương trình của ghi chú, $z_{t} \to 0$ chính "
+        r"là chế độ mang trạng thái, Jacobian tiến tới ma trận đơn vị "
+        r"($\|J - I\|_2 \le K \max_i z_i$). Gradient đi qua nhánh mang "
+        r"$\operatorname{diag}(1 - z_{t})$; nhánh cổng cập nhật "
+        r"$\operatorname{diag}(z_{t} \odot (1 - z_{t}) \odot (\tilde{h}_{t} - h_{t-1})) W_{hz}$ "
+        r"triệt tiêu ở đó."),
         {"identity_at_0": identity, "gate_path_zero": gate_path_zero, "sigma_min": smin})
 
 
@@ -191,14 +198,14 @@ def _claim_reset() -> Claim:
         "được các short-term dependencies một cách hiệu quả.",
         "If r_t is close to 0 the model can completely ignore the previous state.",
         verdict, evidence,
-        "r_t = 0 removes h_{t-1} from the candidate h~_t only. The new state still depends "
-        "on h_{t-1} through the carry (1 - z_t) h_{t-1} and the update gate: the Jacobian at "
-        "r_t = 0 keeps its carry and update-gate terms, so the model ignores the previous "
-        "state only if also z_t -> 1 (notes' convention).",
-        "r_t = 0 chỉ loại h_{t-1} khỏi ứng viên h~_t. Trạng thái mới vẫn phụ thuộc h_{t-1} "
-        "qua nhánh mang (1 - z_t) h_{t-1} và cổng cập nhật: Jacobian tại r_t = 0 vẫn còn số "
-        "hạng mang và số hạng cổng cập nhật, nên mô hình chỉ bỏ qua hoàn toàn trạng thái "
-        "trước khi đồng thời z_t -> 1 (theo quy ước của ghi chú).",
+        (r"$r_{t} = 0$ removes $h_{t-1}$ from the candidate $\tilde{h}_{t}$ only. The new state "
+        r"still depends on $h_{t-1}$ through the carry $(1 - z_{t}) \odot h_{t-1}$ and the update "
+        r"gate: the Jacobian at $r_{t} = 0$ keeps its carry and update-gate terms, so the model "
+        r"ignores the previous state only if also $z_{t} \to 1$ (the notes' convention)."),
+        (r"$r_{t} = 0$ chỉ loại $h_{t-1}$ khỏi ứng viên $\tilde{h}_{t}$. Trạng thái mới vẫn phụ "
+        r"thuộc $h_{t-1}$ qua nhánh mang $(1 - z_{t}) \odot h_{t-1}$ và cổng cập nhật: Jacobian "
+        r"tại $r_{t} = 0$ vẫn còn số hạng mang và số hạng cổng cập nhật, nên mô hình chỉ bỏ qua "
+        r"hoàn toàn trạng thái trước khi đồng thời $z_{t} \to 1$ (theo quy ước của ghi chú)."),
         {"candidate_ignores": candidate_ignores, "state_depends": state_depends,
          "norm": norm, "terms_at_0": [lab for lab, _ in at0]})
 
@@ -223,12 +230,16 @@ def _claim_forget() -> Claim:
         "If f_t is close to 1 the LSTM keeps most of the previous cell state, which limits "
         "vanishing gradients.",
         verdict, evidence,
-        "True for the cell-state path: dc_t/dc_{t-1} = diag(f_t) exactly, so ||dc_t/dc_{t-1} "
-        "- I|| = max(1 - f_t) -> 0 and products over many steps stay close to the identity. "
-        "It rests on the cell update c_t = f_t c_{t-1} + i_t c~_t, which the notes omit.",
-        "Đúng với nhánh cell state: dc_t/dc_{t-1} = diag(f_t) chính xác, nên ||dc_t/dc_{t-1} "
-        "- I|| = max(1 - f_t) -> 0 và tích qua nhiều bước vẫn gần ma trận đơn vị. Điều này "
-        "dựa trên phương trình cập nhật c_t = f_t c_{t-1} + i_t c~_t mà ghi chú bỏ sót.",
+        (r"True for the cell-state path: $\partial c_{t} / \partial c_{t-1} = "
+        r"\operatorname{diag}(f_{t})$ exactly, so $\|\partial c_{t} / \partial c_{t-1} - I\|_2 = "
+        r"\max_i (1 - f_{t})_i \to 0$ and products over many steps stay close to the identity. "
+        r"It rests on the cell update $c_{t} = f_{t} \odot c_{t-1} + i_{t} \odot g_{t}$ "
+        r"(the notes' $\tilde{C}_t$ is $g_{t}$), which the notes omit."),
+        (r"Đúng với nhánh cell state: $\partial c_{t} / \partial c_{t-1} = "
+        r"\operatorname{diag}(f_{t})$ chính xác, nên $\|\partial c_{t} / \partial c_{t-1} - I\|_2 = "
+        r"\max_i (1 - f_{t})_i \to 0$ và tích qua nhiều bước vẫn gần ma trận đơn vị. Điều này "
+        r"dựa trên phương trình cập nhật $c_{t} = f_{t} \odot c_{t-1} + i_{t} \odot g_{t}$ "
+        r"($\tilde{C}_t$ của ghi chú là $g_{t}$) mà ghi chú bỏ sót."),
         {"carry_is_f": exact, "gap": gap, "f": v["f"]})
 
 
@@ -263,14 +274,17 @@ def _claim_missing_update() -> Claim:
         r"C_{t} = f_{t} \odot C_{t-1} + i_{t} \odot \tilde{C}_{t} \text{ is missing};\ "
         r"\text{with it } \frac{\partial C_{t}}{\partial C_{t-1}} = \operatorname{diag}(%s)"
         % printer_for(cell("lstm")).doprint(full),
-        "The list never writes the cell update C_t = f_t C_{t-1} + i_t C~_t, so C_t is used "
-        "but never defined and f_t acts on nothing; building the listed equations with the "
-        f"cell language fails ({error}). That equation is exactly what gives "
-        "dC_t/dC_{t-1} = diag(f_t), the forget-gate argument of the next paragraph.",
-        "Danh sách không viết phương trình cập nhật C_t = f_t C_{t-1} + i_t C~_t, nên C_t "
-        "được dùng mà không được định nghĩa và f_t không tác động lên đâu cả; dựng các "
-        "phương trình đã liệt kê bằng ngôn ngữ ô (cell language) báo lỗi. Chính phương "
-        "trình đó cho dC_t/dC_{t-1} = diag(f_t), lập luận về cổng quên ở đoạn sau.",
+        (r"The list never writes the cell update $C_{t} = f_{t} \odot C_{t-1} + i_{t} \odot "
+        r"\tilde{C}_{t}$, so $C_{t}$ is used but never defined and $f_{t}$ acts on nothing; "
+        r"building the listed equations with the cell language fails (state $c$ is never "
+        r"updated). That equation is exactly what gives $\partial C_{t} / \partial C_{t-1} = "
+        r"\operatorname{diag}(f_{t})$, the forget-gate argument of the next paragraph."),
+        (r"Danh sách không viết phương trình cập nhật $C_{t} = f_{t} \odot C_{t-1} + i_{t} \odot "
+        r"\tilde{C}_{t}$, nên $C_{t}$ được dùng mà không được định nghĩa và $f_{t}$ không tác động "
+        r"lên đâu cả; dựng các phương trình đã liệt kê bằng ngôn ngữ ô (cell language) báo lỗi "
+        r"(trạng thái $c$ không bao giờ được cập nhật). Chính phương trình đó cho "
+        r"$\partial C_{t} / \partial C_{t-1} = \operatorname{diag}(f_{t})$, lập luận về cổng quên "
+        r"ở đoạn sau."),
         {"error": error})
 
 
@@ -294,16 +308,16 @@ def _claim_tanh() -> Claim:
         r"%s,\ \lim_{u \to \infty} (1 - \tanh^2 u) = %s,\ 1 - \tanh^2 3 = %.4f;\ %s;\ "
         r"\text{Elman at } b_{hh} = 3:\ \|J\|_2 = %.3f"
         % (lem.statement_latex, sp.latex(limit), at3, pmb.statement_latex, spectral_norm(J)),
-        "The range (-1, 1) is right, but it does not make gradients propagate more easily: "
-        "tanh' = 1 - tanh^2 <= 1, so every tanh factor can only shrink a gradient, and it "
-        "tends to 0 as the value approaches +-1 (saturation). That is the Elman RNN's "
-        "vanishing mechanism (||J|| <= ||W_hh||). What helps in the LSTM is the additive "
-        "cell path, not the squashing.",
-        "Khoảng giá trị (-1, 1) là đúng, nhưng điều đó không làm gradient lan truyền dễ "
-        "hơn: tanh' = 1 - tanh^2 <= 1, nên mỗi thừa số tanh chỉ có thể làm gradient nhỏ "
-        "đi, và nó tiến về 0 khi giá trị gần +-1 (bão hòa). Đó chính là cơ chế vanishing "
-        "của RNN Elman (||J|| <= ||W_hh||). Điều giúp LSTM là nhánh cell state cộng dồn, "
-        "không phải phép nén giá trị.",
+        (r"The range $(-1, 1)$ is right, but it does not make gradients propagate more easily: "
+        r"$\tanh' = 1 - \tanh^{2} \le 1$, so every $\tanh$ factor can only shrink a gradient, and "
+        r"it tends to 0 as the value approaches $\pm 1$ (saturation). That is the Elman RNN's "
+        r"vanishing mechanism ($\|J\|_2 \le \|W_{hh}\|_2$). What helps in the LSTM is the "
+        r"additive cell path, not the squashing."),
+        (r"Khoảng giá trị $(-1, 1)$ là đúng, nhưng điều đó không làm gradient lan truyền dễ hơn: "
+        r"$\tanh' = 1 - \tanh^{2} \le 1$, nên mỗi thừa số $\tanh$ chỉ có thể làm gradient nhỏ đi, "
+        r"và nó tiến về 0 khi giá trị gần $\pm 1$ (bão hòa). Đó chính là cơ chế vanishing của "
+        r"RNN Elman ($\|J\|_2 \le \|W_{hh}\|_2$). Điều giúp LSTM là nhánh cell state cộng dồn, "
+        r"không phải phép nén giá trị."),
         {"range_ok": range_ok, "limit": limit, "at3": at3, "elman_norm": spectral_norm(J)})
 
 

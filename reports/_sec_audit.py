@@ -15,8 +15,8 @@ import re
 
 from ._breaking import break_rows, typst_row
 from ._i18n import tex_vi
-from .latex2typst import tex2typst
-from .model import ByLang, Code, M, Math, MathRow, Paragraph, Section, Table, Tr
+from .latex2typst import prose2typst, tex2typst
+from .model import ByLang, Code, M, Math, MathRow, Paragraph, RawInline, Section, Table, Tr
 
 __all__ = ["audit_available", "audit_section", "verdict_tr", "quote_parts", "evidence_math",
            "TITLE"]
@@ -111,7 +111,9 @@ def _claim_blocks(k: int, c) -> Section:
     ]
     ev = {lang: evidence_math(c.evidence, lang) for lang in ("en", "vi")}
     blocks.append(ev["en"] if ev["en"] == ev["vi"] else ByLang(ev["en"], ev["vi"]))
-    blocks.append(Paragraph((Tr(c.explanation_en, c.explanation_vi),)))
+    # the explanations are prose with inline $...$ math, one per language
+    blocks.append(ByLang(*(Paragraph((RawInline(en_latex=t, en_typst=prose2typst(t)),))
+                           for t in (c.explanation_en, c.explanation_vi))))
     return Section(Tr(f"Claim {k}: {v.en}", f"Nhận định {k}: {v.vi}"), tuple(blocks))
 
 
