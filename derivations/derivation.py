@@ -11,6 +11,7 @@ r"""``derive``: a cell's equations in, its closed-form Jacobian (and more) out.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 
 from .cells import cell as _cell
 from .chain import derive_jacobian
@@ -67,7 +68,9 @@ class Derivation:
         return self._extra["bounds"]
 
 
-_CACHE: dict = {}
+@cache
+def _derive(c: Cell) -> Derivation:
+    return Derivation(c, derive_jacobian(c))
 
 
 def derive(cell_or_name, convention=None) -> Derivation:
@@ -80,11 +83,4 @@ def derive(cell_or_name, convention=None) -> Derivation:
     convention : str, optional
         The convention preset of a built-in cell (``"pytorch"``, ``"cho"``, ``"seed"``).
     """
-    c = _cell(cell_or_name, convention)
-    key = (c.key, id(c))
-    hit = _CACHE.get(key)
-    if hit is not None and hit[0] is c:
-        return hit[1]
-    d = Derivation(c, derive_jacobian(c))
-    _CACHE[key] = (c, d)
-    return d
+    return _derive(_cell(cell_or_name, convention))

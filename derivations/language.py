@@ -388,5 +388,5 @@ def _only_in_matvec(expr, W):
     if expr == W:
         return False
     if isinstance(expr, MatVec):
-        return W not in expr.operand.free_symbols or _only_in_matvec(expr.operand, W)
+        return _only_in_matvec(expr.operand, W)
     return all(_only_in_matvec(a, W) for a in expr.args)

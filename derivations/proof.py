@@ -50,20 +50,13 @@ class Instance:
         """Evaluate an elementwise cell expression entry by entry (a column vector)."""
         return _evaluate(expr, self.values, self.n)
 
-    def vector(self, symbol) -> sp.Matrix:
-        return self.values[symbol]
-
-
-def _sizes(cell, n, m):
-    return {"H": n, "I": m}
-
 
 def instantiate(cell: Cell, n: int, m: int | None = None) -> Instance:
     """Instantiate ``cell`` with hidden size ``n`` and input size ``m`` (default ``n``)."""
     if not isinstance(n, int) or n < 1:
         raise DerivationError(f"instance size must be a positive integer, got n={n!r}")
     m = n if m is None else m
-    size = _sizes(cell, n, m)
+    size = {"H": n, "I": m}
     values = {}
     for s in (*cell.inputs, *cell.states, *cell.biases):
         k = size[cell.dims[s]]
@@ -146,7 +139,6 @@ def prove(cell: Cell, n: int, m: int | None = None) -> ProofResult:
     d = derive(cell)
     inst = instantiate(d.cell, n, m)
     ok = True
-    rows = 0
     for (out_name, in_name), block in d.jacobian.blocks.items():
         out_sym = d.cell.next_states[d.cell.symbol(out_name)]
         brute = inst.values[out_sym].jacobian(inst.values[d.cell.symbol(in_name)])
@@ -154,7 +146,6 @@ def prove(cell: Cell, n: int, m: int | None = None) -> ProofResult:
         brute, closed = _atomize(brute, closed)
         diff = (brute - closed).applyfunc(sp.expand)
         ok = ok and diff.is_zero_matrix
-        rows += n
     k = len(d.cell.states) * n
     return ProofResult(d.cell.title, tuple(d.jacobian.blocks), n, (k, k), bool(ok),
                        time.perf_counter() - t0)

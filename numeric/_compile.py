@@ -16,6 +16,7 @@ per-gate slabs of a stacked product are contiguous. Compiled programs are cached
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import sympy as sp
@@ -346,14 +347,7 @@ def _cpl_name(name: str) -> str:
     return f"_cpl_{name}"
 
 
-_PROGRAMS: dict = {}
-
-
+@cache
 def program(cell) -> Program:
-    """The compiled program of ``cell`` (cached per cell object)."""
-    hit = _PROGRAMS.get(id(cell))
-    if hit is not None and hit[0] is cell:
-        return hit[1]
-    prog = Program(cell)
-    _PROGRAMS[id(cell)] = (cell, prog)
-    return prog
+    """The compiled program of ``cell`` (cached per cell object; cells hash by identity)."""
+    return Program(cell)

@@ -257,17 +257,20 @@ def _tangent(params, v, B, name):
     return tuple(p.T for p in parts)
 
 
+def _apply(product, params, x, state, t, name):
+    prog, xT, sT, B = prepare(params, x, state)
+    tT = _tangent(params, t, B, name)
+    res = product(prog, params, prog.forward(params, xT, sT), tT)
+    parts = tuple(np.ascontiguousarray(r.T) for r in res)
+    return parts[0] if len(parts) == 1 else parts
+
+
 def jvp(params: Params, x, state, v):
     """:math:`J v` for every sample, without forming J (full state for multi-state cells).
 
     ``v`` is shaped like ``state``; so is the result.
     """
-    prog, xT, sT, B = prepare(params, x, state)
-    vT = _tangent(params, v, B, "v")
-    env = prog.forward(params, xT, sT)
-    res = full_jvp(prog, params, env, vT)
-    parts = tuple(np.ascontiguousarray(r.T) for r in res)
-    return parts[0] if len(parts) == 1 else parts
+    return _apply(full_jvp, params, x, state, v, "v")
 
 
 def vjp(params: Params, x, state, g):
@@ -275,9 +278,4 @@ def vjp(params: Params, x, state, g):
 
     ``g`` is shaped like ``state``; so is the result.
     """
-    prog, xT, sT, B = prepare(params, x, state)
-    gT = _tangent(params, g, B, "g")
-    env = prog.forward(params, xT, sT)
-    res = full_vjp(prog, params, env, gT)
-    parts = tuple(np.ascontiguousarray(r.T) for r in res)
-    return parts[0] if len(parts) == 1 else parts
+    return _apply(full_vjp, params, x, state, g, "g")

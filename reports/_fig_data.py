@@ -15,6 +15,7 @@ weight ``scale`` ("matched weight scales"), or the chrono initialisation with
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import sympy as sp
@@ -135,21 +136,10 @@ def bias_sweep(cfg: FigConfig, *, seed: int = 0) -> dict:
             "sigma_min": np.array(smin), "z_min": np.array(zmin), "bias": b}
 
 
-_CARRY: dict = {}
-
-
+@cache
 def _carry_block(cell):
     """(block key, gate name, sign): the block whose carry is the gate ``g`` (sign +1) or
     ``1 - g`` (sign -1). Cached per cell object."""
-    hit = _CARRY.get(id(cell))
-    if hit is not None and hit[0] is cell:
-        return hit[1]
-    res = _find_carry_block(cell)
-    _CARRY[id(cell)] = (cell, res)
-    return res
-
-
-def _find_carry_block(cell):
     carrying = cell.attributes.get("carrying")
     if not carrying:
         raise ReportError(f"cell {cell.title!r} has no carrying gate (attributes "

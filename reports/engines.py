@@ -1,4 +1,5 @@
-"""PDF engines: ``latexmk`` (pdflatex for English, lualatex for Vietnamese) or the ``typst``
+"""PDF engines: ``latexmk`` (pdflatex for English, lualatex for Vietnamese or for English that
+quotes Vietnamese; the ``.tex`` file's first line names it) or the ``typst``
 Python package (compiler and fonts embedded, so a pip-only machine gets a PDF).
 
 >>> choose_engine("typst")

@@ -1,6 +1,7 @@
 r"""Render a :class:`~reports.model.Document` to LaTeX.
 
-English compiles with pdflatex (T1 + lmodern); Vietnamese with lualatex (fontspec,
+English compiles with pdflatex (T1 + lmodern) unless it holds letters T1 cannot set (the
+report quotes the Vietnamese seed notes), then with lualatex; Vietnamese with lualatex (fontspec,
 Latin Modern OpenType, which carries the Vietnamese letters). Display math uses
 ``align*`` with one row per term and the path label in a right-hand column.
 
@@ -68,7 +69,8 @@ _NAMES_VI = r"""\renewcommand{\figurename}{Hình}
 
 
 def latex_engine_for(lang: str) -> str:
-    """``pdflatex`` for English, ``lualatex`` for Vietnamese."""
+    """``pdflatex`` for English, ``lualatex`` for Vietnamese (the default before the text is
+    known: :func:`render_latex` switches English to lualatex when :func:`needs_unicode_engine`)."""
     return {"en": "pdflatex", "vi": "lualatex"}[lang]
 
 
