@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["sigmoid", "sigmoid_pair", "sigmoid_c", "sech2"]
+__all__ = ["sigmoid", "sigmoid_pair", "sigmoid_c", "sech2", "sigmoid_into", "sigmoid_c_into",
+           "sigmoid_pair_into", "sech2_into"]
 
 
 def sigmoid(u):
@@ -91,3 +92,85 @@ def sech2(u):
     e *= 4.0
     e /= d
     return e
+
+
+# -- in-place kernels (generated code calls these with preallocated buffers) ---------------
+def sigmoid_into(u, out):
+    r"""``out = sigma(u)`` as :math:`1 / (1 + e^{-u})`: relatively accurate on both tails.
+
+    For :math:`u \to -\infty`, :math:`e^{-u}` overflows to ``inf`` and the result is the
+    correct 0 (the overflow is expected and not reported). ``out`` may be ``u``.
+
+    >>> u = np.array([-40.0, 0.0, 1e4]); sigmoid_into(u, u).tolist()   # (3,), in place
+    [4.248354255291589e-18, 0.5, 1.0]
+    """
+    if out.dtype.kind == "c":
+        out[...] = sigmoid(u)
+        return out
+    np.negative(u, out=out)
+    with np.errstate(over="ignore", under="ignore"):
+        np.exp(out, out=out)
+        out += 1.0
+        return np.reciprocal(out, out=out)
+
+
+def sigmoid_c_into(u, out):
+    r"""``out`` :math:`= 1 - \sigma(u) = 1 / (1 + e^{u})`, relatively accurate. ``out`` may be ``u``."""
+    if out.dtype.kind == "c":
+        out[...] = sigmoid_c(u)
+        return out
+    with np.errstate(over="ignore", under="ignore"):
+        np.exp(u, out=out)
+        out += 1.0
+        return np.reciprocal(out, out=out)
+
+
+def sigmoid_pair_into(u, q, c):
+    r"""``q`` :math:`= \sigma(u)` and ``c`` :math:`= 1 - \sigma(u)` from one exponential.
+
+    .. math:: e = e^{-u}, \quad q = \frac{1}{1 + e}, \quad c = \frac{1}{1 + 1/e},
+
+    both relatively accurate; ``e = inf`` (``u < -709``) gives the exact ``q = 0, c = 1`` and
+    ``e = 0`` the exact ``q = 1, c = 0`` (the overflow and the division by zero are expected
+    and not reported). Either output may be ``u``.
+
+    >>> u = np.array([-1e4, -40.0, 0.0, 40.0]); q, c = np.empty(4), np.empty(4)
+    >>> _ = sigmoid_pair_into(u, q, c)
+    >>> bool(np.allclose(q, [0.0, 4.248354255291589e-18, 0.5, 1.0], rtol=1e-15, atol=0))
+    True
+    >>> bool(np.allclose(c, [1.0, 1.0, 0.5, 4.248354255291589e-18], rtol=1e-15, atol=0))
+    True
+    """
+    if c.dtype.kind == "c":
+        q[...], c[...] = sigmoid_pair(u)
+        return q, c
+    np.negative(u, out=c)
+    with np.errstate(over="ignore", divide="ignore", under="ignore"):
+        np.exp(c, out=c)
+        np.add(c, 1.0, out=q)
+        np.reciprocal(q, out=q)
+        np.reciprocal(c, out=c)
+        c += 1.0
+        np.reciprocal(c, out=c)
+    return q, c
+
+
+def sech2_into(u, out, tmp):
+    r"""``out`` :math:`= 1 - \tanh^2(u) = 4t / (1 + t)^2`, :math:`t = e^{-2|u|}`; ``tmp`` is scratch.
+
+    >>> u = np.array([0.0, 20.0]); out, tmp = np.empty(2), np.empty(2)
+    >>> bool(np.allclose(sech2_into(u, out, tmp), [1.0, 4 * np.exp(-40.0)], rtol=1e-14))
+    True
+    """
+    if out.dtype.kind == "c":
+        out[...] = sech2(u)
+        return out
+    np.abs(u, out=tmp)
+    tmp *= -2.0
+    with np.errstate(under="ignore"):
+        np.exp(tmp, out=tmp)
+        np.add(tmp, 1.0, out=out)
+        out *= out
+        np.divide(tmp, out, out=out)
+        out *= 4.0
+    return out

@@ -15,7 +15,6 @@ per-gate slabs of a stacked product are contiguous. Compiled programs are cached
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
@@ -24,42 +23,19 @@ import sympy as sp
 import derivations as dv
 from derivations.language import MatVec
 
-from ._activations import sech2, sigmoid, sigmoid_c, sigmoid_pair
+from ._activations import sech2, sigmoid, sigmoid_c
+from ._codegen import Kernel, Let, MatMul, Sech2, SigmoidC, SigmoidPair
 from ._errors import NumericError
 
 __all__ = ["program", "Program", "BlockPlan"]
 
 
-class _SigmoidC(sp.Function):
-    nargs = 1
-
-
-class _Sech2(sp.Function):
-    nargs = 1
-
-
-_MODULES = [{"sigmoid": sigmoid, "tanh": np.tanh, "_SigmoidC": sigmoid_c,
-             "_Sech2": sech2},
+_MODULES = [{"sigmoid": sigmoid, "tanh": np.tanh, "SigmoidC": sigmoid_c, "Sech2": sech2},
             "numpy"]
 
 
 def _lambdify(args, exprs):
     return sp.lambdify(args, exprs, modules=_MODULES, cse=True, docstring_limit=0)
-
-
-@dataclass(frozen=True)
-class _MatVecStage:
-    operand: object  # a symbol name (str) or (fn, argnames)
-    weights: tuple  # weight names, stacked in this order
-    outputs: tuple  # dummy names
-
-
-@dataclass(frozen=True)
-class _LetStage:
-    name: str
-    fn: object
-    args: tuple
-    extra: str | None = None  # a second output (the accurate complement 1 - q)
 
 
 class BlockPlan:
@@ -87,21 +63,30 @@ class BlockPlan:
                              for t in general)
         exprs = ([sp.Add(*diag)] if diag else []) + [sp.Add(*rows[n]) for n in self.row_names]
         for t in general:
-            exprs.extend(t.coeffs)
-        self._fn, self._args = prog.lambdify(exprs, stable=True)
+            exprs.extend(c for c in t.coeffs if c != 1)
+        self.exprs = tuple(exprs)
         self.n_exprs = len(exprs)
+        self._prog = prog
 
     def coefficients(self, env):
         """(diag or None, [row coeffs], [[general coeffs]]) as (H, B)-broadcastable values."""
-        vals = list(self._fn(*(env[a] for a in self._args))) if self.n_exprs else []
+        if not self.n_exprs:
+            return self.group([])
+        fn = self.__dict__.get("_fn")
+        if fn is None:
+            fn, self._args = self._prog.lambdify(self.exprs, stable=True)
+            self._fn = fn
+        return self.group(list(fn(*(env[a] for a in self._args))))
+
+    def group(self, vals):
+        """Flat values in :attr:`exprs` order -> (diag or None, [rows], [[general]])."""
+        vals = list(vals)
         diag = vals.pop(0) if self.has_diag else None
         rows = vals[: len(self.row_names)]
         vals = vals[len(self.row_names):]
         general = []
         for _, ones in self.general:
-            general.append([None if one else v for one, v in zip(ones, vals[: len(ones)],
-                                                                 strict=True)])
-            vals = vals[len(ones):]
+            general.append([None if one else vals.pop(0) for one in ones])
         return diag, rows, general
 
     def row_stack(self, params):
@@ -142,7 +127,7 @@ class Program:
                 if isinstance(m, MatVec) and m not in mvs:
                     mvs.append(m)
         self._mv = {m: sp.Symbol(f"_mv{k}") for k, m in enumerate(mvs)}
-        self.stages = self._compile_forward(cell, mvs)
+        self.steps = self._forward_steps(cell, mvs)
 
     # -- compilation ---------------------------------------------------------------------
     def replace(self, expr):
@@ -163,13 +148,13 @@ class Program:
                 # the forward stage computes 1 - q with q from one exp (sigmoid_pair)
                 rep[1 - q.symbol] = sp.Symbol(_cpl_name(q.symbol.name))
             elif isinstance(q.expr, sp.tanh):
-                rep[1 - q.symbol**2] = _Sech2(pre)
+                rep[1 - q.symbol**2] = Sech2(pre)
         for e in exprs:
             for f in sp.sympify(e).atoms(sp.tanh, dv.sigmoid):
                 if isinstance(f, sp.tanh):
-                    rep[1 - f**2] = _Sech2(f.args[0])
+                    rep[1 - f**2] = Sech2(f.args[0])
                 else:
-                    rep[1 - f] = _SigmoidC(f.args[0])
+                    rep[1 - f] = SigmoidC(f.args[0])
         return rep
 
     def lambdify(self, exprs, *, stable: bool = False):
@@ -184,10 +169,13 @@ class Program:
         args = sorted({s for e in rep for s in e.free_symbols}, key=lambda s: s.name)
         return _lambdify(args, rep), tuple(s.name for s in args)
 
-    def _compile_forward(self, cell, mvs):
+    def _forward_steps(self, cell, mvs):
+        """Kernel steps of the forward pass: stacked GEMMs as soon as their operand is known,
+        each quantity after them; sigmoid and tanh quantities keep their pre-activation
+        (``_pre_q``), sigmoids also their accurate complement ``_cpl_q``."""
         available = {self.input_name, *self.state_names, *self.bias_names}
         pending = list(mvs)
-        stages = []
+        steps = []
         order = [w.name for w in cell.weights]
 
         def ready(m):
@@ -201,44 +189,93 @@ class Program:
                 pending.remove(m)
             for operand, ms in groups.items():
                 ms.sort(key=lambda m: order.index(m.matrix.name))
-                if isinstance(operand, sp.Symbol):
-                    op = operand.name
-                else:
-                    fn, args = self.lambdify([operand])
-                    op = (fn, args)
-                stages.append(_MatVecStage(op, tuple(m.matrix.name for m in ms),
-                                           tuple(self._mv[m].name for m in ms)))
+                names = tuple(m.matrix.name for m in ms)
+                steps.append(MatMul(tuple((self._mv[m].name, cell.weight_shapes[m.matrix][0])
+                                          for m in ms),
+                                    "+".join(names), operand, cell.weight_shapes[ms[0].matrix][1]))
                 available.update(self._mv[m].name for m in ms)
             return bool(now)
 
+        cpl = {}  # 1 - q -> the accurate complement kept by the sigmoid pair
         for q in cell.quantities:
-            rep = self.replace(q.expr)
+            rep = self.replace(q.expr).xreplace(cpl)
             while {s.name for s in rep.free_symbols} - available:
                 if not flush():
                     missing = {s.name for s in rep.free_symbols} - available
                     raise NumericError(f"cannot order the evaluation of {q.symbol.name!r} "
                                        f"in cell {cell.title!r}: {sorted(missing)} unavailable")
+            name = q.symbol.name
             if isinstance(q.expr, (dv.sigmoid, sp.tanh)):
-                # keep the pre-activation: the stable coefficients use it
-                pre = _pre_name(q.symbol.name)
-                fn, args = self.lambdify([q.expr.args[0]])
-                stages.append(_LetStage(pre, fn, args))
-                available.add(pre)
+                pre = _pre_name(name)
+                steps.append(Let(pre, rep.args[0]))
                 if isinstance(q.expr, dv.sigmoid):
-                    cpl = _cpl_name(q.symbol.name)
-                    stages.append(_LetStage(q.symbol.name, sigmoid_pair, (pre,), cpl))
-                    available.update((q.symbol.name, cpl))
-                    continue
-                fn, args = self.lambdify([q.expr.func(sp.Symbol(pre))])
+                    steps.append(SigmoidPair(name, _cpl_name(name), pre))
+                    cpl[1 - q.symbol] = sp.Symbol(_cpl_name(name))
+                else:
+                    steps.append(Let(name, sp.tanh(sp.Symbol(pre))))
+                available.update((pre, _cpl_name(name), name))
             else:
-                fn, args = self.lambdify([q.expr])
-            stages.append(_LetStage(q.symbol.name, fn, args))
-            available.add(q.symbol.name)
+                steps.append(Let(name, rep))
+                available.add(name)
         while pending and flush():
             pass
         if pending:
             raise NumericError(f"cell {cell.title!r}: cannot evaluate {pending}")
-        return tuple(stages)
+        return tuple(steps)
+
+    def _inputs(self):
+        cell = self.cell
+        spec = {self.input_name: (cell.dims[cell.inputs[0]], False)}
+        for s in cell.states:
+            spec[s.name] = (cell.dims[s], False)
+        for b in cell.biases:
+            spec[b.name] = (cell.dims[b], True)
+        return spec
+
+    def kernel(self, outputs: tuple, exprs: tuple = ()) -> Kernel:
+        """The generated kernel computing named quantities ``outputs`` and then the
+        (stable-rewritten) coefficient expressions ``exprs`` (cached)."""
+        ck = ("kernel", outputs, exprs)
+        hit = self._plans.get(ck)
+        if hit is None:
+            rep_map = self._stable_map(exprs)
+            lets = [Let(f"_out{k}", self.replace(sp.sympify(e).xreplace(rep_map)))
+                    for k, e in enumerate(exprs)]
+            hit = Kernel(self.steps + tuple(lets), self._inputs(),
+                         tuple(outputs) + tuple(x.name for x in lets),
+                         name=f"_{self.cell.name}_kernel")
+            self._plans[ck] = hit
+        return hit
+
+    def coef_exprs(self, keys) -> tuple:
+        """Every coefficient expression of the blocks ``keys``, flat, in plan order."""
+        return tuple(e for key in keys for e in self.plan(key).exprs)
+
+    def group(self, keys, vals) -> dict:
+        """Flat coefficient arrays (in :meth:`coef_exprs` order) -> {key: plan grouping}."""
+        out, k = {}, 0
+        for key in keys:
+            plan = self.plan(key)
+            out[key] = plan.group(vals[k:k + plan.n_exprs])
+            k += plan.n_exprs
+        return out
+
+    def run(self, kernel, params, xT, statesT, outs, ws=None):
+        """Run ``kernel`` on one batch: ``xT`` (I, B), ``statesT`` (H, B) each; ``outs`` the
+        (d, B) output arrays; ``ws`` a workspace from :meth:`workspace` (fresh if None)."""
+        args = dict(self.bias_env(params))
+        args[self.input_name] = xT
+        for n, s in zip(self.state_names, statesT, strict=True):
+            args[n] = s
+        if ws is None:
+            ws = self.workspace(kernel, params, xT.shape[1],
+                                np.result_type(xT, *statesT, params.dtype))
+        weights = [params.stacked(tuple(w.split("+"))) for w in kernel.weights]
+        return kernel(args, outs, ws, params.sizes, weights)
+
+    @staticmethod
+    def workspace(kernel, params, B, dtype):
+        return kernel.workspace(params.sizes, B, dtype)
 
     # -- evaluation ----------------------------------------------------------------------
     def bias_env(self, params):
@@ -248,64 +285,52 @@ class Program:
             params._cache["bias_env"] = hit
         return hit
 
-    def forward(self, params, xT, statesT, *, only=None) -> dict:
-        """Evaluate every quantity; ``xT`` (I, B), ``statesT`` tuple of (H, B). Returns env.
+    def env_names(self) -> tuple:
+        """Every named value of the forward pass (quantities, pre-activations, products)."""
+        names = []
+        for st in self.steps:
+            if isinstance(st, Let):
+                names.append(st.name)
+            elif isinstance(st, SigmoidPair):
+                names += [st.q, st.c]
+            else:
+                names += [n for n, _ in st.outputs]
+        return tuple(names)
 
-        ``only`` (from :meth:`needed`) skips the stages nothing downstream asks for.
-        """
+    def forward(self, params, xT, statesT) -> dict:
+        """Evaluate every quantity; ``xT`` (I, B), ``statesT`` tuple of (H, B). Returns env."""
+        names = self.env_names()
+        k = self.kernel(names)
+        dt = np.result_type(xT, *statesT, params.dtype)
+        B = xT.shape[1]
+        dims = self.dims_of(names)
+        outs = [np.empty((params.sizes[d], B), dtype=dt) for d in dims]
+        self.run(k, params, xT, statesT, outs)
         env = dict(self.bias_env(params))
         env[self.input_name] = xT
         for n, s in zip(self.state_names, statesT, strict=True):
             env[n] = s
-        for k, st in enumerate(self.stages):
-            if only is not None and not only[k]:
-                continue
-            if isinstance(st, _LetStage):
-                vals = st.fn(*(env[a] for a in st.args))
-                env[st.name] = vals[0]
-                if st.extra is not None:
-                    env[st.extra] = vals[1]
-                continue
-            if isinstance(st.operand, str):
-                v = env[st.operand]
-            else:
-                fn, args = st.operand
-                v = fn(*(env[a] for a in args))[0]
-            out = params.stacked(st.weights) @ v
-            r0 = 0
-            for name, w in zip(st.outputs, st.weights, strict=True):
-                r1 = r0 + params.arrays[w].shape[0]
-                env[name] = out[r0:r1]
-                r0 = r1
+        env.update(zip(names, outs, strict=True))
         return env
 
-    def needed(self, keys) -> tuple:
-        """Per stage, whether the coefficients of blocks ``keys`` depend on it (cached)."""
-        ck = ("needed", tuple(keys))
-        hit = self._plans.get(ck)
-        if hit is None:
-            names = {a for key in keys for a in self.plan(key)._args}
-            flags = []
-            for st in reversed(self.stages):
-                if isinstance(st, _LetStage):
-                    use = st.name in names or st.extra in names
-                    inputs = st.args
-                else:
-                    use = any(o in names for o in st.outputs)
-                    inputs = (st.operand,) if isinstance(st.operand, str) else st.operand[1]
-                if use:
-                    names.update(inputs)
-                flags.append(use)
-            hit = tuple(reversed(flags))
-            self._plans[ck] = hit
-        return hit
+    def dims_of(self, names) -> list:
+        """The row dimension name of each named forward value."""
+        dims = {}
+        for st in self.steps:
+            if isinstance(st, MatMul):
+                dims.update(dict(st.outputs))
+        for q in self.cell.quantities:
+            d = self.cell.dims[q.symbol]
+            for n in (q.symbol.name, _pre_name(q.symbol.name), _cpl_name(q.symbol.name)):
+                dims[n] = d
+        return [dims[n] for n in names]
 
     def warm(self, params, keys=None) -> None:
         """Build every plan and cached weight stack up front (before worker threads run)."""
         self.bias_env(params)
-        for st in self.stages:
-            if isinstance(st, _MatVecStage):
-                params.stacked(st.weights)
+        for st in self.steps:
+            if isinstance(st, MatMul):
+                params.stacked(tuple(st.weight.split("+")))
         for key in (self.blocks if keys is None else keys):
             plan = self.plan(key)
             if plan.row_names:

@@ -27,12 +27,13 @@ def _matmul(W, v):
     return (W @ v.reshape(H, B * m)).reshape(W.shape[0], B, m)
 
 
-def fill_block(plan, params, coefs, out: np.ndarray) -> np.ndarray:
+def fill_block(plan, params, coefs, out: np.ndarray, slab=None) -> np.ndarray:
     r"""Write the dense block into ``out`` (B, H, H_in), a possibly strided view.
 
     Row block ``i`` of every sample is one product: ``J[:, i, :] = A_i @ S_i`` with
     :math:`A_i` (B, K) the coefficients of row ``i`` and :math:`S_i` (K, H_in) row ``i``
     of each matrix plus :math:`e_i` for the carry; all ``i`` in one ``np.matmul``.
+    ``slab`` (H, K, B), when given, already holds the row coefficients then the carry.
     """
     diag, rows, general = coefs
     B, H = out.shape[0], out.shape[1]
@@ -40,11 +41,13 @@ def fill_block(plan, params, coefs, out: np.ndarray) -> np.ndarray:
     if K:
         # (H, K, B) slab filled with contiguous rows, read as (H, B, K): a Fortran-order
         # (B, K) matrix per row i, which BLAS takes without a copy
-        A = np.empty((H, K, B), dtype=out.dtype)
-        for k, a in enumerate(rows):
-            A[:, k] = a
-        if diag is not None:
-            A[:, K - 1] = diag
+        A = slab
+        if A is None:
+            A = np.empty((H, K, B), dtype=out.dtype)
+            for k, a in enumerate(rows):
+                A[:, k] = a
+            if diag is not None:
+                A[:, K - 1] = diag
         matmul_into(A.transpose(0, 2, 1), plan.row_stack(params), out.transpose(1, 0, 2))
     else:
         out.fill(0)

@@ -25,11 +25,11 @@ import numpy as np
 
 from ._compile import program
 from ._errors import NumericError
+from ._memory import scratch
+from ._ops import vjp_block
 from ._parallel import run_halves
 from ._validate import check_sequence, check_states
-from .jacobian import block_coefficients, full_vjp
 from .params import Params
-from .step import next_states
 
 __all__ = ["gradient_norms", "GradientNorms", "random_unit_state"]
 
@@ -97,7 +97,9 @@ def gradient_norms(params: Params, xs, state0, v=None, *, seed: int = 0,
     store_bytes : int
         Memory for the Jacobian coefficients of the forward pass, kept for the last steps
         so the backward pass is one GEMM per step; earlier steps recompute their forward
-        pass from stored states (kept only for those steps).
+        pass from stored states (kept only for those steps). The store is kept for the
+        next call (re-faulting fresh memory dominated on a virtual machine);
+        :func:`numeric.release_memory` returns it.
     """
     if not isinstance(params, Params):
         raise NumericError(f"expected numeric.Params, got {type(params).__name__}")
@@ -126,49 +128,122 @@ def gradient_norms(params: Params, xs, state0, v=None, *, seed: int = 0,
     return GradientNorms(out, tuple(np.ascontiguousarray(p) for p in vs))
 
 
-def _coef_bytes(coefs) -> int:
-    n = 0
-    for diag, rows, general in coefs.values():
-        for a in (diag, *rows, *(c for cs in general for c in cs)):
-            n += a.nbytes if isinstance(a, np.ndarray) else 0
-    return n
+class _Backward:
+    """Allocation-free full-state VJP ``g -> g^T J`` from coefficient arrays (one batch slice).
+
+    Per block, ``g^T [diag(d) + sum_k diag(a_k) W_k] = d * g + [a_1 g; a_2 g; ...]^T W``:
+    the products ``a_k * g`` fill one stacked operand and one GEMM with the transposed row
+    stack of the block's matrices does the rest; other terms go through :func:`vjp_block`.
+    """
+
+    def __init__(self, prog, params, B, dtype):
+        H = params.hidden_size
+        self.prog, self.params, self.H = prog, params, H
+        self.U = {}
+        for key in prog.blocks:
+            n = len(prog.plan(key).row_names)
+            self.U[key] = np.empty((n * H, B), dtype=dtype) if n else None
+        self.tmp = np.empty((H, B), dtype=dtype)
+        self.bufs = [[np.empty((H, B), dtype=dtype) for _ in prog.state_names] for _ in range(2)]
+        self.flip = 0
+
+    def __call__(self, coefs, g):
+        prog, H, tmp = self.prog, self.H, self.tmp
+        self.flip ^= 1
+        outs = self.bufs[self.flip]
+        for bi, b in enumerate(prog.state_names):
+            acc, first = outs[bi], True
+            for ai, a in enumerate(prog.state_names):
+                key = (a, b)
+                if key not in prog.blocks:
+                    continue
+                plan = prog.plan(key)
+                diag, rows, general = coefs[key]
+                if diag is not None:
+                    np.multiply(diag, g[ai], out=acc if first else tmp)
+                    if not first:
+                        acc += tmp
+                    first = False
+                if rows:
+                    U = self.U[key]
+                    for k, r in enumerate(rows):
+                        np.multiply(r, g[ai], out=U[k * H:(k + 1) * H])
+                    WT = self.params.stacked(plan.row_names, transpose=True)
+                    np.matmul(WT, U, out=acc if first else tmp)
+                    if not first:
+                        acc += tmp
+                    first = False
+                if general:
+                    y = vjp_block(plan, self.params, (None, [], general), g[ai], H)
+                    if first:
+                        np.copyto(acc, y)
+                    else:
+                        acc += y
+                    first = False
+            if first:
+                acc.fill(0)
+        return outs
 
 
 def _chain(prog, params, xs, sT, gT, store_bytes):
     """(T, b) log-norms for one batch slice: forward keeping the VJP coefficients of the
     last steps (within ``store_bytes``) and the states of the others, then the backward
-    chain (recomputing the forward pass only where nothing was kept)."""
+    chain (recomputing the forward pass only where nothing was kept). One generated kernel
+    computes the next state and every coefficient per step, into preallocated buffers."""
     T, B = xs.shape[0], xs.shape[1]
-    kept = {}
-    # decide how many of the last steps can keep their coefficients: measure one step
-    env = prog.forward(params, xs[0].T, sT)
-    per_step = max(_coef_bytes(block_coefficients(prog, env)), 1)
-    keep_from = T - min(T, int(max(store_bytes, 0) // per_step))
-    # states only for the steps whose coefficients are recomputed
-    hist = [np.empty((keep_from, params.hidden_size, B), dtype=params.dtype) for _ in sT]
+    H, dt = params.hidden_size, params.dtype
+    keys = tuple(prog.blocks)
+    exprs = prog.coef_exprs(keys)
+    kernel = prog.kernel(prog.next_names, exprs)
+    m = len(exprs)
+    per_step = max(m * H * B * dt.itemsize, 1)
+    n_keep = min(T, int(max(store_bytes, 0) // per_step))
+    keep_from = T - n_keep
+    with scratch((n_keep, m, H, B), dt) as store:
+        return _run_chain(prog, params, kernel, keys, xs, sT, gT, store, keep_from)
+
+
+def _run_chain(prog, params, kernel, keys, xs, sT, gT, store, keep_from):
+    T, B = xs.shape[0], xs.shape[1]
+    H, dt, S, m = params.hidden_size, params.dtype, len(sT), store.shape[1]
+    ws = prog.workspace(kernel, params, B, dt)
+    spare = np.empty((m, H, B), dtype=dt) if keep_from else None
+    hist = np.empty((keep_from, S, H, B), dtype=dt)  # states where nothing was kept
+    state = [np.empty((S, H, B), dtype=dt) for _ in range(2)]
+    for k in range(S):
+        np.copyto(state[0][k], sT[k])
     for t in range(T):
+        cur, new = state[t % 2], state[(t + 1) % 2]
         if t < keep_from:
-            for hbuf, s in zip(hist, sT, strict=True):
-                hbuf[t] = s
-        env = prog.forward(params, xs[t].T, sT)
-        if t >= keep_from:
-            kept[t] = block_coefficients(prog, env)
-        sT = next_states(prog, env)
-    g = tuple(np.array(p) for p in gT)
+            hist[t] = cur
+        coef = store[t - keep_from] if t >= keep_from else spare
+        prog.run(kernel, params, xs[t].T, tuple(cur), [*new, *coef], ws)
+    back = _Backward(prog, params, B, dt)
+    g = [np.array(p) for p in gT]
     n0 = np.sqrt(sum((p * p).sum(axis=0) for p in g))
     with np.errstate(divide="ignore"):
         acc = np.log(n0)
-    g = tuple(np.divide(p, n0, out=np.zeros_like(p), where=n0 > 0) for p in g)
+    for p in g:
+        np.divide(p, n0, out=p, where=n0 > 0)
+        p[:, n0 == 0] = 0
     out = np.empty((T, B), dtype=np.float64)
+    n = np.empty(B, dtype=dt)
+    logn = np.empty(B, dtype=np.float64)
     for t in range(T - 1, -1, -1):
-        coefs = kept.pop(t, None)
-        if coefs is None:
-            env = prog.forward(params, xs[t].T, tuple(hbuf[t] for hbuf in hist))
-            coefs = block_coefficients(prog, env)
-        g = full_vjp(prog, params, None, g, coefs)
-        n = np.sqrt(sum(np.einsum("ib,ib->b", p, p) for p in g))
+        if t >= keep_from:
+            coef = store[t - keep_from]
+        else:
+            coef = spare
+            prog.run(kernel, params, xs[t].T, tuple(hist[t]), [*state[0], *coef], ws)
+        g = back(prog.group(keys, list(coef)), g)
+        np.einsum("ib,ib->b", g[0], g[0], out=n)
+        for p in g[1:]:
+            n += np.einsum("ib,ib->b", p, p)
+        np.sqrt(n, out=n)
         with np.errstate(divide="ignore"):
-            acc = acc + np.log(n)
-        g = tuple(np.divide(p, n, out=p, where=n > 0) for p in g)
+            np.log(n, out=logn, casting="unsafe")
+        acc += logn
+        for p in g:
+            np.divide(p, n, out=p, where=n > 0)
         out[t] = acc
     return out

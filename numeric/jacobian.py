@@ -69,16 +69,25 @@ def _dense(prog, params, env, key, out, label=None):
     return fill_block(plan, params, plan.coefficients(env), out)
 
 
-def _fill(prog, params, env, full, key, out):
+def _fill(prog, params, env, full, key, out, coefs=None, slabs=None):
+    """Dense block ``key`` (or every block, ``full``) into ``out``; coefficients from ``env``
+    or given (``coefs`` by block, with their ``slabs`` when already laid out)."""
     H = params.hidden_size
+    keys = prog.blocks if full else (key,)
+
+    def dense(k, view):
+        plan = prog.plan(k)
+        c = coefs[k] if coefs is not None else plan.coefficients(env)
+        return fill_block(plan, params, c, view, slab=None if slabs is None else slabs[k])
+
     if not full:
-        return _dense(prog, params, env, key, out)
+        return dense(key, out)
     idx = {n: k for k, n in enumerate(prog.state_names)}
     for a in prog.state_names:
         for b in prog.state_names:
             view = out[:, idx[a] * H:(idx[a] + 1) * H, idx[b] * H:(idx[b] + 1) * H]
-            if (a, b) in prog.blocks:
-                _dense(prog, params, env, (a, b), view)
+            if (a, b) in keys:
+                dense((a, b), view)
             else:
                 view.fill(0)
     return out
@@ -133,17 +142,42 @@ def jacobian(params: Params, x, state, *, full: bool = False, block=None, max_by
     return out
 
 
-def _fill_batch(prog, params, xT, sT, full, key, out, nb):
-    """Forward + dense fill over batch chunks of at most ``nb`` samples, two threads."""
+def coefficient_outputs(prog, keys, H, B, dtype):
+    """Output arrays for the coefficient kernel of ``keys``: per block a (H, K, B) slab whose
+    columns hold the carry and row coefficients (the layout :func:`fill_block` multiplies),
+    then (H, B) arrays for the other terms. Returns (flat outputs, slabs by block)."""
+    outs, slabs = [], {}
+    for k in keys:
+        plan = prog.plan(k)
+        K = len(plan.row_names) + plan.has_diag
+        A = slabs[k] = np.empty((H, K, B), dtype=dtype) if K else None
+        if plan.has_diag:
+            outs.append(A[:, K - 1])
+        outs += [A[:, j] for j in range(len(plan.row_names))]
+        outs += [np.empty((H, B), dtype=dtype)
+                 for _ in range(plan.n_exprs - K)]
+    return outs, slabs
 
-    keys = prog.blocks if full else (key,)
-    only = prog.needed(keys)
+
+def _fill_batch(prog, params, xT, sT, full, key, out, nb):
+    """Generated coefficient kernel + dense fill over batch chunks of at most ``nb``
+    samples, the batch halves on two threads; buffers are allocated once per worker."""
+    keys = tuple(prog.blocks) if full else (key,)
+    kernel = prog.kernel((), prog.coef_exprs(keys))
+    H, dt = params.hidden_size, params.dtype
 
     def work(part):
+        n0 = min(nb, part.stop - part.start)
+        ws = prog.workspace(kernel, params, n0, dt)
+        outs, slabs = coefficient_outputs(prog, keys, H, n0, dt)
         for sl in _slices(part.stop - part.start, nb):
             sl = slice(part.start + sl.start, part.start + sl.stop)
-            env = prog.forward(params, xT[:, sl], tuple(s[:, sl] for s in sT), only=only)
-            _fill(prog, params, env, full, key, out[sl])
+            n = sl.stop - sl.start
+            if n < n0:
+                ws = prog.workspace(kernel, params, n, dt)
+                outs, slabs = coefficient_outputs(prog, keys, H, n, dt)
+            prog.run(kernel, params, xT[:, sl], tuple(s[:, sl] for s in sT), outs, ws)
+            _fill(prog, params, None, full, key, out[sl], prog.group(keys, outs), slabs)
 
     B = out.shape[0]
     prog.warm(params, keys)

@@ -96,7 +96,7 @@ class Params:
         float32 or float64 (default: float32 if every array is float32, else float64).
     """
 
-    __slots__ = ("cell", "arrays", "dtype", "hidden_size", "input_size", "_cache")
+    __slots__ = ("cell", "arrays", "dtype", "hidden_size", "input_size", "sizes", "_cache")
 
     def __init__(self, cell, arrays: dict, dtype=None):
         cell = resolve_cell(cell)
@@ -128,6 +128,7 @@ class Params:
             raise NumericError(f"cannot infer the sizes of cell {cell.title!r} from its arrays")
         self.cell, self.arrays, self.dtype = cell, arrs, dtype
         self.hidden_size, self.input_size = int(H), int(I_)
+        self.sizes = {d: int(n) for d, n in sizes.items()}
         self._cache = {}
 
     # -- views -----------------------------------------------------------------------

@@ -63,9 +63,11 @@ def step(params: Params, x, state):
     ``state`` is a (B, H) array, or for LSTM the tuple ``(h, c)`` (the order of
     ``cell.states``); the result has the same form.
     """
-    prog, xT, sT, _ = prepare(params, x, state)
-    env = prog.forward(params, xT, sT)
-    return pack_state(params, (s.T for s in next_states(prog, env)))
+    prog, xT, sT, B = prepare(params, x, state)
+    dt = np.result_type(xT, *sT, params.dtype)
+    outs = [np.empty((B, params.hidden_size), dtype=dt) for _ in sT]
+    prog.run(prog.kernel(prog.next_names), params, xT, sT, [o.T for o in outs])
+    return pack_state(params, outs)
 
 
 def rollout(params: Params, xs, state0):
@@ -82,9 +84,10 @@ def rollout(params: Params, xs, state0):
     T, H = xs.shape[0], params.hidden_size
     outs = [np.empty((T, B, H), dtype=params.dtype) for _ in states]
     sT = tuple(s.T for s in states)
+    kernel = prog.kernel(prog.next_names)
+    ws = prog.workspace(kernel, params, B, params.dtype)
     for t in range(T):
-        env = prog.forward(params, xs[t].T, sT)
-        sT = next_states(prog, env)
-        for o, s in zip(outs, sT, strict=True):
-            o[t] = s.T
+        new = [o[t].T for o in outs]  # written in place, read as the next state
+        prog.run(kernel, params, xs[t].T, sT, new, ws)
+        sT = tuple(new)
     return outs[0] if len(outs) == 1 else tuple(outs)

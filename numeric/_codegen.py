@@ -1,0 +1,430 @@
+r"""Straight-line NumPy code generated from SymPy assignments, into reused buffers (private).
+
+``sympy.lambdify`` turns ``(1 - z)*(1 - n**2)*r`` into NumPy code that allocates a new
+array for every operation; over thousands of steps the allocations (page faults of fresh
+temporaries) cost as much as the arithmetic. :class:`Kernel` compiles the same expressions
+into three-address code where every operation writes with ``out=`` into a buffer of a
+workspace allocated once per batch size:
+
+1. the steps (:class:`Let`, :class:`MatMul`, :class:`SigmoidPair`) needed by the requested
+   outputs are kept (dead code removed) and their expressions share common subexpressions
+   (``sympy.cse``);
+2. each expression is lowered to single ufunc calls (``Add`` and ``Mul`` as chains, with
+   broadcast bias columns combined first, ``x - y`` as one subtraction, integer powers as
+   products);
+3. a linear scan over the operations assigns buffers: a temporary whose last use is the
+   current operation lends its buffer to the result (in place), requested outputs are
+   written straight into the caller's arrays.
+
+Vectors are feature-major ``(d, B)``; a value built only from biases and constants is a
+``(d, 1)`` column. ``d`` is a dimension name of the cell (``"H"``, ``"I"``), resolved when a
+workspace is allocated.
+
+>>> import sympy as sp, numpy as np
+>>> a, b, y = sp.symbols("a b y")
+>>> k = Kernel([Let("y", (1 - a) * b + a)], {"a": ("H", False), "b": ("H", False)}, ("y",))
+>>> print(k.source)                      # one buffer, reused in place
+def _kernel(_d_H, a0, a1, o0, t0):
+    np.subtract(1.0, a0, out=t0)
+    np.multiply(a1, t0, out=t0)
+    np.add(a0, t0, out=o0)
+>>> A, B = np.array([[0.25, 1.0]]), np.array([[2.0, 3.0]])
+>>> out = np.empty((1, 2))
+>>> _ = k({"a": A, "b": B}, [out], k.workspace({"H": 1}, 2, np.float64), {"H": 1})
+>>> out.tolist()
+[[1.75, 1.0]]
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+
+from derivations.functions import sigmoid
+
+from ._activations import sech2_into, sigmoid_c_into, sigmoid_into, sigmoid_pair_into
+from ._errors import NumericError
+
+__all__ = ["Let", "MatMul", "SigmoidPair", "Kernel", "SigmoidC", "Sech2"]
+
+
+class SigmoidC(sp.Function):
+    r""":math:`1 - \sigma(u)`, evaluated relatively accurately from ``u``."""
+
+    nargs = 1
+
+
+class Sech2(sp.Function):
+    r""":math:`1 - \tanh^2(u)`, evaluated relatively accurately from ``u``."""
+
+    nargs = 1
+
+
+@dataclass(frozen=True)
+class Let:
+    """``name = expr`` (elementwise)."""
+
+    name: str
+    expr: sp.Expr
+
+
+@dataclass(frozen=True)
+class MatMul:
+    """``outputs = weight @ operand``: one GEMM with a row-stacked weight argument.
+
+    ``outputs`` are ``(name, dim)`` pairs in stack order; ``operand`` has dimension ``dim_in``.
+    """
+
+    outputs: tuple
+    weight: str
+    operand: sp.Expr
+    dim_in: str
+
+
+@dataclass(frozen=True)
+class SigmoidPair:
+    r"""``q = sigma(u)`` and ``c = 1 - sigma(u)``, both relatively accurate, from one ``exp``."""
+
+    q: str
+    c: str
+    arg: str
+
+
+# -- intermediate representation -----------------------------------------------------------
+@dataclass
+class _Val:
+    dims: tuple  # row dimension names (summed), e.g. ("H",) or ("H", "H", "H")
+    col: bool  # a (d, 1) column
+    kind: str  # input | temp | output | view
+    base: int | None = None  # views: the value they slice
+    rows: tuple = ()  # views: (dims before, dims of the view)
+
+
+_UFUNC = {"add": "np.add", "sub": "np.subtract", "mul": "np.multiply", "div": "np.divide",
+          "neg": "np.negative", "tanh": "np.tanh", "pow": "np.power"}
+_CALL = {"sigmoid": "_sigmoid", "sigmoid_c": "_sigmoid_c", "sech2": "_sech2",
+         "pair": "_sigmoid_pair"}
+
+
+class Kernel:
+    """Generated code computing ``outputs`` from ``inputs`` through ``steps``.
+
+    Parameters
+    ----------
+    steps : sequence of Let | MatMul | SigmoidPair, in evaluation order
+    inputs : dict name -> (dim, col)
+        Arrays the kernel reads: ``(d, B)`` vectors or ``(d, 1)`` columns (``col``).
+        Row-stacked weights of :class:`MatMul` steps are read too (by ``weight`` name).
+    outputs : tuple of names
+        Written into caller arrays of shape ``(d, B)`` (in this order).
+    """
+
+    def __init__(self, steps, inputs: dict, outputs: tuple, name: str = "_kernel"):
+        self.inputs_spec, self.outputs = dict(inputs), tuple(outputs)
+        self._vals: list[_Val] = []
+        self._ops: list[tuple] = []  # (op, dsts, srcs, extra)
+        self._sym: dict = {}
+        self._memo: dict = {}
+        steps = _prune(list(steps), self.outputs, set(inputs))
+        self.weights = tuple(dict.fromkeys(s.weight for s in steps if isinstance(s, MatMul)))
+        self._cse_pending: dict = {}
+        steps = self._share(steps)
+        for n, (d, col) in self.inputs_spec.items():
+            self._sym[n] = self._new((d,), col, "input")
+        for s in steps:
+            self._lower_step(s)
+        self._bind_outputs()
+        self.source, self.temp_shapes, self.arg_names = self._emit(name)
+        glb = {"np": np, "_sigmoid": sigmoid_into, "_sigmoid_c": sigmoid_c_into,
+               "_sech2": sech2_into, "_sigmoid_pair": sigmoid_pair_into}
+        exec(compile(self.source, f"<gatebound kernel {name}>", "exec"), glb)  # noqa: S102
+        self._fn = glb[name]
+
+    # -- building ------------------------------------------------------------------------
+    def _new(self, dims, col, kind, **kw) -> int:
+        self._vals.append(_Val(tuple(dims), col, kind, **kw))
+        return len(self._vals) - 1
+
+    def _share(self, steps):
+        """Common subexpressions of every Let, emitted lazily before their first use."""
+        lets = [s for s in steps if isinstance(s, Let)]
+        if not lets:
+            return steps
+        syms = sp.numbered_symbols("_cse")
+        reps, reduced = sp.cse([s.expr for s in lets], symbols=syms, order="none")
+        self._cse_pending = dict(reps)
+        it = iter(reduced)
+        return [Let(s.name, next(it)) if isinstance(s, Let) else s for s in steps]
+
+    def _lower_step(self, s):
+        if isinstance(s, Let):
+            self._sym[s.name] = self._lower(s.expr)
+        elif isinstance(s, SigmoidPair):
+            u = self._lower(sp.Symbol(s.arg))
+            v = self._vals[u]
+            q, c = self._new(v.dims, v.col, "temp"), self._new(v.dims, v.col, "temp")
+            self._ops.append(("pair", (q, c), (u,), None))
+            self._sym[s.q], self._sym[s.c] = q, c
+        else:
+            op = self._lower(s.operand)
+            if not isinstance(op, int):
+                raise NumericError(f"the operand of {s.weight} is the constant {op}")
+            dims = tuple(d for _, d in s.outputs)
+            col = self._vals[op].col
+            buf = self._new(dims, col, "temp")
+            self._ops.append(("matmul", (buf,), (op,), s.weight))
+            for k, (n, d) in enumerate(s.outputs):
+                self._sym[n] = self._new((d,), col, "view", base=buf, rows=(dims[:k], d))
+
+    def _lower(self, e):
+        """The operand (value id or float) computing ``e``; emits the operations."""
+        e = sp.sympify(e)
+        if e.is_Number:
+            return float(e)
+        if not e.free_symbols:  # a constant such as 1/(2 + tanh(1)**2): folded
+            return float(e.replace(SigmoidC, lambda u: 1 / (1 + sp.exp(u)))
+                         .replace(Sech2, lambda u: 1 / sp.cosh(u) ** 2)
+                         .replace(sigmoid, lambda u: 1 / (1 + sp.exp(-u))).evalf())
+        if e in self._memo:
+            return self._memo[e]
+        if e.is_Symbol:
+            if e.name in self._sym:
+                return self._sym[e.name]
+            if e in self._cse_pending:
+                v = self._lower(self._cse_pending.pop(e))
+                self._sym[e.name] = v
+                return v
+            raise NumericError(f"kernel: {e.name!r} is used before it is computed")
+        if e.is_Add:
+            v = self._lower_add(e)
+        elif e.is_Mul:
+            v = self._lower_mul(e)
+        elif e.is_Pow:
+            v = self._lower_pow(e)
+        else:
+            kind = {"sigmoid": "sigmoid", "tanh": "tanh", "SigmoidC": "sigmoid_c",
+                    "Sech2": "sech2"}.get(type(e).__name__)
+            if kind is None or len(e.args) != 1:
+                raise NumericError(f"kernel: cannot evaluate {e} ({type(e).__name__})")
+            v = self._op(kind, self._lower(e.args[0]))
+            if kind == "sech2":  # a scratch buffer, dead after the call
+                op, dsts, srcs, extra = self._ops[-1]
+                tmp = self._new(self._vals[v].dims, self._vals[v].col, "temp")
+                self._ops[-1] = (op, (dsts[0], tmp), srcs, extra)
+        self._memo[e] = v
+        return v
+
+    def _op(self, kind, *srcs):
+        arrays = [self._vals[s] for s in srcs if isinstance(s, int)]
+        if not arrays:  # constants only: fold
+            a = srcs[0]
+            b = srcs[1] if len(srcs) > 1 else None
+            f = {"add": lambda: a + b, "sub": lambda: a - b, "mul": lambda: a * b,
+                 "div": lambda: a / b, "neg": lambda: -a, "pow": lambda: a ** b,
+                 "tanh": lambda: math.tanh(a), "sigmoid": lambda: 1 / (1 + math.exp(-a)),
+                 "sigmoid_c": lambda: 1 / (1 + math.exp(a)),
+                 "sech2": lambda: 1 / math.cosh(a) ** 2}.get(kind)
+            if f is None:
+                raise NumericError(f"kernel: {kind} of a constant")
+            return float(f())
+        full = [v for v in arrays if not v.col]
+        ref = (full or arrays)[0]
+        dst = self._new(ref.dims, not full, "temp")
+        self._ops.append((kind, (dst,), srcs, None))
+        return dst
+
+    def _order(self, operands):
+        """Constants and columns first (cheap), then full arrays."""
+        def rank(o):
+            return 0 if not isinstance(o[1], int) else (1 if self._vals[o[1]].col else 2)
+        return sorted(operands, key=rank)
+
+    def _lower_add(self, e):
+        terms = []
+        for t in e.args:
+            c, rest = t.as_coeff_Mul()
+            if rest == 1:
+                terms.append((1, float(c)))
+            elif c < 0:
+                terms.append((-1, self._lower(-c * rest)))
+            else:
+                terms.append((1, self._lower(t)))
+        terms = self._order(terms)
+        start = next((k for k, (sg, _) in enumerate(terms) if sg > 0), None)
+        if start is None:
+            acc = self._op("neg", terms[0][1])
+            rest = terms[1:]
+        else:
+            acc = terms[start][1]
+            rest = terms[:start] + terms[start + 1:]
+        for sg, o in rest:
+            acc = self._op("add" if sg > 0 else "sub", acc, o)
+        return acc
+
+    def _lower_mul(self, e):
+        c, rest = e.as_coeff_Mul()
+        num, den = [], []
+        for f in sp.Mul.make_args(rest):
+            if f.is_Pow and f.exp.is_Integer and f.exp < 0:
+                den.append((1, self._lower(f.base ** -f.exp)))
+            else:
+                num.append((1, self._lower(f)))
+        if c != 1:
+            num.append((1, float(c)))
+        num = self._order(num)
+        acc = num[0][1] if num else 1.0
+        for _, o in num[1:]:
+            acc = self._op("mul", acc, o)
+        for _, o in self._order(den):
+            acc = self._op("div", acc, o)
+        return acc
+
+    def _lower_pow(self, e):
+        b, n = e.base, e.exp
+        if n.is_Integer and n > 0:
+            base = self._lower(b)
+            acc = base
+            for _ in range(int(n) - 1):
+                acc = self._op("mul", acc, base)
+            return acc
+        if n.is_Integer:
+            return self._op("div", 1.0, self._lower(b ** -n))
+        return self._op("pow", self._lower(b), float(n))
+
+    def _bind_outputs(self):
+        """Write each output directly where it is computed, else copy it at the end."""
+        self.out_vals = []
+        taken = set()
+        for name in self.outputs:
+            if name not in self._sym:
+                raise NumericError(f"kernel: output {name!r} is never computed")
+            v = self._sym[name]
+            if (isinstance(v, int) and self._vals[v].kind == "temp" and v not in taken
+                    and not self._vals[v].col):  # a column stays a column for later readers
+                self._vals[v].kind = "output"
+                taken.add(v)
+                self.out_vals.append(v)
+                continue
+            o = self._new(("?",), False, "output")
+            self._ops.append(("copy", (o,), (v,), None))
+            self.out_vals.append(o)
+
+    # -- buffers and code ----------------------------------------------------------------
+    def _emit(self, name):
+        vals, ops = self._vals, self._ops
+        last = {}
+        for i, (_, _, srcs, _) in enumerate(ops):
+            for s in srcs:
+                if isinstance(s, int):
+                    last[s] = i
+                    if vals[s].kind == "view":
+                        last[vals[s].base] = max(last.get(vals[s].base, i), i)
+        for i, (_, dsts, _, _) in enumerate(ops):  # results never read die where made
+            for d in dsts:
+                last.setdefault(d, i)
+        loc: dict = {}
+        inputs = [n for n in self.inputs_spec]
+        for n in inputs:
+            loc[self._sym[n]] = f"a{inputs.index(n)}"
+        for k, v in enumerate(self.out_vals):
+            loc[v] = f"o{k}"
+        regs, free, lines = [], {}, []
+        for i, (kind, dsts, srcs, extra) in enumerate(ops):
+            dying = [s for s in dict.fromkeys(srcs) if isinstance(s, int)
+                     and vals[s].kind == "temp" and last.get(s) == i]
+            inplace = kind not in ("matmul", "copy")
+            for d in dsts:
+                if vals[d].kind != "temp":
+                    continue
+                key = (vals[d].dims, vals[d].col)
+                pick = None
+                if inplace:
+                    pick = next((s for s in dying if (vals[s].dims, vals[s].col) == key
+                                 and loc[s] not in (loc.get(x) for x in dsts)), None)
+                if pick is not None:
+                    loc[d] = loc[pick]
+                    dying.remove(pick)
+                elif free.get(key):
+                    loc[d] = free[key].pop()
+                else:
+                    loc[d] = f"t{len(regs)}"
+                    regs.append(key)
+            for s in srcs:  # views read by this op, whose base dies here
+                if isinstance(s, int) and vals[s].kind == "view":
+                    b = vals[s].base
+                    if last.get(b) == i and vals[b].kind == "temp" and b not in dying:
+                        dying.append(b)
+            for s in dying:
+                free.setdefault((vals[s].dims, vals[s].col), []).append(loc[s])
+            for d in dsts:
+                if vals[d].kind == "temp" and last.get(d) == i and d not in dying:
+                    free.setdefault((vals[d].dims, vals[d].col), []).append(loc[d])
+            for s in srcs:
+                if isinstance(s, int) and vals[s].kind == "view" and s not in loc:
+                    before, d = vals[s].rows
+                    lo = "+".join(f"_d_{x}" for x in before) or "0"
+                    loc[s] = f"{loc[vals[s].base]}[{lo}:{lo}+_d_{d}]"
+            lines.append(self._line(kind, [loc[d] for d in dsts],
+                                    [loc[s] if isinstance(s, int) else repr(s) for s in srcs],
+                                    extra))
+        dims = sorted({d for key, _ in regs for d in key}
+                      | {d for d, _ in self.inputs_spec.values()})
+        self.dim_names = tuple(dims)
+        args = ([f"_d_{d}" for d in dims] + [f"a{k}" for k in range(len(inputs))]
+                + [f"w{k}" for k in range(len(self.weights))]
+                + [f"o{k}" for k in range(len(self.out_vals))]
+                + [f"t{k}" for k in range(len(regs))])
+        body = lines or ["pass"]
+        src = f"def {name}({', '.join(args)}):\n" + "".join(f"    {ln}\n" for ln in body)
+        return src.rstrip("\n"), tuple(regs), tuple(args)
+
+    def _line(self, kind, d, s, extra):
+        if kind == "matmul":
+            return f"np.matmul(w{self.weights.index(extra)}, {s[0]}, out={d[0]})"
+        if kind == "copy":
+            return f"np.copyto({d[0]}, {s[0]})"
+        if kind in ("pair", "sech2"):
+            return f"{_CALL[kind]}({s[0]}, {d[0]}, {d[1]})"
+        if kind in _CALL:
+            return f"{_CALL[kind]}({s[0]}, {d[0]})"
+        return f"{_UFUNC[kind]}({', '.join(s)}, out={d[0]})"
+
+    # -- running -------------------------------------------------------------------------
+    def workspace(self, sizes: dict, B: int, dtype) -> list:
+        """Fresh scratch buffers for batch size ``B`` (reuse them across calls)."""
+        return [np.empty((sum(sizes[d] for d in dims), 1 if col else B), dtype=dtype)
+                for dims, col in self.temp_shapes]
+
+    def __call__(self, args: dict, outs: list, ws: list, sizes: dict, weights=()) -> list:
+        """Run: ``args`` by input name, ``outs`` (d, B) arrays, ``ws`` from :meth:`workspace`."""
+        self._fn(*(sizes[d] for d in self.dim_names), *(args[n] for n in self.inputs_spec),
+                 *weights, *outs, *ws)
+        return outs
+
+
+def _prune(steps, outputs, inputs):
+    """The steps the outputs depend on, in order."""
+    need = set(outputs)
+    keep = []
+    for s in reversed(steps):
+        if isinstance(s, Let):
+            names = {s.name}
+        elif isinstance(s, SigmoidPair):
+            names = {s.q, s.c}
+        else:
+            names = {n for n, _ in s.outputs}
+        used = names & need
+        if not used:
+            continue
+        if isinstance(s, SigmoidPair) and len(used) == 1:
+            # one half only: a plain (accurate) sigmoid or complement
+            fn = sigmoid if s.q in used else SigmoidC
+            s = Let(s.q if s.q in used else s.c, fn(sp.Symbol(s.arg)))
+        keep.append(s)
+        expr = s.expr if isinstance(s, Let) else (sp.Symbol(s.arg) if isinstance(
+            s, SigmoidPair) else s.operand)
+        need |= {x.name for x in sp.sympify(expr).free_symbols}
+    return list(reversed(keep))

@@ -1,0 +1,125 @@
+"""The generated buffer-reusing kernels (numeric._codegen) against independent evaluation.
+
+Reference: the same SymPy expressions evaluated by ``sympy.lambdify`` with textbook NumPy
+formulas for the activations (``1/(1+exp(-u))``, ``1/cosh(u)**2``), which allocate fresh
+arrays and share no code with the kernel. Random expression trees come from hypothesis.
+"""
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given
+from hypothesis import strategies as st
+
+import derivations as dv
+from numeric._activations import sigmoid_pair_into
+from numeric._codegen import Kernel, Let, MatMul, Sech2, SigmoidC, SigmoidPair
+
+A, B_, C = sp.symbols("a b c")  # (H, B) vectors
+BIAS = sp.Symbol("beta")  # (H, 1) column
+INPUTS = {"a": ("H", False), "b": ("H", False), "c": ("H", False), "beta": ("H", True)}
+REF = [{"sigmoid": lambda u: 1 / (1 + np.exp(-u)), "SigmoidC": lambda u: 1 / (1 + np.exp(u)),
+        "Sech2": lambda u: 1 / np.cosh(u) ** 2, "tanh": np.tanh}, "numpy"]
+
+
+def _exprs():
+    leaves = st.sampled_from([A, B_, C, BIAS, sp.Integer(1), sp.Integer(2), sp.Rational(1, 2)])
+
+    def extend(children):
+        un = st.sampled_from([dv.sigmoid, sp.tanh, SigmoidC, Sech2, lambda e: -e,
+                              lambda e: e**2, lambda e: 1 - e, lambda e: e**3])
+        return st.one_of(
+            st.builds(lambda f, e: f(e), un, children),
+            st.builds(lambda e, f: e + f, children, children),
+            st.builds(lambda e, f: e - f, children, children),
+            st.builds(lambda e, f: e * f, children, children),
+            st.builds(lambda e: e / (2 + sp.tanh(e) ** 2), children),
+        )
+    return st.recursive(leaves, extend, max_leaves=12)
+
+
+def _data(H=3, Bn=4, seed=0):
+    rng = np.random.default_rng(seed)
+    vals = {n: rng.uniform(-2, 2, size=(H, Bn)) for n in "abc"}
+    vals["beta"] = rng.uniform(-2, 2, size=(H, 1))
+    return vals
+
+
+@given(st.lists(_exprs(), min_size=1, max_size=4), st.integers(0, 2**16))
+def test_random_expressions_match_lambdify(exprs, seed):
+    lets = [Let(f"y{k}", e) for k, e in enumerate(exprs)]
+    k = Kernel(lets, INPUTS, tuple(x.name for x in lets))
+    vals = _data(seed=seed)
+    before = {n: v.copy() for n, v in vals.items()}
+    outs = [np.full((3, 4), np.nan) for _ in lets]
+    k(vals, outs, k.workspace({"H": 3}, 4, np.float64), {"H": 3})
+    for n in vals:  # inputs are never written
+        assert np.array_equal(vals[n], before[n])
+    f = sp.lambdify([A, B_, C, BIAS], exprs, modules=REF)
+    for got, e, want in zip(outs, exprs, f(*(before[n] for n in ("a", "b", "c", "beta"))),
+                            strict=True):
+        want = np.broadcast_to(np.asarray(want, dtype=float), (3, 4))
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12, err_msg=str(e))
+
+
+def test_later_steps_read_earlier_ones_and_outputs_are_distinct():
+    """A chain whose intermediate is both an output and an operand; equal outputs."""
+    q, r = sp.symbols("q r")
+    steps = [Let("q", A * B_ + BIAS), Let("r", sp.tanh(q) * q), Let("s", q)]
+    k = Kernel(steps, INPUTS, ("q", "r", "s", "q"))
+    v = _data()
+    outs = [np.empty((3, 4)) for _ in range(4)]
+    k(v, outs, k.workspace({"H": 3}, 4, np.float64), {"H": 3})
+    q_ref = v["a"] * v["b"] + v["beta"]
+    for o, want in zip(outs, [q_ref, np.tanh(q_ref) * q_ref, q_ref, q_ref], strict=True):
+        np.testing.assert_allclose(o, want, rtol=1e-15)
+    assert len({o.ctypes.data for o in outs}) == 4
+
+
+def test_matmul_stack_and_sigmoid_pair():
+    """Stacked GEMM outputs sliced per weight, and sigma with its accurate complement."""
+    rng = np.random.default_rng(1)
+    H, I, Bn = 3, 2, 5
+    W = rng.normal(size=(2 * H, I))
+    x = rng.normal(size=(I, Bn)) * 30  # saturating pre-activations
+    u, w = sp.symbols("u w")
+    steps = [MatMul((("u", "H"), ("w", "H")), "W", sp.Symbol("x"), "I"),
+             Let("p", u + BIAS), SigmoidPair("s", "sc", "p"), Let("y", sp.Symbol("sc") * w)]
+    k = Kernel(steps, {"x": ("I", False), "beta": ("H", True)}, ("s", "sc", "y"))
+    beta = rng.normal(size=(H, 1))
+    outs = [np.empty((H, Bn)) for _ in range(3)]
+    sizes = {"H": H, "I": I}
+    k({"x": x, "beta": beta}, outs, k.workspace(sizes, Bn, np.float64), sizes, [W])
+    pre = W[:H] @ x + beta
+    s_ref = np.where(pre >= 0, 1 / (1 + np.exp(-np.abs(pre))),
+                     np.exp(-np.abs(pre)) / (1 + np.exp(-np.abs(pre))))
+    sc_ref = np.where(pre < 0, 1 / (1 + np.exp(-np.abs(pre))),
+                      np.exp(-np.abs(pre)) / (1 + np.exp(-np.abs(pre))))
+    np.testing.assert_allclose(outs[0], s_ref, rtol=1e-14)
+    np.testing.assert_allclose(outs[1], sc_ref, rtol=1e-14)  # relative, also near 0
+    np.testing.assert_allclose(outs[2], sc_ref * (W[H:] @ x), rtol=1e-14)
+
+
+def test_dead_steps_are_not_evaluated():
+    steps = [Let("q", sp.tanh(A)), Let("r", dv.sigmoid(B_))]
+    k = Kernel(steps, INPUTS, ("r",))
+    assert "tanh" not in k.source and "_sigmoid(" in k.source
+
+
+def test_unknown_function_is_a_clear_error():
+    from numeric import NumericError
+    with pytest.raises(NumericError, match="cannot evaluate"):
+        Kernel([Let("q", sp.sin(A))], INPUTS, ("q",))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_pair_saturates_exactly(dtype):
+    """sigma(-40) = e^-40/(1+e^-40) relatively accurate; |u| = 1e4 exact 0 and 1, no FP flags."""
+    u = np.array([-1e4, -40.0, 0.0, 40.0, 1e4], dtype=dtype)
+    q, c = np.empty_like(u), np.empty_like(u)
+    with np.errstate(all="raise"):
+        sigmoid_pair_into(u, q, c)
+    tail = np.exp(-40.0) / (1 + np.exp(-40.0))  # float64 reference, independent formula
+    rtol = 1e-15 if dtype == np.float64 else 1e-6
+    np.testing.assert_allclose(q, [0.0, tail, 0.5, 1 - tail, 1.0], rtol=rtol, atol=0)
+    np.testing.assert_allclose(c, [1.0, 1 - tail, 0.5, tail, 0.0], rtol=rtol, atol=0)
