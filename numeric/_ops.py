@@ -38,7 +38,11 @@ def fill_block(plan, params, coefs, out: np.ndarray, slab=None) -> np.ndarray:
     diag, rows, general = coefs
     B, H = out.shape[0], out.shape[1]
     K = len(rows) + (diag is not None)
-    if K:
+    if K == 1 and diag is not None:  # diag(d): zeros at fill speed, then the diagonal
+        out.fill(0)
+        d = diag if slab is None else slab[:, 0]
+        np.copyto(_diagonal(out), np.broadcast_to(d, (H, B)).T)
+    elif K:
         # (H, K, B) slab filled with contiguous rows, read as (H, B, K): a Fortran-order
         # (B, K) matrix per row i, which BLAS takes without a copy
         A = slab
@@ -54,6 +58,13 @@ def fill_block(plan, params, coefs, out: np.ndarray, slab=None) -> np.ndarray:
     for (names, _), cs in zip(plan.general, general, strict=True):
         out += _general_dense(params, names, cs, B, out.dtype)
     return out
+
+
+def _diagonal(out):
+    """The writeable (B, H) view of the diagonals of ``out`` (B, H, H), strided or not."""
+    B, H = out.shape[0], out.shape[1]
+    return np.lib.stride_tricks.as_strided(out, (B, H), (out.strides[0],
+                                                        out.strides[1] + out.strides[2]))
 
 
 def _general_dense(params, names, cs, B, dtype):
