@@ -393,10 +393,13 @@ class Kernel:
         return f"{_UFUNC[kind]}({', '.join(s)}, out={d[0]})"
 
     # -- running -------------------------------------------------------------------------
+    def workspace_shapes(self, sizes: dict, B: int) -> list:
+        """The shapes of the scratch buffers for batch size ``B``."""
+        return [(sum(sizes[d] for d in dims), 1 if col else B) for dims, col in self.temp_shapes]
+
     def workspace(self, sizes: dict, B: int, dtype) -> list:
         """Fresh scratch buffers for batch size ``B`` (reuse them across calls)."""
-        return [np.empty((sum(sizes[d] for d in dims), 1 if col else B), dtype=dtype)
-                for dims, col in self.temp_shapes]
+        return [np.empty(s, dtype=dtype) for s in self.workspace_shapes(sizes, B)]
 
     def __call__(self, args: dict, outs: list, ws: list, sizes: dict, weights=()) -> list:
         """Run: ``args`` by input name, ``outs`` (d, B) arrays, ``ws`` from :meth:`workspace`."""

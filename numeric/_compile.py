@@ -1,13 +1,16 @@
 r"""Compile a cell's derivation into NumPy evaluators (private): ONE source of truth.
 
 The forward equations come from ``cell.quantities`` and the Jacobian coefficients from
-``derive(cell).jacobian`` terms, both turned into NumPy by ``sympy.lambdify``. Every
-``MatVec(W, v)`` becomes a dummy symbol whose value is computed by a matrix product;
-all products with the same operand (``W_hr h``, ``W_hz h``, ``W_hn h``) are stacked into one
-GEMM. The sigmoid never overflows and keeps relative accuracy on both tails
-(:func:`sigmoid`); in Jacobian coefficients the gate complements ``1 - z`` and ``1 - n**2``
-are evaluated from the pre-activation (:func:`sigmoid_c`, :func:`sech2`), so saturated
-derivatives stay relatively accurate instead of rounding to 0.
+``derive(cell).jacobian`` terms. Every ``MatVec(W, v)`` becomes a dummy symbol whose value
+is computed by a matrix product; all products with the same operand (``W_hr h``, ``W_hz h``,
+``W_hn h``) are stacked into one GEMM. The hot paths (forward pass, next state, the
+coefficients of the dense Jacobian and of the gradient-norm VJP chain) run generated
+straight-line code that writes every operation into reused buffers
+(:mod:`numeric._codegen`); the per-path and per-term coefficients, evaluated once per call,
+use ``sympy.lambdify``. The sigmoid never overflows and keeps relative accuracy on both
+tails; in coefficients the gate complements ``1 - z`` and ``1 - n**2`` are evaluated from
+the pre-activation (``SigmoidC``, ``Sech2``), so saturated derivatives stay relatively
+accurate instead of rounding to 0.
 
 Arrays are kept *feature-major*: a vector quantity of a batch is an ``(H, B)`` array, so
 per-gate slabs of a stacked product are contiguous. Compiled programs are cached per cell.

@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._errors import NumericError
+from ._memory import scratch_arrays
 from ._ops import fill_block, jvp_block, vjp_block
 from ._parallel import run_halves
 from ._validate import check_states
@@ -142,42 +143,53 @@ def jacobian(params: Params, x, state, *, full: bool = False, block=None, max_by
     return out
 
 
-def coefficient_outputs(prog, keys, H, B, dtype):
-    """Output arrays for the coefficient kernel of ``keys``: per block a (H, K, B) slab whose
-    columns hold the carry and row coefficients (the layout :func:`fill_block` multiplies),
-    then (H, B) arrays for the other terms. Returns (flat outputs, slabs by block)."""
-    outs, slabs = [], {}
+def coefficient_shapes(prog, keys, H, B) -> list:
+    """Shapes of the coefficient kernel's outputs for blocks ``keys``: per block one
+    (H, K, B) slab (row coefficients, then the carry: the layout :func:`fill_block`
+    multiplies), then (H, B) for each coefficient of the other terms."""
+    shapes = []
     for k in keys:
         plan = prog.plan(k)
         K = len(plan.row_names) + plan.has_diag
-        A = slabs[k] = np.empty((H, K, B), dtype=dtype) if K else None
+        shapes += [(H, K, B)] if K else []
+        shapes += [(H, B)] * (plan.n_exprs - K)
+    return shapes
+
+
+def coefficient_outputs(prog, keys, arrays):
+    """Arrays shaped by :func:`coefficient_shapes` -> (flat kernel outputs, slabs by block)."""
+    outs, slabs, it = [], {}, iter(arrays)
+    for k in keys:
+        plan = prog.plan(k)
+        K = len(plan.row_names) + plan.has_diag
+        A = slabs[k] = next(it) if K else None
         if plan.has_diag:
             outs.append(A[:, K - 1])
         outs += [A[:, j] for j in range(len(plan.row_names))]
-        outs += [np.empty((H, B), dtype=dtype)
-                 for _ in range(plan.n_exprs - K)]
+        outs += [next(it) for _ in range(plan.n_exprs - K)]
     return outs, slabs
 
 
 def _fill_batch(prog, params, xT, sT, full, key, out, nb):
     """Generated coefficient kernel + dense fill over batch chunks of at most ``nb``
-    samples, the batch halves on two threads; buffers are allocated once per worker."""
+    samples, the batch halves on two threads; scratch memory is reused between calls."""
     keys = tuple(prog.blocks) if full else (key,)
     kernel = prog.kernel((), prog.coef_exprs(keys))
     H, dt = params.hidden_size, params.dtype
 
     def work(part):
         n0 = min(nb, part.stop - part.start)
-        ws = prog.workspace(kernel, params, n0, dt)
-        outs, slabs = coefficient_outputs(prog, keys, H, n0, dt)
-        for sl in _slices(part.stop - part.start, nb):
-            sl = slice(part.start + sl.start, part.start + sl.stop)
-            n = sl.stop - sl.start
-            if n < n0:
-                ws = prog.workspace(kernel, params, n, dt)
-                outs, slabs = coefficient_outputs(prog, keys, H, n, dt)
-            prog.run(kernel, params, xT[:, sl], tuple(s[:, sl] for s in sT), outs, ws)
-            _fill(prog, params, None, full, key, out[sl], prog.group(keys, outs), slabs)
+        ws_shapes = kernel.workspace_shapes(params.sizes, n0)
+        shapes = ws_shapes + coefficient_shapes(prog, keys, H, n0)
+        with scratch_arrays(shapes, dt) as arrays:
+            ws, coef = arrays[:len(ws_shapes)], arrays[len(ws_shapes):]
+            for sl in _slices(part.stop - part.start, nb):
+                sl = slice(part.start + sl.start, part.start + sl.stop)
+                n = sl.stop - sl.start
+                outs, slabs = coefficient_outputs(prog, keys, [a[..., :n] for a in coef])
+                prog.run(kernel, params, xT[:, sl], tuple(s[:, sl] for s in sT), outs,
+                         [w[:, :n] if w.shape[1] == n0 else w for w in ws])
+                _fill(prog, params, None, full, key, out[sl], prog.group(keys, outs), slabs)
 
     B = out.shape[0]
     prog.warm(params, keys)
