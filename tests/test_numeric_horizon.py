@@ -148,3 +148,36 @@ def test_two_thread_gradient_norms_match_each_half_alone():
     # and a small store budget (recompute most steps) changes nothing
     low = numeric.gradient_norms(p, xs, s0, v, store_bytes=1).log_norms
     np.testing.assert_allclose(low, both, rtol=1e-12, atol=1e-12)
+
+
+def test_reused_scratch_memory_never_leaks_into_results():
+    """Calls of different sizes share kept scratch buffers (gradient-norm store, Jacobian
+    slabs and temporaries); results equal those computed on fresh memory, also when two
+    threads call at once, and after release_memory."""
+    import threading
+
+    rng = np.random.default_rng(5)
+    p = numeric.init("gru", hidden_size=12, input_size=5, seed=1)
+    xs = [rng.normal(size=(T, 4, 5)) for T in (7, 3, 11)]
+    h0 = rng.normal(size=(4, 12)) * 0.5
+    numeric.release_memory()
+    fresh = [numeric.gradient_norms(p, x, h0, seed=2).log_norms for x in xs]
+    J_fresh = numeric.jacobian(p, xs[0][0], h0)
+    for _ in range(2):  # now every call runs on kept, dirty memory
+        for x, want in zip(xs, fresh, strict=True):
+            np.testing.assert_array_equal(numeric.gradient_norms(p, x, h0, seed=2).log_norms,
+                                          want)
+        np.testing.assert_array_equal(numeric.jacobian(p, xs[0][0], h0), J_fresh)
+    got = {}
+
+    def run(k):
+        got[k] = numeric.gradient_norms(p, xs[k], h0, seed=2).log_norms
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(3)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    for k in range(3):
+        np.testing.assert_array_equal(got[k], fresh[k])
+    numeric.release_memory()
+    np.testing.assert_array_equal(numeric.gradient_norms(p, xs[2], h0, seed=2).log_norms,
+                                  fresh[2])
