@@ -183,3 +183,31 @@ def test_from_torch_layers_files_and_jacobian_vs_autograd(tmp_path):
         numeric.from_torch(torch.nn.RNN(3, 4, nonlinearity="relu"))
     with pytest.raises(numeric.NumericError, match="layer 2"):
         numeric.from_torch(gru, layer=2)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("kind", ["RNN", "GRU", "LSTM"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_rollout_matches_torch_sequence_layers(kind, dtype):
+    """numeric.rollout (the generated kernel writing each state in place) against torch's
+    own nn.RNN / nn.GRU / nn.LSTM over T = 40 steps."""
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(3)
+    I_, H, B, T = 4, 7, 3, 40
+    tdt = torch.float64 if dtype == np.float64 else torch.float32
+    mod = getattr(torch.nn, kind)(I_, H).to(tdt)
+    p = numeric.from_torch(mod).astype(dtype)
+    xs = torch.randn(T, B, I_, dtype=tdt)
+    h0 = torch.randn(1, B, H, dtype=tdt).tanh()
+    with torch.no_grad():
+        if kind == "LSTM":
+            c0 = torch.randn(1, B, H, dtype=tdt)
+            ref, _ = mod(xs, (h0, c0))
+            got, cs = numeric.rollout(p, xs.numpy(), (h0[0].numpy(), c0[0].numpy()))
+            assert cs.shape == (T, B, H)
+        else:
+            ref, _ = mod(xs, h0)
+            got = numeric.rollout(p, xs.numpy(), h0[0].numpy())
+    tol = dict(rtol=1e-11, atol=1e-13) if dtype == np.float64 else dict(rtol=1e-4, atol=1e-5)
+    assert got.dtype == dtype
+    np.testing.assert_allclose(got, ref.numpy(), **tol)
