@@ -15,10 +15,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-__all__ = ["run_halves", "matmul_into", "MIN_PARALLEL"]
+__all__ = ["run_halves", "matmul_into", "MIN_PARALLEL_BYTES"]
 
-#: work smaller than this many output elements runs on the calling thread
-MIN_PARALLEL = 1 << 17
+#: Jacobian outputs smaller than this run on the calling thread: two threads fight over the
+#: GIL at every small NumPy call, so they were slower below it (B = 128, H = 64: 1.8 against
+#: 1.5 ms in float64, 1.6 against 0.8 ms in float32) and faster above (16 MiB: 0.7 to 0.95)
+MIN_PARALLEL_BYTES = 16 << 20
 #: bytes of output per row-block product: 32 KiB stays in L1/L2 while BLAS zeroes and then
 #: accumulates it (benchmarks/README.md: 2.2-2.4x the fill floor against 2.4-2.9x in one call)
 CHUNK_BYTES = 1 << 15
@@ -56,12 +58,14 @@ def _in_worker(fn, sl):
         _LOCAL.worker = False
 
 
-def run_halves(fn, n: int, work: int) -> list:
+def run_halves(fn, n: int, nbytes: int, min_bytes: int | None = None) -> list:
     """``[fn(slice)]`` over the two halves of ``range(n)`` on two threads (or one call).
 
-    ``work`` (output elements) decides whether threading pays. Nested calls run inline.
+    Threads are used when ``nbytes >= min_bytes`` (default :data:`MIN_PARALLEL_BYTES`).
+    Nested calls run inline.
     """
-    if n < 2 or work < MIN_PARALLEL or getattr(_LOCAL, "worker", False):
+    limit = MIN_PARALLEL_BYTES if min_bytes is None else min_bytes
+    if n < 2 or nbytes < limit or getattr(_LOCAL, "worker", False):
         return [fn(slice(0, n))]
     pool, blas = _resources()
     if pool is None:

@@ -194,7 +194,7 @@ def _fill_batch(prog, params, xT, sT, full, key, out, nb):
     B = out.shape[0]
     prog.warm(params, keys)
     if nb >= B:
-        run_halves(work, B, out.size)
+        run_halves(work, B, out.nbytes)
     else:
         work(slice(0, B))
 
