@@ -210,7 +210,7 @@ class Kernel:
             if kind is None or len(e.args) != 1:
                 raise NumericError(f"kernel: cannot evaluate {e} ({type(e).__name__})")
             v = self._op(kind, self._lower(e.args[0]))
-            if kind == "sech2":  # a scratch buffer, dead after the call
+            if kind == "sech2" and isinstance(v, int):  # a scratch buffer, dead after the call
                 op, dsts, srcs, extra = self._ops[-1]
                 tmp = self._new(self._vals[v].dims, self._vals[v].col, "temp")
                 self._ops[-1] = (op, (dsts[0], tmp), srcs, extra)

@@ -62,6 +62,22 @@ def test_random_expressions_match_lambdify(exprs, seed):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12, err_msg=str(e))
 
 
+def test_constant_subexpressions_fold_through_every_function():
+    """cse may name a constant (1/(2 + tanh(1)^2)); functions of it fold to numbers."""
+    c = 1 / (sp.tanh(1) ** 2 + 2)
+    exprs = [c, Sech2(c), SigmoidC(c) * A, dv.sigmoid(c) + sp.tanh(c)]
+    k = Kernel([Let(f"y{i}", e) for i, e in enumerate(exprs)], INPUTS,
+               tuple(f"y{i}" for i in range(4)))
+    v = _data()
+    outs = [np.empty((3, 4)) for _ in exprs]
+    k(v, outs, k.workspace({"H": 3}, 4, np.float64), {"H": 3})
+    cf = 1 / (np.tanh(1) ** 2 + 2)
+    want = [cf, 1 / np.cosh(cf) ** 2, v["a"] / (1 + np.exp(cf)),
+            1 / (1 + np.exp(-cf)) + np.tanh(cf)]
+    for o, w in zip(outs, want, strict=True):
+        np.testing.assert_allclose(o, np.broadcast_to(w, (3, 4)), rtol=1e-14)
+
+
 def test_later_steps_read_earlier_ones_and_outputs_are_distinct():
     """A chain whose intermediate is both an output and an operand; equal outputs."""
     q, r = sp.symbols("q r")
