@@ -11,12 +11,11 @@ r"""``derive``: a cell's equations in, its closed-form Jacobian (and more) out.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
 
 from .cells import cell as _cell
 from .chain import derive_jacobian
 from .jacobian import Jacobian
-from .language import Cell
+from .language import Cell, per_cell
 from .printing import equation_latex, jacobian_latex, printer_for
 
 __all__ = ["Derivation", "derive"]
@@ -68,7 +67,7 @@ class Derivation:
         return self._extra["bounds"]
 
 
-@cache
+@per_cell
 def _derive(c: Cell) -> Derivation:
     return Derivation(c, derive_jacobian(c))
 

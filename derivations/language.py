@@ -34,6 +34,7 @@ Example: the minimal gated unit (Zhou et al. 2016), in six lines,
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -42,7 +43,7 @@ import sympy as sp
 from ._errors import DerivationError
 from .functions import is_activation
 
-__all__ = ["MatVec", "Weight", "CellBuilder", "Cell", "default_latex"]
+__all__ = ["MatVec", "Weight", "CellBuilder", "Cell", "default_latex", "per_cell"]
 
 
 class MatVec(sp.Function):
@@ -139,6 +140,9 @@ class Cell:
     latex_names: dict  # symbol -> LaTeX
     layout: dict | None = None  # packed name -> tuple of symbol names (PyTorch layout)
     attributes: dict = field(default_factory=dict)  # convention facts, e.g. update direction
+    #: results computed once per cell (derivation, compiled program); they live and die
+    #: with the cell, so user cells are not kept alive by a module-level cache
+    memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     # -- views -------------------------------------------------------------------------
     @property
@@ -179,6 +183,32 @@ class Cell:
         return f"Cell({self.title!r}, states={[s.name for s in self.states]})"
 
     # Cells compare and hash by identity: a cell is one definition, built once.
+
+
+def per_cell(fn):
+    """Cache ``fn(cell)`` on the cell itself (in :attr:`Cell.memo`), keyed by ``fn``'s name.
+
+    >>> calls = []
+    >>> @per_cell
+    ... def size(cell):
+    ...     calls.append(1)
+    ...     return len(cell.quantities)
+    >>> import derivations as dv
+    >>> c = dv.CellBuilder("tiny"); h = c.state(); x = c.input(dim="H"); _ = c.update(h, x + h)
+    >>> cell = c.build()
+    >>> size(cell), size(cell), len(calls)
+    (1, 1, 1)
+    """
+    key = f"{fn.__module__}.{fn.__qualname__}"
+
+    @functools.wraps(fn)
+    def cached(cell):
+        memo = cell.memo
+        if key not in memo:  # two threads may both compute it; the result is the same
+            memo[key] = fn(cell)
+        return memo[key]
+
+    return cached
 
 
 class CellBuilder:

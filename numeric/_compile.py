@@ -18,13 +18,11 @@ per-gate slabs of a stacked product are contiguous. Compiled programs are cached
 
 from __future__ import annotations
 
-from functools import cache
-
 import numpy as np
 import sympy as sp
 
 import derivations as dv
-from derivations.language import MatVec
+from derivations.language import MatVec, per_cell
 
 from ._activations import sech2, sigmoid, sigmoid_c
 from ._codegen import Kernel, Let, MatMul, Sech2, SigmoidC, SigmoidPair
@@ -375,7 +373,7 @@ def _cpl_name(name: str) -> str:
     return f"_cpl_{name}"
 
 
-@cache
+@per_cell
 def program(cell) -> Program:
-    """The compiled program of ``cell`` (cached per cell object; cells hash by identity)."""
+    """The compiled program of ``cell``, kept on the cell (it lives and dies with the cell)."""
     return Program(cell)

@@ -15,12 +15,12 @@ weight ``scale`` ("matched weight scales"), or the chrono initialisation with
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 
 import numpy as np
 import sympy as sp
 
 import derivations as dv
+from derivations.language import per_cell
 
 from ._errors import ReportError
 
@@ -136,7 +136,7 @@ def bias_sweep(cfg: FigConfig, *, seed: int = 0) -> dict:
             "sigma_min": np.array(smin), "z_min": np.array(zmin), "bias": b}
 
 
-@cache
+@per_cell
 def _carry_block(cell):
     """(block key, gate name, sign): the block whose carry is the gate ``g`` (sign +1) or
     ``1 - g`` (sign -1). Cached per cell object."""
