@@ -42,7 +42,7 @@ class Claim:
 
     id: str
     quote_vi: str
-    claim_en: str
+    claim_en: str  # the claim in English: prose with inline $...$ math
     verdict: str
     evidence: str  # LaTeX
     explanation_en: str
@@ -95,7 +95,7 @@ def _claim_update(value: int) -> Claim:
             "gru-update-near-1",
             "Khi $z_t$ gần bằng 1, nó cho phép thông tin được chuyển qua mà không cần thay "
             "đổi nhiều.",
-            "When z_t is close to 1 the old information passes through almost unchanged.",
+            r"When $z_{t}$ is close to 1 the old information passes through almost unchanged.",
             _only_under(truth), evidence,
             (r"Under the notes' own update $h_{t} = (1 - z_{t}) \odot h_{t-1} + z_{t} \odot \tilde{h}_{t}$, "
             r"$z_{t} = 1$ gives $h_{t} = \tilde{h}_{t}$: the old state is replaced, and the carry path "
@@ -111,7 +111,7 @@ def _claim_update(value: int) -> Claim:
     return Claim(
         "gru-update-near-0",
         "Khi $z_t$ gần bằng 0, thì trạng thái mới $\\tilde{h}_t$ quan trọng hơn nhiều.",
-        "When z_t is close to 0 the new state h~_t matters much more.",
+        r"When $z_{t}$ is close to 0 the new state $\tilde{h}_{t}$ matters much more.",
         _only_under(truth), evidence,
         (r"Under the notes' equation $z_{t} = 0$ gives $h_{t} = h_{t-1}$: the new state "
         r"$\tilde{h}_{t}$ is ignored entirely. The sentence describes the PyTorch/Cho "
@@ -153,7 +153,7 @@ def _claim_gradient_z0() -> Claim:
         "gru-gradient-z-near-0",
         "Vì vậy, kể cả khi $z_t$ gần bằng 0, gradient vẫn có thể đi qua cổng $z_t$ trong quá "
         "trình lan truyền ngược.",
-        "Even when z_t is close to 0, the gradient can still flow through the gate z_t "
+        r"Even when $z_{t}$ is close to 0, the gradient can still flow through the gate $z_{t}$ "
         "during backpropagation.",
         verdict, evidence,
         (r"The gradient does flow when $z_{t} \to 0$, but not 'through the gate' and not 'even "
@@ -196,7 +196,7 @@ def _claim_reset() -> Claim:
         "gru-reset-near-0",
         "Nếu $r_t$ gần bằng 0, nó cho phép model hoàn toàn bỏ qua trạng thái trước, từ đó học "
         "được các short-term dependencies một cách hiệu quả.",
-        "If r_t is close to 0 the model can completely ignore the previous state.",
+        r"If $r_{t}$ is close to 0 the model can completely ignore the previous state.",
         verdict, evidence,
         (r"$r_{t} = 0$ removes $h_{t-1}$ from the candidate $\tilde{h}_{t}$ only. The new state "
         r"still depends on $h_{t-1}$ through the carry $(1 - z_{t}) \odot h_{t-1}$ and the update "
@@ -227,7 +227,7 @@ def _claim_forget() -> Claim:
         "Nếu $f_t$ gần bằng 1, LSTM sẽ giữ lại phần lớn cell state trước đó, cho phép ghi nhớ "
         "các long-term dependencies. Điều này hạn chế vanishing gradient bằng cách maintain "
         "thông tin suốt các time steps.",
-        "If f_t is close to 1 the LSTM keeps most of the previous cell state, which limits "
+        r"If $f_{t}$ is close to 1 the LSTM keeps most of the previous cell state, which limits "
         "vanishing gradients.",
         verdict, evidence,
         (r"True for the cell-state path: $\partial c_{t} / \partial c_{t-1} = "
@@ -268,7 +268,8 @@ def _claim_missing_update() -> Claim:
         "lstm-missing-cell-update",
         "3. Cell State Update: $\\tilde{C}_t = \\tanh(W_C \\cdot [h_{t-1}, x_t])$ ... "
         "5. Hidden State Update: $h_t = o_t \\odot \\tanh(C_t)$",
-        "The LSTM equations (input, forget, candidate, output gates and h_t = o_t tanh(C_t)) "
+        r"The LSTM equations (input, forget, candidate, output gates and "
+        r"$h_{t} = o_{t} \odot \tanh(C_{t})$) "
         "define the LSTM.",
         verdict,
         r"C_{t} = f_{t} \odot C_{t-1} + i_{t} \odot \tilde{C}_{t} \text{ is missing};\ "
@@ -303,7 +304,7 @@ def _claim_tanh() -> Claim:
         "Hàm activation $\\tanh$ đảm bảo rằng các giá trị sẽ được scaled để nằm trong khoảng "
         "-1 và 1, từ đó việc lan truyền gradient sẽ trở lên dễ dàng hơn trong quá trình "
         "*backpropagation*.",
-        "tanh keeps values in (-1, 1), which makes gradient propagation easier.",
+        r"$\tanh$ keeps values in $(-1, 1)$, which makes gradient propagation easier.",
         verdict,
         r"%s,\ \lim_{u \to \infty} (1 - \tanh^2 u) = %s,\ 1 - \tanh^2 3 = %.4f;\ %s;\ "
         r"\text{Elman at } b_{hh} = 3:\ \|J\|_2 = %.3f"

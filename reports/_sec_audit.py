@@ -105,7 +105,8 @@ def _claim_blocks(k: int, c) -> Section:
     v = verdict_tr(c.verdict)
     blocks = [
         Paragraph((Tr("The seed notes: ", "Ghi chú gốc: "), "“", *quote_parts(c.quote_vi), "”")),
-        Paragraph((Tr(f"In English: {c.claim_en}", f"Diễn đạt bằng tiếng Anh: {c.claim_en}"),)),
+        Paragraph((Tr("In English: ", "Diễn đạt bằng tiếng Anh: "),
+                   RawInline(en_latex=c.claim_en, en_typst=prose2typst(c.claim_en)))),
         Paragraph((Tr("Verdict: ", "Kết luận: "), v, ".")),
         Paragraph((Tr("Evidence (computed):", "Bằng chứng (được tính toán):"),)),
     ]
