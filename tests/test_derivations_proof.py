@@ -6,6 +6,7 @@ import sympy as sp
 import derivations as dv
 from derivations.jacobian import Term
 from derivations.proof import _atomize, closed_form_matrix, instantiate, prove
+from tests._user_cells import gated_indrnn
 
 KEYS = [(n, c) for n, convs in dv.CELLS.items() for c in convs]
 
@@ -43,13 +44,7 @@ def test_a_wrong_closed_form_is_refuted():
 
 def test_user_defined_cell_gets_a_proven_jacobian():
     # An IndRNN-style cell with a gate, written only with the public language.
-    cb = dv.CellBuilder("gated_indrnn")
-    x, h = cb.input("x"), cb.state("h")
-    W_ig, W_hg, W_in, U = cb.weights("W_ig W_hg W_in U")
-    b_g, b_n = cb.biases("b_g b_n")
-    g = cb.let("g", dv.sigmoid(W_ig @ x + W_hg @ h + b_g), role="gate")
-    cb.update(h, g * h + (1 - g) * dv.tanh(W_in @ x + U @ h + b_n))
-    cell = cb.build()
+    cell = gated_indrnn()
     d = dv.derive(cell)
     assert [t.label for t in d.jacobian.terms] == ["carry", "recurrent", "gate"]
     for n in (1, 2, 3):

@@ -149,19 +149,14 @@ def test_user_cell_and_its_compiled_program_are_freed_together():
 
     import numeric
     from numeric._compile import program
+    from tests._user_cells import gated_indrnn
 
-    cb = dv.CellBuilder("gated_indrnn_gc")
-    x, h = cb.input("x"), cb.state("h")
-    W_ig, W_hg, W_in, U = cb.weights("W_ig W_hg W_in U")
-    b_g, b_n = cb.biases("b_g b_n")
-    g = cb.let("g", dv.sigmoid(W_ig @ x + W_hg @ h + b_g), role="gate")
-    cb.update(h, g * h + (1 - g) * dv.tanh(W_in @ x + U @ h + b_n))
-    cell = cb.build()
+    cell = gated_indrnn("gated_indrnn_gc")
     p = numeric.init(cell, hidden_size=3, input_size=2, seed=0)
     J = numeric.jacobian(p, np.ones((2, 2)), np.zeros((2, 3)))
     assert program(cell) is program(cell) and dv.derive(cell) is dv.derive(cell)
     refs = [weakref.ref(o) for o in (cell, program(cell), dv.derive(cell))]
-    del cell, p, cb, g, x, h, W_ig, W_hg, W_in, U, b_g, b_n
+    del cell, p
     gc.collect()
     assert [r() for r in refs] == [None, None, None]
     assert J.shape == (2, 3, 3)
