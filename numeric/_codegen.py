@@ -75,11 +75,12 @@ class Let:
 class MatMul:
     """``outputs = weight @ operand``: one GEMM with a row-stacked weight argument.
 
-    ``outputs`` are ``(name, dim)`` pairs in stack order; ``operand`` has dimension ``dim_in``.
+    ``outputs`` are ``(name, dim)`` pairs in stack order; ``weight`` names the stacked
+    matrices (a tuple, the caller's key for the stack); ``operand`` has dimension ``dim_in``.
     """
 
     outputs: tuple
-    weight: str
+    weight: tuple
     operand: sp.Expr
     dim_in: str
 
@@ -171,7 +172,7 @@ class Kernel:
         else:
             op = self._lower(s.operand)
             if not isinstance(op, int):
-                raise NumericError(f"the operand of {s.weight} is the constant {op}")
+                raise NumericError(f"the operand of {'+'.join(s.weight)} is the constant {op}")
             dims = tuple(d for _, d in s.outputs)
             col = self._vals[op].col
             buf = self._new(dims, col, "temp")

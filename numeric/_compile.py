@@ -193,7 +193,7 @@ class Program:
                 names = tuple(m.matrix.name for m in ms)
                 steps.append(MatMul(tuple((self._mv[m].name, cell.weight_shapes[m.matrix][0])
                                           for m in ms),
-                                    "+".join(names), operand, cell.weight_shapes[ms[0].matrix][1]))
+                                    names, operand, cell.weight_shapes[ms[0].matrix][1]))
                 available.update(self._mv[m].name for m in ms)
             return bool(now)
 
@@ -271,7 +271,7 @@ class Program:
         if ws is None:
             ws = self.workspace(kernel, params, xT.shape[1],
                                 np.result_type(xT, *statesT, params.dtype))
-        weights = [params.stacked(tuple(w.split("+"))) for w in kernel.weights]
+        weights = [params.stacked(w) for w in kernel.weights]
         return kernel(args, outs, ws, params.sizes, weights)
 
     @staticmethod
@@ -331,7 +331,7 @@ class Program:
         self.bias_env(params)
         for st in self.steps:
             if isinstance(st, MatMul):
-                params.stacked(tuple(st.weight.split("+")))
+                params.stacked(st.weight)
         for key in (self.blocks if keys is None else keys):
             plan = self.plan(key)
             if plan.row_names:

@@ -99,7 +99,7 @@ def test_matmul_stack_and_sigmoid_pair():
     W = rng.normal(size=(2 * H, I))
     x = rng.normal(size=(I, Bn)) * 30  # saturating pre-activations
     u, w = sp.symbols("u w")
-    steps = [MatMul((("u", "H"), ("w", "H")), "W", sp.Symbol("x"), "I"),
+    steps = [MatMul((("u", "H"), ("w", "H")), ("W",), sp.Symbol("x"), "I"),
              Let("p", u + BIAS), SigmoidPair("s", "sc", "p"), Let("y", sp.Symbol("sc") * w)]
     k = Kernel(steps, {"x": ("I", False), "beta": ("H", True)}, ("s", "sc", "y"))
     beta = rng.normal(size=(H, 1))
