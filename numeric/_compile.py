@@ -3,14 +3,13 @@ r"""Compile a cell's derivation into NumPy evaluators (private): ONE source of t
 The forward equations come from ``cell.quantities`` and the Jacobian coefficients from
 ``derive(cell).jacobian`` terms. Every ``MatVec(W, v)`` becomes a dummy symbol whose value
 is computed by a matrix product; all products with the same operand (``W_hr h``, ``W_hz h``,
-``W_hn h``) are stacked into one GEMM. The hot paths (forward pass, next state, the
-coefficients of the dense Jacobian and of the gradient-norm VJP chain) run generated
-straight-line code that writes every operation into reused buffers
-(:mod:`numeric._codegen`); the per-path and per-term coefficients, evaluated once per call,
-use ``sympy.lambdify``. The sigmoid never overflows and keeps relative accuracy on both
-tails; in coefficients the gate complements ``1 - z`` and ``1 - n**2`` are evaluated from
-the pre-activation (``SigmoidC``, ``Sech2``), so saturated derivatives stay relatively
-accurate instead of rounding to 0.
+``W_hn h``) are stacked into one GEMM. Everything (forward pass, next state, the
+coefficients of every Jacobian, path, JVP and VJP) runs generated straight-line code that
+writes every operation into reused buffers (:mod:`numeric._codegen`): one evaluation path.
+The sigmoid never overflows and keeps relative accuracy on both tails; in coefficients the
+gate complements ``1 - z`` and ``1 - n**2`` are evaluated from the pre-activation
+(``SigmoidC``, ``Sech2``), so saturated derivatives stay relatively accurate instead of
+rounding to 0.
 
 Arrays are kept *feature-major*: a vector quantity of a batch is an ``(H, B)`` array, so
 per-gate slabs of a stacked product are contiguous. Compiled programs are cached per cell.
@@ -24,19 +23,10 @@ import sympy as sp
 import derivations as dv
 from derivations.language import MatVec, per_cell
 
-from ._activations import sech2, sigmoid, sigmoid_c
 from ._codegen import Kernel, Let, MatMul, Sech2, SigmoidC, SigmoidPair
 from ._errors import NumericError
 
 __all__ = ["program", "Program", "BlockPlan"]
-
-
-_MODULES = [{"sigmoid": sigmoid, "tanh": np.tanh, "SigmoidC": sigmoid_c, "Sech2": sech2},
-            "numpy"]
-
-
-def _lambdify(args, exprs):
-    return sp.lambdify(args, exprs, modules=_MODULES, cse=True, docstring_limit=0)
 
 
 class BlockPlan:
@@ -67,17 +57,6 @@ class BlockPlan:
             exprs.extend(c for c in t.coeffs if c != 1)
         self.exprs = tuple(exprs)
         self.n_exprs = len(exprs)
-        self._prog = prog
-
-    def coefficients(self, env):
-        """(diag or None, [row coeffs], [[general coeffs]]) as (H, B)-broadcastable values."""
-        if not self.n_exprs:
-            return self.group([])
-        fn = self.__dict__.get("_fn")
-        if fn is None:
-            fn, self._args = self._prog.lambdify(self.exprs, stable=True)
-            self._fn = fn
-        return self.group(list(fn(*(env[a] for a in self._args))))
 
     def group(self, vals):
         """Flat values in :attr:`exprs` order -> (diag or None, [rows], [[general]])."""
@@ -157,18 +136,6 @@ class Program:
                 else:
                     rep[1 - f] = SigmoidC(f.args[0])
         return rep
-
-    def lambdify(self, exprs, *, stable: bool = False):
-        """A function of the env names it needs, returning the list of ``exprs`` values.
-
-        ``stable`` rewrites gate complements for accuracy in saturation (coefficients only).
-        """
-        if stable:
-            rep_map = self._stable_map(exprs)
-            exprs = [sp.sympify(e).xreplace(rep_map) for e in exprs]
-        rep = [self.replace(e) for e in exprs]
-        args = sorted({s for e in rep for s in e.free_symbols}, key=lambda s: s.name)
-        return _lambdify(args, rep), tuple(s.name for s in args)
 
     def _forward_steps(self, cell, mvs):
         """Kernel steps of the forward pass: stacked GEMMs as soon as their operand is known,
@@ -254,12 +221,7 @@ class Program:
 
     def group(self, keys, vals) -> dict:
         """Flat coefficient arrays (in :meth:`coef_exprs` order) -> {key: plan grouping}."""
-        out, k = {}, 0
-        for key in keys:
-            plan = self.plan(key)
-            out[key] = plan.group(vals[k:k + plan.n_exprs])
-            k += plan.n_exprs
-        return out
+        return dict(zip(keys, _split([self.plan(k) for k in keys], vals), strict=True))
 
     def run(self, kernel, params, xT, statesT, outs, ws=None):
         """Run ``kernel`` on one batch: ``xT`` (I, B), ``statesT`` (H, B) each; ``outs`` the
@@ -298,20 +260,30 @@ class Program:
                 names += [n for n, _ in st.outputs]
         return tuple(names)
 
+    def evaluate(self, params, xT, statesT, names=(), exprs=()) -> list:
+        """Named forward values, then the (stable-rewritten) coefficient expressions ``exprs``,
+        each a fresh (d, B) array, from one run of the generated kernel."""
+        k = self.kernel(tuple(names), tuple(exprs))
+        dt = np.result_type(xT, *statesT, params.dtype)
+        B = xT.shape[1]
+        outs = [np.empty((params.sizes[d], B), dtype=dt) for d in self.dims_of(names)]
+        outs += [np.empty((params.hidden_size, B), dtype=dt) for _ in exprs]
+        self.run(k, params, xT, statesT, outs)
+        return outs
+
+    def coefficients(self, params, xT, statesT, plans, *, next_states=False):
+        """(next states or (), [coefficient grouping per plan]) from one kernel run."""
+        names = self.next_names if next_states else ()
+        vals = self.evaluate(params, xT, statesT, names, tuple(e for p in plans for e in p.exprs))
+        return tuple(vals[:len(names)]), _split(plans, vals[len(names):])
+
     def forward(self, params, xT, statesT) -> dict:
         """Evaluate every quantity; ``xT`` (I, B), ``statesT`` tuple of (H, B). Returns env."""
         names = self.env_names()
-        k = self.kernel(names)
-        dt = np.result_type(xT, *statesT, params.dtype)
-        B = xT.shape[1]
-        dims = self.dims_of(names)
-        outs = [np.empty((params.sizes[d], B), dtype=dt) for d in dims]
-        self.run(k, params, xT, statesT, outs)
         env = dict(self.bias_env(params))
         env[self.input_name] = xT
-        for n, s in zip(self.state_names, statesT, strict=True):
-            env[n] = s
-        env.update(zip(names, outs, strict=True))
+        env.update(zip(self.state_names, statesT, strict=True))
+        env.update(zip(names, self.evaluate(params, xT, statesT, names), strict=True))
         return env
 
     def dims_of(self, names) -> list:
@@ -352,17 +324,13 @@ class Program:
             self._plans[pk] = hit
         return hit
 
-    def term_function(self, key):
-        """(terms, fn, args) evaluating every coefficient of every term of block ``key``."""
-        pk = ("terms", key)
-        hit = self._plans.get(pk)
-        if hit is None:
-            terms = self.jac.blocks[key].terms
-            flat = [c for t in terms for c in t.coeffs]
-            fn, args = self.lambdify(flat, stable=True) if flat else (None, ())
-            hit = (terms, fn, args)
-            self._plans[pk] = hit
-        return hit
+def _split(plans, vals) -> list:
+    """Flat values -> one (diag, rows, general) grouping per plan, in order."""
+    out, k = [], 0
+    for p in plans:
+        out.append(p.group(vals[k:k + p.n_exprs]))
+        k += p.n_exprs
+    return out
 
 
 def _pre_name(name: str) -> str:

@@ -19,12 +19,13 @@ def _bc(a, ndim):
     return a
 
 
-def _matmul(W, v):
-    """``W @ v`` for v of shape (H, B) or (H, B, m)."""
+def _matmul(W, v, out=None):
+    """``W @ v`` for v of shape (H, B) or (H, B, m), into ``out`` when given."""
     if v.ndim == 2:
-        return W @ v
+        return np.matmul(W, v, out=out)
     H, B, m = v.shape
-    return (W @ v.reshape(H, B * m)).reshape(W.shape[0], B, m)
+    res = (W @ v.reshape(H, B * m)).reshape(W.shape[0], B, m)
+    return res if out is None else np.copyto(out, res) or out
 
 
 def fill_block(plan, params, coefs, out: np.ndarray, slab=None) -> np.ndarray:
@@ -106,27 +107,51 @@ def jvp_block(plan, params, coefs, v: np.ndarray) -> np.ndarray:
     return out
 
 
-def vjp_block(plan, params, coefs, g: np.ndarray, H_in: int) -> np.ndarray:
-    """``g^T J`` (as a column, (H_in, B[, m])) without forming J."""
+def vjp_block(plan, params, coefs, g: np.ndarray, H_in: int, *, out=None, add=False,
+              work=None) -> np.ndarray:
+    r"""``g^T J`` (as a column, (H_in, B[, m])) without forming J.
+
+    .. math:: g^\top \Bigl[\operatorname{diag}(d) + \sum_k \operatorname{diag}(a_k) W_k\Bigr]
+        = d \odot g + [a_1 \odot g; a_2 \odot g; \ldots]^\top [W_1; W_2; \ldots]
+
+    (one GEMM with the transposed row stack); other terms right to left. ``out`` receives
+    the result (``add``: added to it); ``work = (U, tmp)`` is scratch for the stacked
+    operand (K H, B[, m]) and one term (like ``out``), so nothing is allocated.
+    """
     diag, rows, general = coefs
     nd = g.ndim
-    out = None
+    U, tmp = work if work is not None else (None, None)
+    first = not add  # the next term overwrites ``out`` (else it goes to ``tmp`` and is added)
+
+    def slot():
+        return out if first else tmp
+
+    def done(y):
+        nonlocal out, first
+        if out is None:
+            out = y
+        elif not first:
+            out += y
+        first = False
+
     if diag is not None:
-        out = _bc(diag, nd) * g
+        done(np.multiply(_bc(diag, nd), g, out=slot()))
     if rows:
         H = g.shape[0]
-        U = np.empty((len(rows) * H, *g.shape[1:]), dtype=np.result_type(g, *rows))
+        if U is None:
+            U = np.empty((len(rows) * H, *g.shape[1:]), dtype=np.result_type(g, *rows))
         for k, a in enumerate(rows):
             np.multiply(_bc(a, nd), g, out=U[k * H:(k + 1) * H])
-        term = _matmul(params.stacked(plan.row_names, transpose=True), U)
-        out = term if out is None else np.add(out, term, out=out)
+        done(_matmul(params.stacked(plan.row_names, transpose=True), U, slot()))
     for (names, _), cs in zip(plan.general, general, strict=True):
         u = g if cs[0] is None else _bc(cs[0], nd) * g
         for k, name in enumerate(names):
             u = _matmul(params.arrays[name].T, u)
             if cs[k + 1] is not None:
                 u = _bc(cs[k + 1], nd) * u
-        out = u if out is None else np.add(out, u, out=out)
+        done(u if slot() is None else np.copyto(slot(), u) or slot())
     if out is None:
         out = np.zeros((H_in, *g.shape[1:]), dtype=g.dtype)
+    elif first:
+        out.fill(0)
     return out

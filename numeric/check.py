@@ -79,8 +79,9 @@ def step_jacobian(params: Params, x, state, *, method: str = "complex", eps=None
 
 
 def _forward(prog, params, xT, sT, S, H):
-    env = prog.forward(params, xT, tuple(sT[k * H:(k + 1) * H] for k in range(S)))
-    return np.concatenate([env[n] for n in prog.next_names], axis=0)
+    """The next full state (S*H, n) from stacked states ``sT`` (S*H, n), real or complex."""
+    states = tuple(sT[k * H:(k + 1) * H] for k in range(S))
+    return np.concatenate(prog.evaluate(params, xT, states, prog.next_names), axis=0)
 
 
 def check_jacobian(params: Params, x, state, *, rtol_complex_step: float = 1e-10,

@@ -26,9 +26,9 @@ import numpy as np
 from ._compile import program
 from ._errors import NumericError
 from ._memory import scratch
-from ._ops import vjp_block
 from ._parallel import run_halves
 from ._validate import check_sequence, check_states
+from .jacobian import full_vjp
 from .params import Params
 
 __all__ = ["gradient_norms", "GradientNorms", "random_unit_state"]
@@ -134,60 +134,21 @@ def gradient_norms(params: Params, xs, state0, v=None, *, seed: int = 0,
 
 
 class _Backward:
-    """Allocation-free full-state VJP ``g -> g^T J`` from coefficient arrays (one batch slice).
-
-    Per block, ``g^T [diag(d) + sum_k diag(a_k) W_k] = d * g + [a_1 g; a_2 g; ...]^T W``:
-    the products ``a_k * g`` fill one stacked operand and one GEMM with the transposed row
-    stack of the block's matrices does the rest; other terms go through :func:`vjp_block`.
-    """
+    """Allocation-free full-state VJPs ``g -> g^T J`` for one batch slice: the output and
+    scratch buffers of :func:`~numeric.jacobian.full_vjp`, two output sets used in turn."""
 
     def __init__(self, prog, params, B, dtype):
         H = params.hidden_size
-        self.prog, self.params, self.H = prog, params, H
-        self.U = {}
-        for key in prog.blocks:
-            n = len(prog.plan(key).row_names)
-            self.U[key] = np.empty((n * H, B), dtype=dtype) if n else None
-        self.tmp = np.empty((H, B), dtype=dtype)
+        self.prog, self.params = prog, params
+        self.work = {key: np.empty((len(prog.plan(key).row_names) * H, B), dtype=dtype)
+                     for key in prog.blocks}
+        self.work["tmp"] = np.empty((H, B), dtype=dtype)
         self.bufs = [[np.empty((H, B), dtype=dtype) for _ in prog.state_names] for _ in range(2)]
         self.flip = 0
 
     def __call__(self, coefs, g):
-        prog, H, tmp = self.prog, self.H, self.tmp
         self.flip ^= 1
-        outs = self.bufs[self.flip]
-        for bi, b in enumerate(prog.state_names):
-            acc, first = outs[bi], True
-            for ai, a in enumerate(prog.state_names):
-                key = (a, b)
-                if key not in prog.blocks:
-                    continue
-                plan = prog.plan(key)
-                diag, rows, general = coefs[key]
-                if diag is not None:
-                    np.multiply(diag, g[ai], out=acc if first else tmp)
-                    if not first:
-                        acc += tmp
-                    first = False
-                if rows:
-                    U = self.U[key]
-                    for k, r in enumerate(rows):
-                        np.multiply(r, g[ai], out=U[k * H:(k + 1) * H])
-                    WT = self.params.stacked(plan.row_names, transpose=True)
-                    np.matmul(WT, U, out=acc if first else tmp)
-                    if not first:
-                        acc += tmp
-                    first = False
-                if general:
-                    y = vjp_block(plan, self.params, (None, [], general), g[ai], H)
-                    if first:
-                        np.copyto(acc, y)
-                    else:
-                        acc += y
-                    first = False
-            if first:
-                acc.fill(0)
-        return outs
+        return full_vjp(self.prog, self.params, coefs, g, self.bufs[self.flip], self.work)
 
 
 def _chain(prog, params, xs, sT, gT, store_bytes):

@@ -65,21 +65,15 @@ def chunk_size(B: int, per_sample: int, max_bytes, what: str) -> int:
     return max(1, int(max_bytes // per_sample))
 
 
-def _dense(prog, params, env, key, out, label=None):
-    plan = prog.plan(key, label)
-    return fill_block(plan, params, plan.coefficients(env), out)
-
-
-def _fill(prog, params, env, full, key, out, coefs=None, slabs=None):
-    """Dense block ``key`` (or every block, ``full``) into ``out``; coefficients from ``env``
-    or given (``coefs`` by block, with their ``slabs`` when already laid out)."""
+def _fill(prog, params, full, key, out, coefs, slabs=None):
+    """Dense block ``key`` (or every block, ``full``) into ``out`` from the coefficient
+    groupings ``coefs`` (by block; ``slabs`` by block when already laid out)."""
     H = params.hidden_size
     keys = prog.blocks if full else (key,)
 
     def dense(k, view):
-        plan = prog.plan(k)
-        c = coefs[k] if coefs is not None else plan.coefficients(env)
-        return fill_block(plan, params, c, view, slab=None if slabs is None else slabs[k])
+        slab = None if slabs is None else slabs[k]
+        return fill_block(prog.plan(k), params, coefs[k], view, slab=slab)
 
     if not full:
         return dense(key, out)
@@ -92,6 +86,14 @@ def _fill(prog, params, env, full, key, out, coefs=None, slabs=None):
             else:
                 view.fill(0)
     return out
+
+
+def block_coefficients(prog, params, xT, sT, *, next_states=False):
+    """(next states or (), {block: coefficient grouping}) for every block, one kernel run."""
+    keys = tuple(prog.blocks)
+    nxt, groups = prog.coefficients(params, xT, sT, [prog.plan(k) for k in keys],
+                                    next_states=next_states)
+    return nxt, dict(zip(keys, groups, strict=True))
 
 
 def _slices(B, nb):
@@ -189,7 +191,7 @@ def _fill_batch(prog, params, xT, sT, full, key, out, nb):
                 outs, slabs = coefficient_outputs(prog, keys, [a[..., :n] for a in coef])
                 prog.run(kernel, params, xT[:, sl], tuple(s[:, sl] for s in sT), outs,
                          [w[:, :n] if w.shape[1] == n0 else w for w in ws])
-                _fill(prog, params, None, full, key, out[sl], prog.group(keys, outs), slabs)
+                _fill(prog, params, full, key, out[sl], prog.group(keys, outs), slabs)
 
     B = out.shape[0]
     prog.warm(params, keys)
@@ -225,13 +227,12 @@ def paths(params: Params, x, state, *, block=None) -> dict:
     """
     prog, xT, sT, B = prepare(params, x, state)
     key = resolve_block(prog, block)
-    env = prog.forward(params, xT, sT)
+    labels = prog.jac.blocks[key].labels()
+    plans = [prog.plan(key, label) for label in labels]
+    _, groups = prog.coefficients(params, xT, sT, plans)
     H = params.hidden_size
-    out = {}
-    for label in prog.jac.blocks[key].labels():
-        out[label] = _dense(prog, params, env, key,
-                            np.empty((B, H, H), dtype=params.dtype), label)
-    return out
+    return {label: fill_block(plan, params, c, np.empty((B, H, H), dtype=params.dtype))
+            for label, plan, c in zip(labels, plans, groups, strict=True)}
 
 
 def term_coefficients(params: Params, x, state, *, block=None) -> list:
@@ -241,58 +242,47 @@ def term_coefficients(params: Params, x, state, *, block=None) -> list:
     """
     prog, xT, sT, B = prepare(params, x, state)
     key = resolve_block(prog, block)
-    env = prog.forward(params, xT, sT)
-    terms, fn, args = prog.term_function(key)
-    vals = list(fn(*(env[a] for a in args))) if fn is not None else []
-    H = params.hidden_size
-    out = []
-    for t in terms:
-        cs = []
-        for _ in t.coeffs:
-            v = vals.pop(0)
-            cs.append(np.array(np.broadcast_to(v, (H, B)).T, dtype=params.dtype))
-        out.append((t, cs))
-    return out
+    terms = prog.jac.blocks[key].terms
+    vals = iter(prog.evaluate(params, xT, sT, exprs=tuple(c for t in terms for c in t.coeffs)))
+    return [(t, [np.ascontiguousarray(next(vals).T, dtype=params.dtype) for _ in t.coeffs])
+            for t in terms]
 
 
-def full_jvp(prog, params, env, vT: tuple) -> tuple:
-    """Full-state ``J v`` in feature-major layout: tuple over states of (H, B[, m])."""
+def full_jvp(prog, params, coefs, vT: tuple) -> tuple:
+    """Full-state ``J v`` in feature-major layout: tuple over states of (H, B[, m]);
+    ``coefs`` by block (:func:`block_coefficients`)."""
     outs = []
     for a in prog.state_names:
         acc = None
         for b, v in zip(prog.state_names, vT, strict=True):
-            if (a, b) not in prog.blocks:
-                continue
-            plan = prog.plan((a, b))
-            y = jvp_block(plan, params, plan.coefficients(env), v)
-            acc = y if acc is None else acc + y
+            if (a, b) in prog.blocks:
+                y = jvp_block(prog.plan((a, b)), params, coefs[(a, b)], v)
+                acc = y if acc is None else np.add(acc, y, out=acc)
         outs.append(acc if acc is not None else np.zeros_like(vT[0]))
     return tuple(outs)
 
 
-def block_coefficients(prog, env) -> dict:
-    """The coefficient arrays of every block (what :func:`full_vjp` needs), by block."""
-    return {key: prog.plan(key).coefficients(env) for key in prog.blocks}
-
-
-def full_vjp(prog, params, env, gT: tuple, coefs=None) -> tuple:
+def full_vjp(prog, params, coefs, gT: tuple, outs=None, work=None) -> tuple:
     """Full-state ``g^T J`` in feature-major layout: tuple over states of (H, B[, m]).
 
-    ``coefs`` (from :func:`block_coefficients`) replaces ``env`` when given.
+    ``coefs`` by block (:func:`block_coefficients`). ``outs`` (one array per state) receive
+    the result and ``work`` (``{block: U}`` plus ``"tmp"``, see :func:`vjp_block`) is
+    scratch, so that a loop of VJPs allocates nothing.
     """
     H = params.hidden_size
-    outs = []
-    for b in prog.state_names:
-        acc = None
+    res = []
+    for bi, b in enumerate(prog.state_names):
+        acc, added = (None if outs is None else outs[bi]), False
         for a, g in zip(prog.state_names, gT, strict=True):
-            if (a, b) not in prog.blocks:
-                continue
-            plan = prog.plan((a, b))
-            c = coefs[(a, b)] if coefs is not None else plan.coefficients(env)
-            y = vjp_block(plan, params, c, g, H)
-            acc = y if acc is None else acc + y
-        outs.append(acc if acc is not None else np.zeros_like(gT[0]))
-    return tuple(outs)
+            if (a, b) in prog.blocks:
+                w = None if work is None else (work[(a, b)], work["tmp"])
+                acc = vjp_block(prog.plan((a, b)), params, coefs[(a, b)], g, H, out=acc,
+                                add=added, work=w)
+                added = True
+        if not added:
+            acc = np.zeros_like(gT[0]) if acc is None else (acc.fill(0) or acc)
+        res.append(acc)
+    return tuple(res)
 
 
 def _tangent(params, v, B, name):
@@ -306,7 +296,7 @@ def _tangent(params, v, B, name):
 def _apply(product, params, x, state, t, name):
     prog, xT, sT, B = prepare(params, x, state)
     tT = _tangent(params, t, B, name)
-    res = product(prog, params, prog.forward(params, xT, sT), tT)
+    res = product(prog, params, block_coefficients(prog, params, xT, sT)[1], tT)
     parts = tuple(np.ascontiguousarray(r.T) for r in res)
     return parts[0] if len(parts) == 1 else parts
 

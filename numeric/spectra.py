@@ -28,9 +28,8 @@ import numpy as np
 from ._compile import program
 from ._errors import NumericError
 from ._validate import check_sequence, check_states
-from .jacobian import _fill, full_jvp, jacobian_chunks, resolve_block
+from .jacobian import _fill, block_coefficients, full_jvp, jacobian_chunks, resolve_block
 from .params import Params
-from .step import next_states
 
 __all__ = ["lyapunov", "log_det_mean", "lyapunov_sum_rule", "SumRule", "singular_values",
            "spectral_norms", "sigma_min"]
@@ -62,14 +61,14 @@ def lyapunov(params: Params, xs, state0, k=None, *, seed: int = 0) -> np.ndarray
     Q = Q.astype(params.dtype)
     acc = np.zeros((B, k))
     for t in range(xs.shape[0]):
-        env = prog.forward(params, xs[t].T, sT)
+        nxt, coefs = block_coefficients(prog, params, xs[t].T, sT, next_states=True)
         QT = np.ascontiguousarray(Q.transpose(1, 0, 2))       # (D, B, k)
-        Z = full_jvp(prog, params, env, tuple(QT[s * H:(s + 1) * H] for s in range(S)))
+        Z = full_jvp(prog, params, coefs, tuple(QT[s * H:(s + 1) * H] for s in range(S)))
         Z = np.concatenate(Z, axis=0).transpose(1, 0, 2)      # (B, D, k)
         Q, R = np.linalg.qr(Z)
         with np.errstate(divide="ignore"):
             acc += np.log(np.abs(np.diagonal(R, axis1=1, axis2=2)))
-        sT = next_states(prog, env)
+        sT = nxt
     lam = acc / xs.shape[0]
     return -np.sort(-lam, axis=1)
 
@@ -82,10 +81,9 @@ def log_det_mean(params: Params, xs, state0) -> np.ndarray:
     J = np.empty((B, D, D), dtype=params.dtype)
     acc = np.zeros(B)
     for t in range(xs.shape[0]):
-        env = prog.forward(params, xs[t].T, sT)
-        _fill(prog, params, env, True, key, J)
+        sT, coefs = block_coefficients(prog, params, xs[t].T, sT, next_states=True)
+        _fill(prog, params, True, key, J, coefs)
         acc += np.linalg.slogdet(J.astype(np.float64))[1]
-        sT = next_states(prog, env)
     return acc / xs.shape[0]
 
 

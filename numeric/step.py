@@ -29,7 +29,7 @@ from ._errors import NumericError
 from ._validate import check_inputs, check_sequence, check_states
 from .params import Params
 
-__all__ = ["step", "rollout", "prepare", "next_states", "pack_state"]
+__all__ = ["step", "rollout", "prepare", "pack_state"]
 
 
 def _check_params(params):
@@ -44,11 +44,6 @@ def prepare(params, x, state, *, allow_complex=False):
     B = states[0].shape[0]
     x = check_inputs(params, x, B, allow_complex=allow_complex)
     return program(params.cell), x.T, tuple(s.T for s in states), B
-
-
-def next_states(prog, env) -> tuple:
-    """The next states (H, B) in the order of ``cell.states``."""
-    return tuple(env[n] for n in prog.next_names)
 
 
 def pack_state(params, parts):

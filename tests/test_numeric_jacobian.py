@@ -343,7 +343,7 @@ def test_two_thread_path_matches_complex_step(monkeypatch):
 def test_matrix_jvp_used_by_lyapunov_matches_dense(case):
     """The k-column JVP (H, B, k) behind ``lyapunov`` equals J @ V for every sample."""
     from numeric._compile import program
-    from numeric.jacobian import full_jvp
+    from numeric.jacobian import block_coefficients, full_jvp
     from numeric.step import prepare
 
     p, x, s = make_case(case)
@@ -352,9 +352,9 @@ def test_matrix_jvp_used_by_lyapunov_matches_dense(case):
     V = np.random.default_rng(1).normal(size=(case.batch, S * H, k))
     prog, xT, sT, _ = prepare(p, x, s)
     assert prog is program(p.cell)
-    env = prog.forward(p, xT, sT)
+    coefs = block_coefficients(prog, p, xT, sT)[1]
     VT = V.transpose(1, 0, 2)
-    got = np.concatenate(full_jvp(prog, p, env, tuple(VT[i * H:(i + 1) * H] for i in range(S))),
+    got = np.concatenate(full_jvp(prog, p, coefs, tuple(VT[i * H:(i + 1) * H] for i in range(S))),
                          axis=0).transpose(1, 0, 2)
     scale = max(1.0, np.abs(J).max()) * S * H
     np.testing.assert_allclose(got, J @ V, atol=1e-13 * scale)
