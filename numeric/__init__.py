@@ -9,6 +9,7 @@
 
 from ._errors import NumericError
 from ._memory import release_memory
+from ._validate import available_memory, check_memory
 from .check import JacobianCheck, check_jacobian, step_jacobian
 from .horizon import GradientNorms, gradient_norms
 from .io_keras import from_keras
@@ -32,7 +33,8 @@ __all__ = [
     "load", "step", "rollout", "jacobian", "jacobian_chunks", "paths", "term_coefficients",
     "jvp", "vjp", "gradient_norms", "GradientNorms", "lyapunov", "log_det_mean",
     "lyapunov_sum_rule", "SumRule", "singular_values", "spectral_norms", "sigma_min",
-    "check_jacobian", "JacobianCheck", "step_jacobian", "release_memory",
+    "check_jacobian", "JacobianCheck", "step_jacobian", "release_memory", "check_memory",
+    "available_memory",
 ]
 from .bounds import check_bounds  # noqa: E402, I001
 __all__ += ["check_bounds"]
