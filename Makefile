@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.gatebound-installed
 
-.PHONY: report test lint bench clean
+.PHONY: report test portability lint bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "gatebound needs Python >= 3.11, found " + sys.version.split()[0])'
@@ -18,6 +18,10 @@ report: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# the whole suite under every narrower NumPy SIMD dispatch and 1 or 2 BLAS threads (slow)
+portability: $(STAMP)
+	.ci/portability
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
