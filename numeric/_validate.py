@@ -9,16 +9,87 @@ import numpy as np
 from ._errors import NumericError
 
 __all__ = ["as_float_array", "check_batch", "check_states", "check_inputs", "check_sequence",
+           "check_params", "check_nonempty", "boolean", "choice", "require_memory",
            "positive_int", "seed_value", "finite_real", "byte_count", "float_dtype",
            "available_memory", "check_memory", "allocate"]
 
 
+def _describe(value) -> str:
+    """A short description of a bad argument: its type, and its value when short."""
+    kind = type(value).__name__
+    if value is None or isinstance(value, (bool, int, float, str, bytes, np.generic)):
+        text = repr(value)
+        return text if value is None else f"{text[:60]} ({kind})"
+    shape = getattr(value, "shape", None)
+    if shape is not None:
+        return f"{kind} of shape {shape}"
+    if isinstance(value, (list, tuple, dict, set)):
+        return f"{kind} of length {len(value)}"
+    return kind
+
+
+def check_params(params, name: str = "params"):
+    """``params`` itself if it is a :class:`numeric.Params`; NumericError naming it otherwise.
+
+    >>> check_params({"W_hh": 1})
+    Traceback (most recent call last):
+    ...
+    numeric._errors.NumericError: params: expected numeric.Params (from numeric.init, from_arrays, load, from_torch or from_keras), got dict of length 1
+    """
+    from .params import Params
+
+    if not isinstance(params, Params):
+        raise NumericError(f"{name}: expected numeric.Params (from numeric.init, from_arrays, "
+                           f"load, from_torch or from_keras), got {_describe(params)}")
+    return params
+
+
+def _compact(arr: np.ndarray) -> np.ndarray:
+    """The distinct entries of a broadcast array: zero-stride axes reduced to length 1."""
+    if arr.size == 0 or 0 not in arr.strides:
+        return arr
+    return arr[tuple(slice(0, 1) if st == 0 else slice(None) for st in arr.strides)]
+
+
+def _count_nonfinite(arr: np.ndarray) -> int:
+    """Non-finite entries of ``arr`` (broadcast copies counted), without a full-size temporary
+    in the common case: the sum of finite values is finite unless it overflows."""
+    small = _compact(arr)
+    with np.errstate(all="ignore"):
+        if small.size == 0 or np.isfinite(np.sum(small)):
+            return 0
+    if small.ndim == 0:
+        return int(arr.size)
+    bad = 0
+    rows = max(1, (1 << 22) // max(1, small[0].size))  # about 4 M entries per pass
+    for k in range(0, small.shape[0], rows):
+        part = small[k:k + rows]
+        bad += int(part.size - np.count_nonzero(np.isfinite(part)))
+    return bad * (arr.size // small.size)
+
+
+_NOT_ARRAYS = (str, bytes, dict, set, frozenset)
+
+
 def as_float_array(value, name: str, dtype=None, *, allow_complex: bool = False) -> np.ndarray:
-    """``value`` as a floating ndarray; NumericError for bad dtypes or non-finite entries."""
+    """``value`` as a floating ndarray; NumericError for bad dtypes or non-finite entries.
+
+    Nothing of the array's size is allocated unless a cast is needed, and a broadcast
+    array (``np.broadcast_to``) stays a broadcast view, cast or not.
+
+    >>> as_float_array(None, "x")
+    Traceback (most recent call last):
+    ...
+    numeric._errors.NumericError: x is None; expected a float32 or float64 array
+    """
+    if value is None or isinstance(value, _NOT_ARRAYS):
+        what = "None" if value is None else f"a {_describe(value)}"
+        raise NumericError(f"{name} is {what}; expected a float32 or float64 array")
     try:
         arr = np.asarray(value)
-    except Exception as exc:  # pragma: no cover - exotic objects
-        raise NumericError(f"{name} is not array-like: {type(value).__name__}") from exc
+    except Exception as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise NumericError(f"{name} is not array-like ({_describe(value)}): {first}") from None
     kind = arr.dtype.kind
     if kind == "c" and not allow_complex:
         raise NumericError(f"{name} has complex dtype {arr.dtype} (shape {arr.shape}); "
@@ -26,11 +97,19 @@ def as_float_array(value, name: str, dtype=None, *, allow_complex: bool = False)
     if kind not in "fc":
         raise NumericError(f"{name} has dtype {arr.dtype} (shape {arr.shape}); "
                            "expected float32 or float64")
-    if dtype is not None and kind == "f" and arr.dtype != dtype:
-        arr = arr.astype(dtype)
-    if not np.all(np.isfinite(arr)):
-        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+    bad = _count_nonfinite(arr)
+    if bad:
         raise NumericError(f"{name} (shape {arr.shape}) has {bad} non-finite entries")
+    if dtype is not None and kind == "f" and arr.dtype != dtype:
+        small = _compact(arr)
+        with np.errstate(over="ignore"):
+            cast = small.astype(dtype)
+        bad = _count_nonfinite(cast)
+        if bad:
+            raise NumericError(f"{name} (shape {arr.shape}) has {bad * (arr.size // small.size)}"
+                               f" entries too large for {np.dtype(dtype)}")
+        # a broadcast array stays a (read-only) broadcast view of its cast distinct entries
+        arr = cast if small is arr else np.broadcast_to(cast, arr.shape)
     return arr
 
 
@@ -41,29 +120,44 @@ def check_batch(arr: np.ndarray, name: str, size: int, size_name: str, ndim: int
     return arr
 
 
+def _state_parts(state, n: int):
+    """``state`` split into its per-state arrays when it is a tuple/list of them (all
+    ndarrays, or for one state a 1-sequence holding a nested list); None if it is one
+    array-like (an ndarray or a nested list of numbers)."""
+    if not isinstance(state, (tuple, list)) or not state:
+        return None
+    if all(isinstance(p, np.ndarray) for p in state):
+        return tuple(state)
+    if n > 1:
+        return tuple(state)
+    if len(state) == 1 and isinstance(state[0], (tuple, list)) and state[0] \
+            and isinstance(state[0][0], (tuple, list, np.ndarray)):
+        return tuple(state)
+    return None
+
+
 def check_states(params, state, name="state", *, allow_complex=False) -> tuple:
-    """The state as a tuple of (B, H) arrays in the order of ``cell.states``."""
+    """The state as a tuple of (B, H) arrays in the order of ``cell.states``.
+
+    A single-state cell takes one (B, H) array-like (or a 1-tuple of it); a multi-state
+    cell a tuple with one array per state.
+    """
     names = [s.name for s in params.cell.states]
+    parts = _state_parts(state, len(names))
     if len(names) == 1:
-        if isinstance(state, (tuple, list)):
-            if len(state) != 1:
-                raise NumericError(f"{name} is a sequence of {len(state)} arrays; cell "
-                                   f"{params.cell.title!r} has one state {names}")
-            state = state[0]
-        parts = (state,)
-    else:
-        if not isinstance(state, (tuple, list)) or len(state) != len(names):
-            shape = getattr(state, "shape", None)
-            raise NumericError(f"{name} must be a tuple of {len(names)} arrays {tuple(names)} "
-                               f"for cell {params.cell.title!r}; got {type(state).__name__}"
-                               + (f" of shape {shape}" if shape is not None else ""))
-        parts = tuple(state)
+        if parts is not None and len(parts) != 1:
+            raise NumericError(f"{name} is a sequence of {len(parts)} arrays; cell "
+                               f"{params.cell.title!r} has one state {names}")
+        parts = (state,) if parts is None else parts
+    elif parts is None or len(parts) != len(names):
+        raise NumericError(f"{name} must be a tuple of {len(names)} arrays {tuple(names)} "
+                           f"for cell {params.cell.title!r}; got {_describe(state)}")
     out = []
     H = params.hidden_size
     for n, p in zip(names, parts, strict=True):
-        arr = as_float_array(p, f"{name} {n!r}" if len(names) > 1 else name, params.dtype,
-                             allow_complex=allow_complex)
-        out.append(check_batch(arr, f"{name} {n!r}" if len(names) > 1 else name, H, "H"))
+        label = f"{name} {n!r}" if len(names) > 1 else name
+        arr = as_float_array(p, label, params.dtype, allow_complex=allow_complex)
+        out.append(check_batch(arr, label, H, "H"))
     B = out[0].shape[0]
     for n, a in zip(names, out, strict=True):
         if a.shape[0] != B:
@@ -90,6 +184,32 @@ def check_sequence(params, xs, B: int, name="xs") -> np.ndarray:
     if arr.shape[0] < 1:
         raise NumericError(f"{name} has no time steps (shape {arr.shape})")
     return arr
+
+
+def check_nonempty(B: int, what: str) -> None:
+    """NumericError for a check on batch size 0: a vacuous pass would mislead."""
+    if B == 0:
+        raise NumericError(f"nothing to check: batch size 0 ({what} has no samples)")
+
+
+def boolean(value, name: str) -> bool:
+    """``value`` as a bool: only ``True``/``False`` (and NumPy's bools) are accepted.
+
+    >>> boolean("no", "full")
+    Traceback (most recent call last):
+    ...
+    numeric._errors.NumericError: full must be True or False, got 'no' (str)
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise NumericError(f"{name} must be True or False, got {_describe(value)}")
+    return bool(value)
+
+
+def choice(value, name: str, options: tuple) -> str:
+    """``value`` if it is one of the strings ``options``; NumericError naming it otherwise."""
+    if not isinstance(value, str) or value not in options:
+        raise NumericError(f"{name} must be one of {options}, got {_describe(value)}")
+    return value
 
 
 # -- knobs: scalar arguments checked by name, before any work --------------------------
@@ -229,6 +349,22 @@ def check_memory(nbytes: int, what: str, *, limit: int | None = None,
     if avail is not None and nbytes > avail:
         raise NumericError(f"{what} needs {_size(nbytes)}, more than the {_size(avail)} of "
                            f"memory available{tail}")
+
+
+#: below this size :func:`require_memory` skips the look-up of the available memory (35 us
+#: on Linux, a third of a small ``step``); a failed small allocation is still a MemoryError
+#: that :func:`allocate` turns into NumericError
+SMALL_BYTES = 16 << 20
+
+
+def require_memory(nbytes: int, what: str, *, limit: int | None = None,
+                   limit_name: str = "max_bytes", hint: str = "") -> int:
+    """:func:`check_memory` for a request of ``nbytes``, skipping the look-up of the available
+    memory below :data:`SMALL_BYTES` (a ``limit`` is always enforced). Returns ``nbytes``."""
+    nbytes = int(nbytes)
+    if limit is not None or nbytes >= SMALL_BYTES:
+        check_memory(nbytes, what, limit=limit, limit_name=limit_name, hint=hint)
+    return nbytes
 
 
 def allocate(shape, dtype, what: str, *, limit: int | None = None,

@@ -33,7 +33,14 @@ import derivations as dv
 from derivations.bounds import norm_target
 
 from ._errors import NumericError
-from ._validate import check_states
+from ._validate import (
+    check_nonempty,
+    check_params,
+    check_sequence,
+    check_states,
+    finite_real,
+    require_memory,
+)
 from .jacobian import jacobian, term_coefficients
 from .params import Params
 from .step import prepare, rollout
@@ -78,15 +85,16 @@ class BoundCheck:
             return np.where(self.lower > 0, self.lower / self.sigma_min, np.nan)
 
 
-def _check_params(params):
-    if not isinstance(params, Params):
-        raise NumericError(f"expected numeric.Params, got {type(params).__name__}")
-
-
 def weight_norms(params: Params) -> dict:
     """Norm-symbol name -> value: ``norm2_W`` (spectral), ``norminf_W`` (max row sum),
-    ``norminf_b`` (max entry) for every weight and bias (cached on ``params``)."""
-    _check_params(params)
+    ``norminf_b`` (max entry) for every weight and bias (cached on ``params``).
+
+    Raises
+    ------
+    NumericError
+        If ``params`` is not a :class:`numeric.Params`.
+    """
+    check_params(params)
     hit = params._cache.get(("bound-norms",))
     if hit is None:
         hit = {}
@@ -208,31 +216,51 @@ def check_bounds(params: Params, x, state, *, which=None, rtol=None) -> BoundChe
     Raises
     ------
     NumericError
-        For bad shapes (message names the array and its shape) or an unknown block.
+        Before any work: for bad arrays (named with their shape), an unknown block or a
+        ``which`` that is not None, ``'full'`` or a pair of state names, an ``rtol`` that is
+        not a finite positive number, batch size 0 (nothing to check), or Jacobians that do
+        not fit in the available memory.
     """
-    _check_params(params)
-    prog, _, sT, _ = prepare(params, x, state)
-    states = tuple(np.ascontiguousarray(s.T) for s in sT)
-    x = np.asarray(x, dtype=params.dtype)
-    tol = rtol if rtol is not None else (1e-9 if params.dtype == np.float64 else 1e-4)
-    if which == "full":
-        names = prog.state_names
-        if len(names) == 1:
-            which = None
-        else:
-            return _full_check(params, x, states, names, tol)
-    key = (names := prog.state_names)[0] if which is None else None
-    key = (key, key) if which is None else tuple(which)
+    check_params(params)
+    tol = _tolerance(params, rtol)
+    prog, xT, sT, B = prepare(params, x, state)
+    check_nonempty(B, "state")
+    names = prog.state_names
     blocks = dv.derive(params.cell).bounds.blocks
-    if key not in blocks:
-        raise NumericError(f"which={which!r}: cell {params.cell.title!r} has blocks "
-                           f"{list(blocks)} (or 'full')")
+    if isinstance(which, str) and which == "full":
+        key = "full" if len(names) > 1 else (names[0], names[0])
+    elif which is None:
+        key = (names[0], names[0])
+    elif (isinstance(which, (tuple, list)) and len(which) == 2
+          and all(isinstance(w, str) for w in which)):
+        key = tuple(which)
+        if key not in blocks:
+            raise NumericError(f"which={which!r}: cell {params.cell.title!r} has blocks "
+                               f"{list(blocks)} (or 'full')")
+    else:
+        raise NumericError(f"which must be None, 'full' or a pair of state names (cell "
+                           f"{params.cell.title!r} has blocks {list(blocks)}), got {which!r} "
+                           f"({type(which).__name__})")
+    D = params.hidden_size * (len(names) if key == "full" else 1)
+    # J, the copy and work space of the SVD, J - I and its SVD
+    require_memory(4 * B * D * D * 8, f"checking the bounds of ({B}, {D}, {D}) Jacobians",
+                   hint="check a smaller batch")
+    states = tuple(np.ascontiguousarray(s.T) for s in sT)
+    x = xT.T
+    if key == "full":
+        return _full_check(params, x, states, names, tol)
     r = _block_check(params, x, states, key)
     dom = _in_domain(params, states)
     ok = _ok(r["norm"], r["smin"], r["upper"], r["global"], r["lower"], r["gap"],
              r["saturation"], dom, tol)
     return BoundCheck(key, r["norm"], r["smin"], r["upper"], r["global"], r["lower"], r["gap"],
                       r["saturation"], r["eps"], dom, ok)
+
+
+def _tolerance(params, rtol) -> float:
+    if rtol is not None:
+        return finite_real(rtol, "rtol", positive=True)
+    return 1e-9 if params.dtype == np.float64 else 1e-4
 
 
 def _ok(norm, smin, upper, glob, lower, gap, satur, dom, tol):
@@ -299,15 +327,29 @@ def check_horizon(params: Params, xs, state0, *, rtol=None) -> HorizonCheck:
 
     Single-state cells use the main block; multi-state cells (LSTM) the full state
     Jacobian, whose per-step upper bound is the spectral norm of the matrix of block bounds.
+
+    Raises
+    ------
+    NumericError
+        Before any work: for bad arrays (named with their shape; ``xs`` needs T >= 1), an
+        ``rtol`` that is not a finite positive number, batch size 0 (nothing to check), or
+        a trajectory and Jacobian products that do not fit in the available memory.
     """
-    _check_params(params)
-    xs = np.asarray(xs, dtype=params.dtype)
-    if xs.ndim != 3 or xs.shape[0] < 1:
-        raise NumericError(f"xs has shape {xs.shape}; expected (T >= 1, B, I)")
-    traj = rollout(params, xs, state0)
-    multi = len(params.cell.states) > 1
-    prev = state0
-    T = xs.shape[0]
+    check_params(params)
+    tol = _tolerance(params, rtol)
+    states = check_states(params, state0, "state0")
+    B = states[0].shape[0]
+    xs = check_sequence(params, xs, B)
+    check_nonempty(B, "state0")
+    T, S, H = xs.shape[0], len(states), params.hidden_size
+    D = S * H if S > 1 else H
+    # the trajectory, then per step J, the product so far and the new product, and the SVD
+    require_memory(S * T * B * H * params.dtype.itemsize + 5 * B * D * D * 8,
+                   f"checking {T} steps of ({B}, {D}, {D}) Jacobian products",
+                   hint="check fewer steps or a smaller batch")
+    traj = rollout(params, xs, states[0] if S == 1 else states)
+    multi = S > 1
+    prev = states[0] if S == 1 else states
     P = None
     ups, lows = [], []
     key = (params.cell.states[0].name,) * 2
@@ -328,7 +370,6 @@ def check_horizon(params: Params, xs, state0, *, rtol=None) -> HorizonCheck:
     ups, lows = np.array(ups), np.array(lows)
     upper = np.prod(ups, axis=0)
     lower = np.where((lows > 0).all(axis=0), np.prod(lows, axis=0), np.nan)
-    tol = rtol if rtol is not None else (1e-9 if params.dtype == np.float64 else 1e-4)
     slack = tol * T * np.maximum(1.0, upper)
     ok = (sv[:, 0] <= upper + slack) & (np.isnan(lower) | (sv[:, -1] >= lower * (1 - tol * T)))
     return HorizonCheck(sv[:, 0], sv[:, -1], upper, lower, ups, lows, ok)

@@ -23,12 +23,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._errors import NumericError
+from ._validate import (
+    check_nonempty,
+    check_params,
+    choice,
+    finite_real,
+    require_memory,
+)
 from .jacobian import jacobian
 from .params import Params
 from .step import prepare
 
 __all__ = ["check_jacobian", "JacobianCheck", "step_jacobian"]
+
+#: bytes of (complex) work arrays per batch chunk of :func:`step_jacobian`
+WORK_BYTES = 64 << 20
 
 
 @dataclass(frozen=True)
@@ -51,31 +60,75 @@ class JacobianCheck:
                 and self.max_rel_finite_diff <= self.rtol_finite_diff)
 
 
-def step_jacobian(params: Params, x, state, *, method: str = "complex", eps=None) -> np.ndarray:
-    """The full state Jacobian (B, S*H, S*H) from ``step`` by complex step or central FD."""
-    if method not in ("complex", "central"):
-        raise NumericError(f"method must be 'complex' or 'central', got {method!r}")
-    p64 = params if params.dtype == np.float64 else params.astype(np.float64)
+def _as64(params):
+    check_params(params)
+    return params if params.dtype == np.float64 else params.astype(np.float64)
+
+
+def _step_setup(p64, x, state, method, eps):
+    """Checked arguments of :func:`step_jacobian`: (prog, xT, sT, B, D, eps, nb, what)."""
+    method = choice(method, "method", ("complex", "central"))
+    eps = (1e-20 if method == "complex" else 1e-6) if eps is None else \
+        finite_real(eps, "eps", positive=True)
     prog, xT, sT, B = prepare(p64, x, state)
+    check_nonempty(B, "state")
     S, H = len(sT), p64.hidden_size
     D = S * H
+    kernel = prog.kernel(prog.next_names)
+    rows = sum(r for r, c in kernel.workspace_shapes(p64.sizes, 1) if c == 1)
+    # per sample: D columns of the kernel's work space, the perturbed states, the inputs,
+    # the next states (complex, 16 bytes), and the real difference
+    per = D * (rows + 3 * D + xT.shape[0]) * 16 + D * D * 8
+    nb = max(1, WORK_BYTES // per)
+    return prog, xT, sT, B, D, method, eps, nb, per * min(nb, B)
+
+
+def step_jacobian(params: Params, x, state, *, method: str = "complex", eps=None) -> np.ndarray:
+    """The full state Jacobian (B, S*H, S*H) from ``step`` by complex step or central FD.
+
+    Evaluated in float64 on batch chunks whose work arrays stay within 64 MiB.
+
+    Raises
+    ------
+    NumericError
+        Before any work: for bad arguments (``method`` not ``'complex'``/``'central'``,
+        ``eps`` not a finite positive number, bad arrays), for batch size 0 (nothing to
+        check), or when the result does not fit in the available memory.
+    """
+    p64 = _as64(params)
+    prog, xT, sT, B, D, method, eps, nb, work = _step_setup(p64, x, state, method, eps)
+    require_memory(B * D * D * 8 + work, f"a ({B}, {D}, {D}) float64 reference Jacobian",
+                   hint="check a smaller batch")
+    return _step_jacobian(prog, p64, xT, sT, B, D, method, eps, nb)
+
+
+def _step_jacobian(prog, p64, xT, sT, B, D, method, eps, nb):
+    S, H = len(sT), p64.hidden_size
+    out = np.empty((B, D, D))
+    for b0 in range(0, B, nb):
+        sl = slice(b0, min(b0 + nb, B))
+        out[sl] = _step_chunk(prog, p64, xT[:, sl], tuple(s[:, sl] for s in sT), S, H, D,
+                              method, eps)
+    return out
+
+
+def _step_chunk(prog, p64, xT, sT, S, H, D, method, eps):
+    B = xT.shape[1]
     s = np.concatenate(sT, axis=0)                              # (D, B)
     xr = np.repeat(xT, D, axis=1)                               # (I, B*D): sample-major
     eye = np.eye(D)
     if method == "complex":
-        eps = 1e-20 if eps is None else eps
         pert = (np.repeat(s, D, axis=1).astype(complex)
                 + 1j * eps * np.tile(eye, (1, B)))
         f = _forward(prog, p64, xr, pert, S, H)
         J = f.imag / eps
     else:
-        eps = 1e-6 if eps is None else eps
         base = np.repeat(s, D, axis=1)
         d = eps * np.tile(eye, (1, B))
         J = (_forward(prog, p64, xr, base + d, S, H) - _forward(prog, p64, xr, base - d, S, H))
         J /= 2 * eps
     # J is (D_out, B*D_in) with column b*D + j -> (B, D_out, D_in)
-    return np.ascontiguousarray(J.reshape(D, B, D).transpose(1, 0, 2))
+    return J.reshape(D, B, D).transpose(1, 0, 2)
 
 
 def _forward(prog, params, xT, sT, S, H):
@@ -89,12 +142,27 @@ def check_jacobian(params: Params, x, state, *, rtol_complex_step: float = 1e-10
     """Compare :func:`numeric.jacobian` (``full=True``) with complex step and central FD.
 
     The engine's Jacobian is evaluated in float64 (a float32 ``params`` is cast).
+
+    Raises
+    ------
+    NumericError
+        Before any work: for bad arguments (``rtol_*`` must be finite positive numbers),
+        for batch size 0 (nothing to check: a vacuous pass would mislead), or when the
+        three (B, D, D) Jacobians do not fit in the available memory.
     """
-    p64 = params if params.dtype == np.float64 else params.astype(np.float64)
+    rtol_cs = finite_real(rtol_complex_step, "rtol_complex_step", positive=True)
+    rtol_fd = finite_real(rtol_finite_diff, "rtol_finite_diff", positive=True)
+    p64 = _as64(params)
+    prog, xT, sT, B, D, _, _, nb, work = _step_setup(p64, x, state, "complex", None)
+    # the engine's J, two references, the difference
+    require_memory(4 * B * D * D * 8 + work,
+                   f"checking ({B}, {D}, {D}) float64 Jacobians", hint="check a smaller batch")
     J = jacobian(p64, x, state, full=True)
     errs = []
-    for method in ("complex", "central"):
-        ref = step_jacobian(p64, x, state, method=method)
-        a = float(np.max(np.abs(J - ref)))
-        errs += [a, a / max(1.0, float(np.max(np.abs(ref))))]
-    return JacobianCheck(*errs, rtol_complex_step, rtol_finite_diff)
+    for method, eps in (("complex", 1e-20), ("central", 1e-6)):
+        ref = _step_jacobian(prog, p64, xT, sT, B, D, method, eps, nb)
+        scale = max(1.0, float(ref.max()), -float(ref.min()))
+        ref -= J
+        a = float(np.abs(ref, out=ref).max())
+        errs += [a, a / scale]
+    return JacobianCheck(*errs, rtol_cs, rtol_fd)

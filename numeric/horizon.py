@@ -27,11 +27,18 @@ from ._compile import program
 from ._errors import NumericError
 from ._memory import scratch
 from ._parallel import run_halves
-from ._validate import check_sequence, check_states
+from ._validate import (
+    byte_count,
+    check_params,
+    check_sequence,
+    check_states,
+    require_memory,
+    seed_value,
+)
 from .jacobian import full_vjp
 from .params import Params
 
-__all__ = ["gradient_norms", "GradientNorms", "random_unit_state"]
+__all__ = ["gradient_norms", "GradientNorms", "random_unit_state", "chain_bytes"]
 
 
 @dataclass(frozen=True)
@@ -99,27 +106,46 @@ def gradient_norms(params: Params, xs, state0, v=None, *, seed: int = 0,
         The state :math:`s_0`; the chain runs through the full state (LSTM: h and c).
     v : like ``state0``, optional
         The cotangent at time T; default a fixed random unit vector per sample from ``seed``.
+    seed : int
+        A non-negative integer (used when ``v`` is not given).
     store_bytes : int
         Memory for the Jacobian coefficients of the forward pass, kept for the last steps
         so the backward pass is one GEMM per step; earlier steps recompute their forward
         pass from stored states (kept only for those steps). The store is kept for the
         next call (re-faulting fresh memory dominated on a virtual machine);
         :func:`numeric.release_memory` returns it.
+
+    Returns
+    -------
+    GradientNorms
+        ``log_norms`` (T, B); batch size 0 gives (T, 0).
+
+    Raises
+    ------
+    NumericError
+        Before any work: for bad arguments (named with their value or shape; ``seed`` and
+        ``store_bytes`` as well), or when the state history, the coefficient store and the
+        result do not fit in the available memory.
     """
-    if not isinstance(params, Params):
-        raise NumericError(f"expected numeric.Params, got {type(params).__name__}")
+    check_params(params)
+    seed = seed_value(seed)
+    store_bytes = byte_count(store_bytes, "store_bytes")
     states = check_states(params, state0, "state0")
     B = states[0].shape[0]
     xs = check_sequence(params, xs, B)
-    if v is None:
-        vs = random_unit_state(params, B, seed)
-    else:
+    if v is not None:
         vs = check_states(params, v, "v")
         if vs[0].shape[0] != B:
             raise NumericError(f"v has batch size {vs[0].shape[0]} (shape {vs[0].shape}); "
                                f"the state has batch size {B}")
     prog = program(params.cell)
     T = xs.shape[0]
+    require_memory(chain_bytes(prog, params, T, B, store_bytes),
+                   f"gradient_norms over T = {T} steps for {B} samples (H = "
+                   f"{params.hidden_size}, {params.dtype})",
+                   hint="use fewer steps, a smaller batch or a smaller store_bytes")
+    if v is None:
+        vs = random_unit_state(params, B, seed)
     gT = tuple(np.ascontiguousarray(p.T) for p in vs)
     sT = tuple(s.T for s in states)
     out = np.empty((T, B), dtype=np.float64)
@@ -131,6 +157,20 @@ def gradient_norms(params: Params, xs, state0, v=None, *, seed: int = 0,
     prog.warm(params)
     run_halves(work, B, B * params.hidden_size * params.dtype.itemsize, MIN_STEP_BYTES)
     return GradientNorms(out, tuple(np.ascontiguousarray(p) for p in vs))
+
+
+def chain_bytes(prog, params, T: int, B: int, store_bytes: int) -> int:
+    """Bytes :func:`gradient_norms` allocates at most: the kept coefficients (within
+    ``store_bytes``), the states of the other steps, the per-step buffers, the results."""
+    H, S, it = params.hidden_size, len(prog.state_names), params.dtype.itemsize
+    m = len(prog.coef_exprs(tuple(prog.blocks)))
+    per_step = max(m * H * B * it, 1)
+    # one slice holding the whole batch with half the store keeps the fewest steps
+    n_keep = min(T, int(store_bytes / 2) // per_step)
+    store = min(store_bytes, T * per_step)
+    hist = (T - n_keep) * S * H * B * it
+    buffers = (2 * m + 8 * S) * H * B * it + S * H * B * 8
+    return store + hist + buffers + 2 * T * B * 8
 
 
 class _Backward:

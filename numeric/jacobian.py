@@ -30,12 +30,17 @@ from ._errors import NumericError
 from ._memory import scratch_arrays
 from ._ops import fill_block, jvp_block, vjp_block
 from ._parallel import run_halves
-from ._validate import check_states
+from ._validate import boolean, byte_count, check_states, require_memory
 from .params import Params
 from .step import prepare
 
 __all__ = ["jacobian", "jacobian_chunks", "paths", "term_coefficients", "jvp", "vjp",
-           "resolve_block", "full_jvp", "full_vjp", "block_coefficients", "chunk_size"]
+           "resolve_block", "full_jvp", "full_vjp", "block_coefficients", "chunk_size",
+           "jacobian_setup"]
+
+#: what to use instead when a Jacobian does not fit
+HINT = ("use numeric.jacobian_chunks (or singular_values/spectral_norms, which stream), "
+        "numeric.jvp/vjp (J never formed), or a smaller batch")
 
 
 def resolve_block(prog, block):
@@ -43,7 +48,8 @@ def resolve_block(prog, block):
     if block is None:
         s = prog.state_names[0]
         return (s, s)
-    if not isinstance(block, (tuple, list)) or len(block) != 2:
+    if (not isinstance(block, (tuple, list)) or len(block) != 2
+            or not all(isinstance(b, str) for b in block)):
         raise NumericError(f"block must be a pair of state names, got {block!r}; "
                            f"blocks: {list(prog.blocks)}")
     key = (str(block[0]).removesuffix("_next"), str(block[1]))
@@ -54,15 +60,30 @@ def resolve_block(prog, block):
 
 
 def chunk_size(B: int, per_sample: int, max_bytes, what: str) -> int:
-    """Samples per chunk so a chunk holds at most ``max_bytes``; error if one cannot fit."""
+    """Samples per chunk so a chunk holds at most ``max_bytes`` (already checked with
+    :func:`~numeric._validate.byte_count`); error if one sample cannot fit."""
     if max_bytes is None:
         return max(B, 1)
-    if not np.isscalar(max_bytes) or not max_bytes > 0:
-        raise NumericError(f"max_bytes must be a positive number, got {max_bytes!r}")
     if per_sample > max_bytes:
         raise NumericError(f"one sample of {what} needs {per_sample} bytes, more than "
-                           f"max_bytes={max_bytes}")
+                           f"max_bytes={max_bytes}; raise max_bytes, or use numeric.jvp/vjp "
+                           "(J never formed)")
     return max(1, int(max_bytes // per_sample))
+
+
+def jacobian_setup(params, x, state, full, block, max_bytes):
+    """Every check of :func:`jacobian` and :func:`jacobian_chunks` but the memory one:
+    ``(prog, xT, sT, B, full, key, D, nb, max_bytes)``."""
+    full = boolean(full, "full")
+    max_bytes = None if max_bytes is None else byte_count(max_bytes, "max_bytes")
+    prog, xT, sT, B = prepare(params, x, state)
+    if full and block is not None:
+        raise NumericError(f"pass either full=True or block={block!r}, not both")
+    key = resolve_block(prog, block)
+    D = params.hidden_size * (len(prog.state_names) if full else 1)
+    nb = chunk_size(B, D * D * params.dtype.itemsize, max_bytes,
+                    f"a {D}x{D} {params.dtype} Jacobian")
+    return prog, xT, sT, B, full, key, D, nb, max_bytes
 
 
 def _fill(prog, params, full, key, out, coefs, slabs=None):
@@ -122,25 +143,39 @@ def jacobian(params: Params, x, state, *, full: bool = False, block=None, max_by
         One block, e.g. ``('c', 'c')`` for :math:`\partial c_{next} / \partial c`.
         Default: the main block :math:`\partial h_{next} / \partial h` (LSTM: ``c`` fixed).
     max_bytes : int, optional
-        Work on batch chunks whose Jacobians hold at most this many bytes; a single
-        sample that does not fit raises :class:`NumericError` before any allocation.
+        At most this many bytes of Jacobians: the (B, D, D) output (unless ``out`` is
+        given) and each batch chunk worked on.
     out : ndarray, optional
-        Preallocated C-contiguous output of the right shape and dtype.
+        Preallocated writeable output of the right shape and dtype (not overlapping ``x``
+        or ``state``).
+
+    Returns
+    -------
+    ndarray (B, D, D)
+        ``D = H`` (one block) or ``S*H`` (``full``); batch size 0 gives (0, D, D).
+
+    Raises
+    ------
+    NumericError
+        Before any allocation: for bad arguments (named with their value or shape), when
+        the output needs more than ``max_bytes`` or than the available memory (use
+        :func:`jacobian_chunks` or a smaller batch), or when one sample exceeds ``max_bytes``.
     """
-    prog, xT, sT, B = prepare(params, x, state)
-    if full and block is not None:
-        raise NumericError(f"pass either full=True or block={block!r}, not both")
-    key = resolve_block(prog, block)
-    D = params.hidden_size * (len(prog.state_names) if full else 1)
+    prog, xT, sT, B, full, key, D, nb, max_bytes = jacobian_setup(params, x, state, full,
+                                                                  block, max_bytes)
     shape = (B, D, D)
-    nb = chunk_size(B, D * D * params.dtype.itemsize, max_bytes, f"a {D}x{D} Jacobian")
     if out is None:
+        require_memory(B * D * D * params.dtype.itemsize,
+                       f"a {shape} {params.dtype} Jacobian", limit=max_bytes, hint=HINT)
         out = np.empty(shape, dtype=params.dtype)
     elif (not isinstance(out, np.ndarray) or out.shape != shape or out.dtype != params.dtype
           or not out.flags.writeable):
-        desc = (f"shape {out.shape}, dtype {out.dtype}" if isinstance(out, np.ndarray)
-                else type(out).__name__)
+        desc = (f"shape {out.shape}, dtype {out.dtype}"
+                + ("" if out.flags.writeable else ", read-only")
+                if isinstance(out, np.ndarray) else type(out).__name__)
         raise NumericError(f"out has {desc}; expected a writeable {shape} {params.dtype} array")
+    elif any(np.may_share_memory(out, a) for a in (xT, *sT)):
+        raise NumericError("out overlaps the memory of x or state; pass a separate array")
     _fill_batch(prog, params, xT, sT, full, key, out, nb)
     return out
 
@@ -202,14 +237,30 @@ def _fill_batch(prog, params, xT, sT, full, key, out, nb):
 
 
 def jacobian_chunks(params: Params, x, state, *, full=False, block=None, max_bytes=None):
-    """Yield ``(batch_slice, J_chunk)`` pairs, never holding more than one chunk.
+    """An iterator of ``(batch_slice, J_chunk)`` pairs, never holding more than one chunk.
 
-    ``J_chunk`` is reused between chunks: copy it if you keep it.
+    Chunks hold at most ``max_bytes`` of Jacobians (default: the whole batch in one).
+    ``J_chunk`` is reused between chunks: copy it if you keep it. Batch size 0 yields
+    nothing.
+
+    Raises
+    ------
+    NumericError
+        At the call, not when iterated: for bad arguments (as :func:`jacobian`), or when
+        one chunk needs more than ``max_bytes`` or than the available memory.
     """
-    prog, xT, sT, B = prepare(params, x, state)
-    key = resolve_block(prog, block)
-    D = params.hidden_size * (len(prog.state_names) if full else 1)
-    nb = chunk_size(B, D * D * params.dtype.itemsize, max_bytes, f"a {D}x{D} Jacobian")
+    prog, xT, sT, B, full, key, D, nb, max_bytes = jacobian_setup(params, x, state, full,
+                                                                  block, max_bytes)
+    n0 = min(nb, B)
+    require_memory(n0 * D * D * params.dtype.itemsize,
+                   f"a chunk of {n0} {D}x{D} {params.dtype} Jacobians",
+                   hint="pass max_bytes to bound each chunk, or use a smaller batch")
+    return _chunks(prog, params, xT, sT, full, key, D, nb, B)
+
+
+def _chunks(prog, params, xT, sT, full, key, D, nb, B):
+    if B == 0:
+        return
     buf = np.empty((min(nb, B), D, D), dtype=params.dtype)
     for sl in _slices(B, nb):
         n = sl.stop - sl.start
@@ -224,13 +275,22 @@ def paths(params: Params, x, state, *, block=None) -> dict:
     >>> p = numeric.init("gru", 3, 2, seed=0)
     >>> list(numeric.paths(p, np.ones((1, 2)), np.zeros((1, 3))))
     ['carry', 'update gate', 'candidate', 'reset gate']
+
+    Raises
+    ------
+    NumericError
+        For bad arguments (as :func:`jacobian`), or when the (B, H, H) arrays of all paths
+        do not fit in the available memory (before allocating them).
     """
     prog, xT, sT, B = prepare(params, x, state)
     key = resolve_block(prog, block)
     labels = prog.jac.blocks[key].labels()
+    H = params.hidden_size
+    require_memory(len(labels) * B * H * H * params.dtype.itemsize,
+                   f"{len(labels)} path blocks of shape ({B}, {H}, {H}) {params.dtype}",
+                   hint="call paths on batch slices, or use a smaller batch")
     plans = [prog.plan(key, label) for label in labels]
     _, groups = prog.coefficients(params, xT, sT, plans)
-    H = params.hidden_size
     return {label: fill_block(plan, params, c, np.empty((B, H, H), dtype=params.dtype))
             for label, plan, c in zip(labels, plans, groups, strict=True)}
 
@@ -239,10 +299,19 @@ def term_coefficients(params: Params, x, state, *, block=None) -> list:
     """Each term of a block with its coefficient vectors evaluated: ``[(Term, [(B, H), ...])]``.
 
     Constant coefficients (the trailing ``1`` of ``diag(a) W``) are broadcast to (B, H).
+
+    Raises
+    ------
+    NumericError
+        For bad arguments (as :func:`jacobian`).
     """
     prog, xT, sT, B = prepare(params, x, state)
     key = resolve_block(prog, block)
     terms = prog.jac.blocks[key].terms
+    n = sum(len(t.coeffs) for t in terms)
+    require_memory(2 * n * B * params.hidden_size * params.dtype.itemsize,
+                   f"{n} coefficient vectors of shape ({B}, {params.hidden_size})",
+                   hint="use a smaller batch")
     vals = iter(prog.evaluate(params, xT, sT, exprs=tuple(c for t in terms for c in t.coeffs)))
     return [(t, [np.ascontiguousarray(next(vals).T, dtype=params.dtype) for _ in t.coeffs])
             for t in terms]
@@ -296,6 +365,10 @@ def _tangent(params, v, B, name):
 def _apply(product, params, x, state, t, name):
     prog, xT, sT, B = prepare(params, x, state)
     tT = _tangent(params, t, B, name)
+    m = len(prog.coef_exprs(tuple(prog.blocks))) + 4 * len(prog.state_names)
+    require_memory(m * B * params.hidden_size * params.dtype.itemsize,
+                   f"{name} products for ({B}, {params.hidden_size}) states",
+                   hint="use a smaller batch")
     res = product(prog, params, block_coefficients(prog, params, xT, sT)[1], tT)
     parts = tuple(np.ascontiguousarray(r.T) for r in res)
     return parts[0] if len(parts) == 1 else parts
@@ -304,7 +377,12 @@ def _apply(product, params, x, state, t, name):
 def jvp(params: Params, x, state, v):
     """:math:`J v` for every sample, without forming J (full state for multi-state cells).
 
-    ``v`` is shaped like ``state``; so is the result.
+    ``v`` is shaped like ``state``; so is the result (batch size 0: (0, H) arrays).
+
+    Raises
+    ------
+    NumericError
+        For bad arguments (as :func:`jacobian`; ``v`` named with its shape).
     """
     return _apply(full_jvp, params, x, state, v, "v")
 
@@ -312,6 +390,11 @@ def jvp(params: Params, x, state, v):
 def vjp(params: Params, x, state, g):
     """:math:`g^\\top J` for every sample, without forming J (full state for multi-state cells).
 
-    ``g`` is shaped like ``state``; so is the result.
+    ``g`` is shaped like ``state``; so is the result (batch size 0: (0, H) arrays).
+
+    Raises
+    ------
+    NumericError
+        For bad arguments (as :func:`jacobian`; ``g`` named with its shape).
     """
     return _apply(full_vjp, params, x, state, g, "g")

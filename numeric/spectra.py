@@ -27,35 +27,85 @@ import numpy as np
 
 from ._compile import program
 from ._errors import NumericError
-from ._validate import check_sequence, check_states
-from .jacobian import _fill, block_coefficients, full_jvp, jacobian_chunks, resolve_block
+from ._validate import (
+    check_nonempty,
+    check_params,
+    check_sequence,
+    check_states,
+    choice,
+    finite_real,
+    positive_int,
+    require_memory,
+    seed_value,
+)
+from .jacobian import _chunks as jacobian_chunk_iter
+from .jacobian import _fill, block_coefficients, full_jvp, jacobian_setup, resolve_block
 from .params import Params
 
 __all__ = ["lyapunov", "log_det_mean", "lyapunov_sum_rule", "SumRule", "singular_values",
            "spectral_norms", "sigma_min"]
 
+#: Jacobian bytes per chunk of :func:`singular_values` when ``max_bytes`` is not given
+SV_CHUNK_BYTES = 64 << 20
+
 
 def _sequence_inputs(params, xs, state0):
-    if not isinstance(params, Params):
-        raise NumericError(f"expected numeric.Params, got {type(params).__name__}")
+    check_params(params)
     states = check_states(params, state0, "state0")
     B = states[0].shape[0]
     xs = check_sequence(params, xs, B)
     return program(params.cell), xs, tuple(s.T for s in states), B
 
 
+def _lyapunov_k(params, k):
+    D = params.hidden_size * len(params.cell.states)
+    if k is None:
+        return D
+    k = positive_int(k, "k")
+    if k > D:
+        raise NumericError(f"k must be an integer in [1, {D}] (the state dimension), got {k}")
+    return k
+
+
+def _lyapunov_bytes(params, B, k):
+    D = params.hidden_size * len(params.cell.states)
+    # tangent frames Q (float64 draw, cast, transposed copy), Z, and QR's Q and R
+    return (5 * D * k + 2 * k * k) * B * 8
+
+
+def _log_det_bytes(params, B):
+    D = params.hidden_size * len(params.cell.states)
+    # J, its float64 copy, the LU factorisation of slogdet
+    return B * D * D * (params.dtype.itemsize + 16)
+
+
 def lyapunov(params: Params, xs, state0, k=None, *, seed: int = 0) -> np.ndarray:
     """The ``k`` leading Lyapunov exponents along the trajectory, (B, k), descending.
 
     The tangent space is the full state (LSTM: (h, c), dimension 2H); ``k`` defaults to
-    all of it. Uses JVPs with ``k`` tangent vectors; J is never formed.
+    all of it. Uses JVPs with ``k`` tangent vectors; J is never formed. Batch size 0
+    gives (0, k).
+
+    Raises
+    ------
+    NumericError
+        Before any work: for bad arguments (``k`` not an integer in [1, D], ``seed`` not a
+        non-negative integer, bad arrays named with their shape), or when the (B, D, k)
+        tangent frames do not fit in the available memory.
     """
+    seed = seed_value(seed)
     prog, xs, sT, B = _sequence_inputs(params, xs, state0)
+    k = _lyapunov_k(params, k)
     H, S = params.hidden_size, len(prog.state_names)
     D = S * H
-    k = D if k is None else k
-    if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or not 1 <= k <= D:
-        raise NumericError(f"k must be an integer in [1, {D}] (the state dimension), got {k!r}")
+    require_memory(_lyapunov_bytes(params, B, k),
+                   f"Lyapunov tangent frames ({B}, {D}, {k})",
+                   hint="use fewer exponents k or a smaller batch")
+    return _lyapunov(prog, params, xs, sT, B, D, k, seed)
+
+
+def _lyapunov(prog, params, xs, sT, B, D, k, seed):
+    H, S = params.hidden_size, len(prog.state_names)
     rng = np.random.default_rng(seed)
     Q, _ = np.linalg.qr(rng.normal(size=(B, D, k)))
     Q = Q.astype(params.dtype)
@@ -74,16 +124,31 @@ def lyapunov(params: Params, xs, state0, k=None, *, seed: int = 0) -> np.ndarray
 
 
 def log_det_mean(params: Params, xs, state0) -> np.ndarray:
-    r""":math:`\frac1T \sum_t \log\lvert\det J_t\rvert` of the full state Jacobian, (B,)."""
+    r""":math:`\frac1T \sum_t \log\lvert\det J_t\rvert` of the full state Jacobian, (B,).
+
+    Batch size 0 gives (0,).
+
+    Raises
+    ------
+    NumericError
+        Before any work: for bad arguments, or when the (B, D, D) Jacobians and their
+        factorisation do not fit in the available memory.
+    """
     prog, xs, sT, B = _sequence_inputs(params, xs, state0)
     D = params.hidden_size * len(prog.state_names)
+    require_memory(_log_det_bytes(params, B), f"log-determinants of ({B}, {D}, {D}) Jacobians",
+                   hint="use a smaller batch")
+    return _log_det_mean(prog, params, xs, sT, B, D)
+
+
+def _log_det_mean(prog, params, xs, sT, B, D):
     key = resolve_block(prog, None)
     J = np.empty((B, D, D), dtype=params.dtype)
     acc = np.zeros(B)
     for t in range(xs.shape[0]):
         sT, coefs = block_coefficients(prog, params, xs[t].T, sT, next_states=True)
         _fill(prog, params, True, key, J, coefs)
-        acc += np.linalg.slogdet(J.astype(np.float64))[1]
+        acc += np.linalg.slogdet(J.astype(np.float64, copy=False))[1]
     return acc / xs.shape[0]
 
 
@@ -99,13 +164,28 @@ class SumRule:
         return float(np.max(np.abs(self.sum_exponents - self.mean_log_det)))
 
     def ok(self, atol: float = 1e-8) -> bool:
-        return self.max_abs_error <= atol
+        return self.max_abs_error <= finite_real(atol, "atol")
 
 
 def lyapunov_sum_rule(params: Params, xs, state0, *, seed: int = 0) -> SumRule:
-    """Check :math:`\\sum_i \\lambda_i = \\frac1T \\sum_t \\log|\\det J_t|` on a trajectory."""
-    lam = lyapunov(params, xs, state0, seed=seed)
-    return SumRule(lam.sum(axis=1), log_det_mean(params, xs, state0))
+    """Check :math:`\\sum_i \\lambda_i = \\frac1T \\sum_t \\log|\\det J_t|` on a trajectory.
+
+    Raises
+    ------
+    NumericError
+        Before any work: for bad arguments (as :func:`lyapunov`), for batch size 0
+        (nothing to check), or when the Lyapunov frames and the Jacobians of
+        :func:`log_det_mean` do not fit in the available memory.
+    """
+    seed = seed_value(seed)
+    prog, xs, sT, B = _sequence_inputs(params, xs, state0)
+    check_nonempty(B, "state0")
+    D = params.hidden_size * len(prog.state_names)
+    require_memory(max(_lyapunov_bytes(params, B, D), _log_det_bytes(params, B)),
+                   f"the Lyapunov sum rule for ({B}, {D}, {D}) frames and Jacobians",
+                   hint="use a smaller batch")
+    lam = _lyapunov(prog, params, xs, sT, B, D, D, seed)
+    return SumRule(lam.sum(axis=1), _log_det_mean(prog, params, xs, sT, B, D))
 
 
 _WHICH = ("all", "max", "min")
@@ -116,26 +196,43 @@ def singular_values(params: Params, x, state, *, which: str = "all", full: bool 
     """Singular values of each sample's Jacobian, streamed over batch chunks.
 
     ``which='all'`` gives (B, D) descending; ``'max'`` the spectral norms (B,); ``'min'``
-    the smallest singular values (B,). At most ``max_bytes`` of Jacobians are held at once.
+    the smallest singular values (B,); batch size 0 gives (0, D) or (0,). At most
+    ``max_bytes`` of Jacobians are held at once (default: chunks of 64 MiB, or one sample).
+
+    Raises
+    ------
+    NumericError
+        Before any work: for bad arguments (``which`` not one of ``'all'``, ``'max'``,
+        ``'min'``; the others as :func:`numeric.jacobian`), when one sample needs more than
+        ``max_bytes``, or when a chunk does not fit in the available memory.
     """
-    if which not in _WHICH:
-        raise NumericError(f"which must be one of {_WHICH}, got {which!r}")
-    out = None
-    for sl, J in jacobian_chunks(params, x, state, full=full, block=block,
-                                 max_bytes=max_bytes):
+    which = choice(which, "which", _WHICH)
+    prog, xT, sT, B, full, key, D, nb, max_bytes = jacobian_setup(params, x, state, full,
+                                                                  block, max_bytes)
+    per = D * D * params.dtype.itemsize
+    if max_bytes is None:
+        nb = max(1, SV_CHUNK_BYTES // per)
+    n0 = min(nb, B)
+    # the chunk, the copy and work space of the SVD, the result
+    require_memory(3 * n0 * per + B * D * 8,
+                   f"singular values of {n0} {D}x{D} {params.dtype} Jacobians at a time",
+                   hint="pass a smaller max_bytes, or use a smaller batch")
+    out = np.empty((B, D) if which == "all" else (B,), dtype=params.dtype)
+    for sl, J in jacobian_chunk_iter(prog, params, xT, sT, full, key, D, nb, B):
         s = np.linalg.svd(J, compute_uv=False)
-        if out is None:
-            B = np.shape(state[0] if isinstance(state, (tuple, list)) else state)[0]
-            out = np.empty((B, s.shape[1]) if which == "all" else (B,), dtype=s.dtype)
         out[sl] = s if which == "all" else (s[:, 0] if which == "max" else s[:, -1])
     return out
 
 
-def spectral_norms(params: Params, x, state, **kw) -> np.ndarray:
+def spectral_norms(params: Params, x, state, *, full: bool = False, block=None,
+                   max_bytes=None) -> np.ndarray:
     """:math:`\\|J\\|_2` per sample, (B,), streamed (see :func:`singular_values`)."""
-    return singular_values(params, x, state, which="max", **kw)
+    return singular_values(params, x, state, which="max", full=full, block=block,
+                           max_bytes=max_bytes)
 
 
-def sigma_min(params: Params, x, state, **kw) -> np.ndarray:
+def sigma_min(params: Params, x, state, *, full: bool = False, block=None,
+              max_bytes=None) -> np.ndarray:
     """:math:`\\sigma_{min}(J)` per sample, (B,), streamed (see :func:`singular_values`)."""
-    return singular_values(params, x, state, which="min", **kw)
+    return singular_values(params, x, state, which="min", full=full, block=block,
+                           max_bytes=max_bytes)

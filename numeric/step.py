@@ -25,21 +25,15 @@ from __future__ import annotations
 import numpy as np
 
 from ._compile import program
-from ._errors import NumericError
-from ._validate import check_inputs, check_sequence, check_states
+from ._validate import check_inputs, check_params, check_sequence, check_states, require_memory
 from .params import Params
 
 __all__ = ["step", "rollout", "prepare", "pack_state"]
 
 
-def _check_params(params):
-    if not isinstance(params, Params):
-        raise NumericError(f"expected numeric.Params, got {type(params).__name__}")
-
-
 def prepare(params, x, state, *, allow_complex=False):
     """Validate and return (program, xT (I, B), statesT tuple of (H, B), B)."""
-    _check_params(params)
+    check_params(params)
     states = check_states(params, state, allow_complex=allow_complex)
     B = states[0].shape[0]
     x = check_inputs(params, x, B, allow_complex=allow_complex)
@@ -56,11 +50,20 @@ def step(params: Params, x, state):
     r"""One step of the cell: the next state from input ``x`` (B, I) and ``state``.
 
     ``state`` is a (B, H) array, or for LSTM the tuple ``(h, c)`` (the order of
-    ``cell.states``); the result has the same form.
+    ``cell.states``); the result has the same form. Batch size 0 gives (0, H) arrays.
+
+    Raises
+    ------
+    NumericError
+        If ``params`` is not a :class:`Params`, or ``x``/``state`` are not finite float
+        arrays of the shapes above (the message names the argument and its shape).
     """
     prog, xT, sT, B = prepare(params, x, state)
     dt = np.result_type(xT, *sT, params.dtype)
-    outs = [np.empty((B, params.hidden_size), dtype=dt) for _ in sT]
+    H = params.hidden_size
+    require_memory(len(sT) * B * H * dt.itemsize, f"the next state ({B}, {H}) {dt}",
+                   hint="use a smaller batch")
+    outs = [np.empty((B, H), dtype=dt) for _ in sT]
     prog.run(prog.kernel(prog.next_names), params, xT, sT, [o.T for o in outs])
     return pack_state(params, outs)
 
@@ -69,14 +72,24 @@ def rollout(params: Params, xs, state0):
     """States :math:`h_1, \\ldots, h_T` from inputs ``xs`` (T, B, I) and ``state0``.
 
     Returns (T, B, H); for LSTM a tuple ``(hs, cs)`` of (T, B, H) arrays. ``state0`` itself
-    is not included.
+    is not included. Batch size 0 gives (T, 0, H) arrays.
+
+    Raises
+    ------
+    NumericError
+        For bad arguments (as :func:`step`; ``xs`` with no time steps too), or when the
+        (T, B, H) output does not fit in the available memory (before allocating it).
     """
-    _check_params(params)
+    check_params(params)
     states = check_states(params, state0, "state0")
     B = states[0].shape[0]
     xs = check_sequence(params, xs, B)
     prog = program(params.cell)
-    T, H = xs.shape[0], params.hidden_size
+    T, H, S = xs.shape[0], params.hidden_size, len(states)
+    require_memory(S * T * B * H * params.dtype.itemsize,
+                   f"a rollout of {S} x (T, B, H) = ({T}, {B}, {H}) {params.dtype} states",
+                   hint="roll out fewer steps at a time (numeric.step, or rollout on "
+                        "slices of xs from the last state) or use a smaller batch")
     outs = [np.empty((T, B, H), dtype=params.dtype) for _ in states]
     sT = tuple(s.T for s in states)
     kernel = prog.kernel(prog.next_names)

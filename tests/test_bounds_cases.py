@@ -107,7 +107,7 @@ def test_check_bounds_rejects_bad_input():
         check_bounds(p, np.zeros((2, 3)), np.zeros((2, 5)))
     with pytest.raises(numeric.NumericError, match="expected numeric.Params"):
         check_bounds({"W": 1}, np.zeros((2, 3)), np.zeros((2, 4)))
-    with pytest.raises(numeric.NumericError, match=r"expected \(T >= 1, B, I\)"):
+    with pytest.raises(numeric.NumericError, match=r"xs has shape \(2, 3\); expected \(T, B, I=3\)"):
         check_horizon(p, np.zeros((2, 3)), np.zeros((2, 4)))
 
 

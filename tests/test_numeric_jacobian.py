@@ -188,7 +188,12 @@ def test_chunked_equals_unchunked(case, per_chunk):
     mb = per_chunk * D * D * 8
     # chunks change the GEMM blocking, so agreement is to rounding, not bitwise
     tol = 1e-14 * max(1.0, np.abs(J).max())
-    np.testing.assert_allclose(numeric.jacobian(p, x, s, full=full, max_bytes=mb), J, atol=tol)
+    if J.nbytes > mb:  # max_bytes bounds the output too: chunks only into a given ``out``
+        with pytest.raises(numeric.NumericError, match=r"Jacobian needs .* more than max_bytes"):
+            numeric.jacobian(p, x, s, full=full, max_bytes=mb)
+    out = np.empty_like(J)
+    np.testing.assert_allclose(numeric.jacobian(p, x, s, full=full, max_bytes=mb, out=out), J,
+                               atol=tol)
     got = np.empty_like(J)
     for sl, chunk in numeric.jacobian_chunks(p, x, s, full=full, max_bytes=mb):
         assert chunk.shape[0] <= per_chunk
