@@ -1,77 +1,425 @@
-"""Parameters from PyTorch ``nn.RNN/RNNCell/GRU/GRUCell/LSTM/LSTMCell`` (torch imported lazily).
+r"""Parameters from PyTorch recurrent layers (torch is imported only to read a file).
 
-A module, a state dict, or a file path (read with ``torch.load(..., weights_only=True)``,
-which never unpickles arbitrary objects). The cell follows from the gate count
-``G = weight_ih.shape[0] / H``: 1 Elman (tanh), 3 GRU (``pytorch`` convention), 4 LSTM.
+:func:`from_torch` reads, it never guesses:
+
+- a **module** is read only when its class is exactly one of ``torch.nn.RNN``,
+  ``RNNCell``, ``GRU``, ``GRUCell``, ``LSTM``, ``LSTMCell`` (also with
+  ``torch.nn.utils.parametrize`` parametrizations such as weight norm). The class says the
+  cell; ``nonlinearity='relu'`` and LSTM ``proj_size`` are refused by name. Any other
+  class is refused by name, even when its parameters have the names and shapes of a known
+  cell's (``torchrecurrent``'s ``ATRCell`` has ``nn.RNNCell``'s, and other equations); for
+  a model that wraps known layers the error names their attribute paths (``pass
+  model.rnn``).
+- a **state dict**, or a file holding one (read with ``torch.load(...,
+  weights_only=True)``, which never unpickles arbitrary objects), cannot say which cell or
+  nonlinearity it holds: pass ``cell=`` (``'elman'``, ``'gru'`` or ``'lstm'``) and, for an
+  Elman cell, ``nonlinearity=`` (``'tanh'``, the default). The shapes are checked against
+  the cell; an error suggests the cell whose gate count matches them.
+
+Every failure is one :class:`~numeric.NumericError` line naming the file, module or key.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import stat
+import sys
+import warnings
+from collections.abc import Mapping
 
 import numpy as np
 
 from ._errors import NumericError
+from ._validate import as_float_array, float_dtype, positive_int
 from .params import from_arrays
 
 __all__ = ["from_torch"]
 
-_CELLS = {1: "elman", 3: "gru", 4: "lstm"}
+_GATES = {"elman": 1, "gru": 3, "lstm": 4}
+_BY_GATES = {1: "elman", 3: "gru", 4: "lstm"}
+_CLASSES = {"RNN": "elman", "RNNCell": "elman", "GRU": "gru", "GRUCell": "gru",
+            "LSTM": "lstm", "LSTMCell": "lstm"}
+_KEY = re.compile(r"(?P<prefix>(?:.*\.)?)(?P<kind>weight_ih|weight_hh|bias_ih|bias_hh|weight_hr)"
+                  r"(?:_l(?P<layer>[0-9]+)(?P<rev>_reverse)?)?")
+_PARTS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 
 
-def _to_numpy(t):
-    if hasattr(t, "detach"):
-        t = t.detach().cpu()
-        if str(t.dtype) in ("torch.float16", "torch.bfloat16"):
-            t = t.float()
-        return t.numpy()
-    return np.asarray(t)
+def _torch():
+    return sys.modules.get("torch")
 
 
-def _find(sd, base, layer, suffix):
-    for key in (f"{base}_l{layer}{suffix}", f"{base}{suffix}" if layer == 0 else None):
-        if key is not None and key in sd:
-            return sd[key]
-    hits = [k for k in sd if k.endswith("." + f"{base}_l{layer}{suffix}")
-            or (layer == 0 and k.endswith("." + base + suffix))]
-    if len(hits) == 1:
-        return sd[hits[0]]
+def _known_class(mod):
+    """The torch.nn class name of ``mod`` if from_torch knows it, else None."""
+    torch = _torch()
+    cls = type(mod)
+    bases = [cls]
+    if getattr(torch.nn.utils, "parametrize", None) is not None:
+        if torch.nn.utils.parametrize.is_parametrized(mod):
+            bases = list(cls.__bases__)          # ParametrizedGRU(GRU)
+    for b in bases:
+        if b.__name__ in _CLASSES and getattr(torch.nn, b.__name__, None) is b:
+            return b.__name__
     return None
 
 
-def from_torch(module_or_state_dict, layer: int = 0, *, reverse: bool = False, dtype=None):
-    """:class:`~numeric.Params` of layer ``layer`` of a PyTorch recurrent module.
+def _qualname(cls) -> str:
+    mod = cls.__module__
+    return cls.__qualname__ if mod in ("builtins", "__main__") else f"{mod}.{cls.__qualname__}"
 
-    ``reverse=True`` reads the backward direction of a bidirectional module.
-    """
-    obj = module_or_state_dict
-    if isinstance(obj, (str, os.PathLike)):
+
+def _check_options(layer, reverse, cell, nonlinearity, dtype):
+    layer = positive_int(layer, "layer", minimum=0)
+    if not isinstance(reverse, (bool, np.bool_)):
+        raise NumericError(f"reverse must be True or False, got {reverse!r} "
+                           f"({type(reverse).__name__})")
+    if cell is not None:
+        name = cell
+        if isinstance(cell, str) and cell.startswith("gru:"):
+            if cell != "gru:pytorch":
+                raise NumericError(f"cell={cell!r}: PyTorch's GRU is the 'pytorch' convention; "
+                                   "pass cell='gru'")
+            name = "gru"
+        if not isinstance(name, str) or name not in _GATES:
+            raise NumericError(f"cell must be one of {sorted(_GATES)} (PyTorch RNN, GRU, LSTM), "
+                               f"got {cell!r}")
+        cell = name
+    if nonlinearity is not None:
+        if nonlinearity == "relu":
+            raise NumericError("nonlinearity='relu' is not supported: the ReLU Elman cell does "
+                               "not exist yet (only tanh)")
+        if nonlinearity != "tanh":
+            raise NumericError(f"nonlinearity must be 'tanh' (or 'relu', not supported yet), "
+                               f"got {nonlinearity!r}")
+        if cell is not None and cell != "elman":
+            raise NumericError(f"nonlinearity= applies to the Elman cell only, not cell={cell!r}")
+    return layer, bool(reverse), cell, (None if dtype is None else float_dtype(dtype))
+
+
+def _array(value, key: str, where: str) -> np.ndarray:
+    """A tensor or ndarray as a finite float32/float64 ndarray; NumericError otherwise."""
+    torch = _torch()
+    if torch is not None and isinstance(value, torch.Tensor):
+        if value.is_meta:
+            raise NumericError(f"{where}: {key!r} is a meta-device tensor (shape "
+                               f"{tuple(value.shape)}), which holds no values")
+        if value.layout != torch.strided or value.is_quantized:
+            raise NumericError(f"{where}: {key!r} is a {value.layout} "
+                               f"{'quantized ' if value.is_quantized else ''}tensor; expected "
+                               "a dense floating tensor")
+        if value.is_complex() or not value.is_floating_point():
+            raise NumericError(f"{where}: {key!r} has dtype {value.dtype} (shape "
+                               f"{tuple(value.shape)}); expected a floating tensor")
+        if value.dtype not in (torch.float32, torch.float64):
+            value = value.float()                    # float16, bfloat16, float8
+        value = value.numpy(force=True)
+    elif isinstance(value, np.ndarray):
+        if value.dtype.kind != "f":
+            raise NumericError(f"{where}: {key!r} has dtype {value.dtype} (shape "
+                               f"{value.shape}); expected a floating array")
+        if value.dtype not in (np.float32, np.float64):
+            value = value.astype(np.float32)
+    else:
+        raise NumericError(f"{where}: {key!r} holds a {type(value).__name__}, not a tensor")
+    return as_float_array(value, f"{where}: {key!r}")
+
+
+def _load_file(path) -> tuple[dict, str]:
+    shown = os.fspath(path)
+    if not isinstance(shown, str):
+        raise NumericError(f"a path must be a str or os.PathLike naming a str, got {shown!r}")
+    where = repr(shown)
+    try:
+        st = os.stat(shown)
+    except FileNotFoundError:
+        raise NumericError(f"PyTorch file {where} does not exist") from None
+    except (OSError, ValueError) as exc:
+        raise NumericError(f"cannot read PyTorch file {where}: {exc}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise NumericError(f"PyTorch file {where} is a folder, not a file")
+    if not stat.S_ISREG(st.st_mode):
+        raise NumericError(f"PyTorch file {where} is not a regular file")
+    if st.st_size == 0:
+        raise NumericError(f"PyTorch file {where} is empty (0 bytes)")
+    try:
         import torch
+    except ImportError:
+        raise NumericError(f"reading {where} needs PyTorch (pip install torch)") from None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            obj = torch.load(shown, map_location="cpu", weights_only=True)
+    except MemoryError:
+        raise NumericError(f"cannot read {where}: not enough memory") from None
+    except Exception as exc:
+        raise NumericError(f"cannot read {where}: {_why(exc)}") from None
+    if not isinstance(obj, Mapping):
+        raise NumericError(f"{where} holds a {type(obj).__name__}, not a state dict "
+                           "(save module.state_dict())")
+    return obj, where
 
-        obj = torch.load(os.fspath(obj), map_location="cpu", weights_only=True)
-    if hasattr(obj, "state_dict") and callable(obj.state_dict):
-        if getattr(obj, "nonlinearity", "tanh") != "tanh":
-            raise NumericError(f"nn.RNN with nonlinearity={obj.nonlinearity!r} is not "
-                               "supported; the Elman cell uses tanh")
-        if getattr(obj, "proj_size", 0):
-            raise NumericError(f"LSTM with proj_size={obj.proj_size} is not supported")
-        obj = obj.state_dict()
-    if not isinstance(obj, dict):
-        raise NumericError(f"expected a module, state dict or path, got {type(obj).__name__}")
-    suffix = "_reverse" if reverse else ""
-    parts = {k: _find(obj, k, layer, suffix)
-             for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
-    if parts["weight_ih"] is None or parts["weight_hh"] is None:
-        raise NumericError(f"no weights for layer {layer}{' (reverse)' if reverse else ''} "
-                           f"in the state dict; keys: {sorted(obj)[:12]}")
-    if _find(obj, "weight_hr", layer, suffix) is not None:
-        raise NumericError("LSTM projections (weight_hr) are not supported")
-    arrs = {k: (None if v is None else _to_numpy(v)) for k, v in parts.items()}
-    w_hh = arrs["weight_hh"]
-    if w_hh.ndim != 2 or w_hh.shape[0] % w_hh.shape[1]:
-        raise NumericError(f"weight_hh has shape {w_hh.shape}; expected (G*H, H)")
-    G = w_hh.shape[0] // w_hh.shape[1]
-    if G not in _CELLS:
-        raise NumericError(f"weight_hh has shape {w_hh.shape}: {G} gates; expected 1 (RNN), "
-                           "3 (GRU) or 4 (LSTM)")
-    return from_arrays(_CELLS[G], **arrs, dtype=dtype)
+
+def _why(exc: BaseException) -> str:
+    """What a torch.load failure means, in one line."""
+    text = " ".join(str(e) for e in (exc, exc.__context__) if e is not None)
+    if "Weights only load failed" in text or type(exc).__name__ == "UnpicklingError":
+        m = re.search(r"GLOBAL ([\w.]+)", text)
+        found = f" ({m.group(1)})" if m else ""
+        return (f"it holds pickled Python objects other than tensors{found}, which are never "
+                "unpickled; a whole model saved with torch.save(model) cannot be read safely: "
+                "save model.state_dict() instead")
+    first = str(exc).splitlines()[0].strip() if str(exc).strip() else ""
+    if len(first) > 120:
+        first = first.split(". ")[0]
+    detail = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+    if "zip" in first.lower():
+        return f"a truncated or corrupt PyTorch zip archive ({detail})"
+    return f"not a file written by torch.save, or truncated ({detail})"
+
+
+# -- modules ---------------------------------------------------------------------------
+
+def _from_module(mod, layer, reverse, cell, nonlinearity):
+    kind = _known_class(mod)
+    cls = _qualname(type(mod))
+    if kind is None:
+        inner = [(n, _known_class(m)) for n, m in mod.named_modules() if n]
+        inner = [(n, k) for n, k in inner if k is not None]
+        known = "torch.nn " + ", ".join(_CLASSES)
+        if inner:
+            listed = ", ".join(f"model.{n} ({k})" for n, k in inner)
+            raise NumericError(f"from_torch reads {known} modules, not {cls}; it contains "
+                               f"{listed}: pass model.{inner[0][0]}")
+        raise NumericError(f"from_torch reads only {known} modules, not {cls} (a class with "
+                           "a known cell's parameter names need not compute its equations); "
+                           "its state dict cannot be read either unless it is one of these "
+                           "cells")
+    where = f"torch.nn.{kind}"
+    own = _CLASSES[kind]
+    if cell is not None and cell != own:
+        raise NumericError(f"cell={cell!r} contradicts the module: a {where} is cell {own!r}")
+    mod_nl = getattr(mod, "nonlinearity", None) if own == "elman" else None
+    if mod_nl == "relu":
+        raise NumericError(f"{where} with nonlinearity='relu' is not supported: the ReLU Elman "
+                           "cell does not exist yet (only tanh)")
+    if nonlinearity is not None and own != "elman":
+        raise NumericError(f"nonlinearity= applies to the Elman cell only, not a {where}")
+    if getattr(mod, "proj_size", 0):
+        raise NumericError(f"{where} with proj_size={mod.proj_size} is not supported "
+                           "(LSTM projections)")
+    if kind.endswith("Cell"):
+        if layer != 0:
+            raise NumericError(f"a {where} has one layer (0); got layer={layer}")
+        if reverse:
+            raise NumericError(f"a {where} has no reverse direction; got reverse=True")
+        names = {p: p for p in _PARTS}
+    else:
+        n = mod.num_layers
+        if layer >= n:
+            raise NumericError(f"{where} has layers {list(range(n))} (num_layers={n}); got "
+                               f"layer={layer}")
+        if reverse and not mod.bidirectional:
+            raise NumericError(f"{where} is not bidirectional; reverse=True needs "
+                               "bidirectional=True")
+        sfx = f"_l{layer}" + ("_reverse" if reverse else "")
+        names = {p: p + sfx for p in _PARTS}
+    tensors = {p: getattr(mod, k, None) for p, k in names.items()}
+    tensors = {p: (None if t is None else (names[p], t)) for p, t in tensors.items()}
+    return own, tensors, where
+
+
+# -- state dicts -----------------------------------------------------------------------
+
+def _from_state_dict(sd, layer, reverse, where):
+    groups = {}
+    for key in sd:
+        m = _KEY.fullmatch(key) if isinstance(key, str) else None
+        if m is not None:
+            lay = None if m["layer"] is None else int(m["layer"])
+            groups.setdefault(m["prefix"], {})[(lay, bool(m["rev"]), m["kind"])] = key
+    groups = {p: g for p, g in groups.items() if any(k[2] == "weight_hh" for k in g)}
+    if not groups:
+        shown = [k for k in sd][:8]
+        nested = [k for k, v in sd.items() if isinstance(v, Mapping)][:3]
+        hint = (f"; key {nested[0]!r} holds a dict: pass that dict" if nested else "")
+        raise NumericError(f"{where} holds no recurrent weights (no key named weight_hh, "
+                           f"weight_hh_l<k> or ending in .weight_hh...); keys: {shown}{hint}")
+    if len(groups) > 1:
+        pre = sorted(groups)
+        raise NumericError(f"{where} holds the weights of {len(pre)} recurrent modules "
+                           f"(prefixes {pre}); pass the state dict of one, e.g. the keys "
+                           f"starting with {pre[-1]!r} with that prefix removed")
+    (prefix, g), = groups.items()
+    styles = {lay is None for lay, _, kind in g if kind == "weight_hh"}
+    if styles == {True, False}:
+        raise NumericError(f"{where} mixes cell keys ({prefix}weight_hh) and layer keys "
+                           f"({prefix}weight_hh_l0); pass one module's state dict")
+    if styles == {True}:
+        layers, lay = [0], None
+        revs = set()
+    else:
+        layers = sorted({lay for lay, _, kind in g if kind == "weight_hh"})
+        lay = layer
+        revs = {lay_ for lay_, r, kind in g if r and kind == "weight_hh"}
+    if layer not in layers:
+        raise NumericError(f"{where} has no layer {layer}; layers present: {layers}")
+    if reverse and layer not in revs:
+        raise NumericError(f"{where} has no reverse direction for layer {layer} (not a "
+                           "bidirectional module); reverse=True needs one")
+    if (lay, reverse, "weight_hr") in g:
+        raise NumericError(f"{where} has LSTM projections ({g[(lay, reverse, 'weight_hr')]!r}, "
+                           "proj_size > 0), which are not supported")
+    tensors = {}
+    for p in _PARTS:
+        key = g.get((lay, reverse, p))
+        tensors[p] = None if key is None else (key, sd[key])
+    if tensors["weight_ih"] is None:
+        raise NumericError(f"{where} has {tensors['weight_hh'][0]!r} but no matching weight_ih")
+    if (tensors["bias_ih"] is None) != (tensors["bias_hh"] is None):
+        have = tensors["bias_ih"] or tensors["bias_hh"]
+        raise NumericError(f"{where} has {have[0]!r} but not the other bias; PyTorch layers "
+                           "have both biases or neither (bias=False)")
+    return tensors
+
+
+def _check_shapes(arrays, keys, cell, where):
+    w_hh, w_ih = arrays["weight_hh"], arrays["weight_ih"]
+    k = keys["weight_hh"]
+    if w_hh.ndim != 2 or w_hh.shape[1] < 1 or w_hh.shape[0] < 1:
+        raise NumericError(f"{where}: {k!r} has shape {w_hh.shape}; expected (G*H, H) with "
+                           "H >= 1 (G = 1 Elman, 3 GRU, 4 LSTM)")
+    H = w_hh.shape[1]
+    G_found = w_hh.shape[0] / H
+    if cell is None:
+        guess = _BY_GATES.get(int(G_found)) if G_found.is_integer() else None
+        tip = (f"pass cell={guess!r} ({k!r} has shape {w_hh.shape}: {int(G_found)} gate "
+               f"blocks of H = {H}, as {'an' if guess == 'elman' else 'a'} {guess}'s)"
+               if guess else f"pass cell= ('elman', 'gru' or 'lstm'); {k!r} has shape "
+               f"{w_hh.shape}, which fits none of them")
+        raise NumericError(f"{where}: a state dict cannot say which cell it holds; {tip}")
+    G = _GATES[cell]
+    if w_hh.shape != (G * H, H):
+        raise NumericError(f"{where}: {k!r} has shape {w_hh.shape}; cell={cell!r} needs "
+                           f"({G}*H, H) = ({G * H}, {H})"
+                           + (f"; the shape fits cell={_BY_GATES[int(G_found)]!r}"
+                              if G_found in _BY_GATES else ""))
+    if w_ih.ndim != 2 or w_ih.shape[0] != G * H or w_ih.shape[1] < 1:
+        raise NumericError(f"{where}: {keys['weight_ih']!r} has shape {w_ih.shape}; "
+                           f"cell={cell!r} with H = {H} needs ({G * H}, I) with I >= 1")
+    for p in ("bias_ih", "bias_hh"):
+        b = arrays.get(p)
+        if b is not None and b.shape != (G * H,):
+            raise NumericError(f"{where}: {keys[p]!r} has shape {b.shape}; cell={cell!r} "
+                               f"with H = {H} needs ({G * H},)")
+
+
+def from_torch(source, layer: int = 0, *, reverse: bool = False, cell: str | None = None,
+               nonlinearity: str | None = None, dtype=None):
+    r""":class:`~numeric.Params` of one layer of a PyTorch RNN, GRU or LSTM.
+
+    Parameters
+    ----------
+    source : torch.nn.Module, dict or path
+        A ``torch.nn`` ``RNN``, ``RNNCell``, ``GRU``, ``GRUCell``, ``LSTM`` or ``LSTMCell``
+        (exactly these classes; anything else, such as a model wrapping one of them, is
+        refused by name and the error says which attribute to pass), a state dict (keys
+        ``weight_ih_l<k>``, ..., or a cell's ``weight_ih``, ..., optionally behind one
+        prefix such as ``rnn.``), or the path of a file holding a state dict, read with
+        ``torch.load(path, map_location="cpu", weights_only=True)``: pickled objects other
+        than tensors are never executed, so a whole model saved with ``torch.save(model)``
+        is refused.
+    layer : int
+        Which layer of a multi-layer module (default 0).
+    reverse : bool
+        Read the backward direction of a bidirectional module.
+    cell : {'elman', 'gru', 'lstm'}, optional
+        Required for a state dict or file, which cannot say which cell it holds; the weight
+        shapes are checked against it. For a module it may be omitted (the class says it)
+        and must agree with the class. The GRU is the ``pytorch`` convention
+        (``'gru:pytorch'`` is accepted too).
+    nonlinearity : {'tanh'}, optional
+        The Elman cell's nonlinearity. A state dict cannot say it: the default is ``'tanh'``;
+        ``'relu'`` is refused (the ReLU Elman cell does not exist yet), as is a module with
+        ``nonlinearity='relu'``.
+    dtype : float32 or float64, optional
+        Default: float32 when every tensor is float32 (float16/bfloat16 become float32).
+
+    Returns
+    -------
+    numeric.Params
+        The cell's parameters, split from PyTorch's packed layout: for ``G`` gate blocks of
+        size ``H``, ``weight_ih`` is ``(G*H, I)``, ``weight_hh`` is ``(G*H, H)``, the biases
+        ``(G*H,)`` (zero when the module has ``bias=False``). Elman (``G = 1``):
+
+        .. math::
+
+            h' = \tanh(W_{ih} x + b_{ih} + W_{hh} h + b_{hh}).
+
+        GRU (``G = 3``, blocks ``r, z, n``: ``weight_hh = [W_hr; W_hz; W_hn]``):
+
+        .. math::
+
+            r = \sigma(W_{ir} x + b_{ir} + W_{hr} h + b_{hr}), \quad
+            z = \sigma(W_{iz} x + b_{iz} + W_{hz} h + b_{hz}),
+
+            n = \tanh(W_{in} x + b_{in} + r \odot (W_{hn} h + b_{hn})), \quad
+            h' = (1 - z) \odot n + z \odot h.
+
+        LSTM (``G = 4``, blocks ``i, f, g, o``: ``weight_hh = [W_hi; W_hf; W_hg; W_ho]``),
+        with :math:`a_k = W_{ik} x + b_{ik} + W_{hk} h + b_{hk}`:
+
+        .. math::
+
+            i, f, o = \sigma(a_i), \sigma(a_f), \sigma(a_o), \quad g = \tanh(a_g), \quad
+            c' = f \odot c + i \odot g, \quad h' = o \odot \tanh(c').
+
+    Raises
+    ------
+    NumericError
+        One line naming the file, module class or key and what is wrong: a missing, empty,
+        text, truncated or pickled-object file, a folder; a module class not listed above;
+        ``nonlinearity='relu'``, ``proj_size``; a missing ``cell=`` (the message suggests
+        the cell whose gate count fits the shapes) or one contradicting the shapes or the
+        class; meta-device, integer or non-finite tensors, non-tensor values; degenerate
+        shapes (``H = 0``, 1-D or 3-D weights); a layer that does not exist (the layers
+        present are listed); ``reverse=True`` on a unidirectional module.
+
+    Examples
+    --------
+    A state dict of NumPy arrays (or tensors) with PyTorch's key names:
+
+    >>> import numpy as np, numeric
+    >>> rng = np.random.default_rng(0)
+    >>> sd = {"weight_ih_l0": rng.normal(size=(12, 3)),      # (3H, I)
+    ...       "weight_hh_l0": rng.normal(size=(12, 4))}      # (3H, H)
+    >>> numeric.from_torch(sd, cell="gru")
+    Params('gru (pytorch)', hidden_size=4, input_size=3, dtype=float64)
+    >>> numeric.from_torch(sd)
+    Traceback (most recent call last):
+    ...
+    numeric._errors.NumericError: the state dict: a state dict cannot say which cell it holds; pass cell='gru' ('weight_hh_l0' has shape (12, 4): 3 gate blocks of H = 4, as a gru's)
+
+    A module (``torch.nn.GRU(3, 4, num_layers=2)``) needs no ``cell=``:
+    ``numeric.from_torch(gru, layer=1)``.
+    """
+    layer, reverse, cell, dtype = _check_options(layer, reverse, cell, nonlinearity, dtype)
+    torch = _torch()
+    if isinstance(source, (str, os.PathLike, bytes)):
+        sd, where = _load_file(source)
+        tensors = _from_state_dict(sd, layer, reverse, where)
+    elif torch is not None and isinstance(source, torch.nn.Module):
+        cell, tensors, where = _from_module(source, layer, reverse, cell, nonlinearity)
+    elif isinstance(source, Mapping):
+        where = "the state dict"
+        tensors = _from_state_dict(source, layer, reverse, where)
+    else:
+        raise NumericError(f"from_torch expects a torch.nn RNN/GRU/LSTM module, a state dict "
+                           f"or a file path, got {type(source).__name__}")
+    keys = {p: t[0] for p, t in tensors.items() if t is not None}
+    arrays = {p: _array(t[1], t[0], where) for p, t in tensors.items() if t is not None}
+    _check_shapes(arrays, keys, cell, where)
+    try:
+        return from_arrays(cell, **arrays, convention="pytorch" if cell == "gru" else None,
+                           dtype=dtype)
+    except NumericError as exc:
+        raise NumericError(f"{where}: {exc}") from None
