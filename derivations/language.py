@@ -40,8 +40,15 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
+from ._checks import (
+    check_carrying,
+    check_expr,
+    check_layout,
+    check_name,
+    check_names,
+    check_text,
+)
 from ._errors import DerivationError
-from .functions import is_activation
 
 __all__ = ["MatVec", "Weight", "CellBuilder", "Cell", "default_latex", "per_cell"]
 
@@ -73,7 +80,21 @@ class Weight:
         self.symbol = symbol
 
     def __matmul__(self, other):
-        return MatVec(self.symbol, sp.sympify(other))
+        name = self.symbol.name
+        if isinstance(other, Weight):
+            raise DerivationError(f"{name} @ {other.symbol.name}: a weight applies to a vector; "
+                                  f"apply weights in turn, {name} @ ({other.symbol.name} @ v)")
+        if not isinstance(other, sp.Expr) or not other.free_symbols:
+            raise DerivationError(f"{name} @ {other!r}: a weight applies to a vector expression "
+                                  f"of the cell's symbols, not to {type(other).__name__}")
+        return MatVec(self.symbol, other)
+
+    def _misuse(self, *_):
+        raise DerivationError(f"weight {self.symbol.name!r} must be applied to a vector with @ "
+                              f"({self.symbol.name} @ v); it is not an elementwise value")
+
+    _sympy_ = __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _misuse
+    __truediv__ = __rtruediv__ = __pow__ = __rpow__ = __neg__ = __rmatmul__ = _misuse
 
     def __repr__(self):
         return f"Weight({self.symbol.name})"
@@ -179,6 +200,34 @@ class Cell:
     def weight_shape(self, name: str) -> tuple:
         return self.weight_shapes[self.symbol(name)]
 
+    @property
+    def hidden_dim(self) -> str:
+        """The dimension name of the states (``"H"`` unless the cell says otherwise)."""
+        return self.dims[self.states[0]]
+
+    @property
+    def dimensions(self) -> tuple:
+        """Every dimension name of the cell: the states', the inputs', then the others
+        (e.g. a weight's ``rows="K"``), in order of declaration."""
+        found = [self.hidden_dim, *(self.dims[s] for s in self.inputs)]
+        found += [d for d in self.dims.values() if d is not None]
+        found += [d for shape in self.weight_shapes.values() for d in shape]
+        return tuple(dict.fromkeys(found))
+
+    def dim_of(self, expr):
+        """The dimension name of an elementwise expression of this cell (``None`` for a
+        constant, which broadcasts)."""
+        expr = sp.sympify(expr)
+        if expr in self.dims:
+            return self.dims[expr]
+        if isinstance(expr, MatVec):
+            return self.weight_shapes[expr.matrix][0]
+        for a in expr.args:
+            d = self.dim_of(a)
+            if d is not None:
+                return d
+        return None
+
     def __repr__(self):
         return f"Cell({self.title!r}, states={[s.name for s in self.states]})"
 
@@ -226,8 +275,11 @@ class CellBuilder:
 
     def __init__(self, name: str, convention: str | None = None, *, reference: str = "",
                  description: str = "", hidden: str = "H"):
-        if not isinstance(name, str) or not name.isidentifier():
-            raise DerivationError(f"a cell name must be an identifier, got {name!r}")
+        check_name(name, "the cell name")
+        check_text(convention, "convention", optional=True, empty=False)
+        check_text(reference, "reference")
+        check_text(description, "description")
+        check_name(hidden, "the hidden dimension name")
         self._name, self._convention = name, convention
         self._reference, self._description, self._hidden = reference, description, hidden
         self._inputs, self._states, self._weights, self._biases = [], [], [], []
@@ -240,73 +292,95 @@ class CellBuilder:
         self._names: set = set()
 
     # -- declarations ------------------------------------------------------------------
-    def _new(self, name, latex):
-        if not isinstance(name, str) or not name.isidentifier():
-            raise DerivationError(f"symbol names must be identifiers, got {name!r}")
+    def _new(self, name, latex, time=None):
+        """A new symbol ``name``; its LaTeX is ``latex`` or :func:`default_latex` of it."""
+        check_name(name, "symbol name")
+        check_text(latex, f"latex of {name!r}", optional=True)
         if name in self._names:
             raise DerivationError(f"symbol {name!r} is declared twice in cell {self._name!r}")
         self._names.add(name)
         s = sp.Symbol(name)
-        self._latex[s] = latex
+        self._latex[s] = latex if latex is not None else default_latex(name, time=time)
         return s
 
     def input(self, name: str = "x", *, dim: str = "I", latex: str | None = None):
-        """Declare an input vector (time ``t``)."""
-        s = self._new(name, latex or default_latex(name, time="t"))
+        """Declare an input vector (time ``t``) of dimension ``dim``."""
+        check_name(dim, f"dim of input {name!r}")
+        s = self._new(name, latex, time="t")
         self._inputs.append(s)
         self._dims[s] = dim
         return s
 
     def state(self, name: str = "h", *, latex: str | None = None):
         """Declare a state vector (time ``t-1``); :meth:`update` gives its next value."""
-        s = self._new(name, latex or default_latex(name, time="t-1"))
+        s = self._new(name, latex, time="t-1")
         self._states.append(s)
         self._dims[s] = self._hidden
         return s
 
     def weight(self, name: str, *, rows: str | None = None, latex: str | None = None):
-        """Declare a weight matrix; its column dimension is inferred from ``W @ v``."""
-        s = self._new(name, latex or default_latex(name))
+        """Declare a weight matrix with ``rows`` (a dimension name, default the hidden one);
+        its column dimension is inferred from ``W @ v``."""
+        if rows is not None:
+            check_name(rows, f"rows of weight {name!r}")
+        s = self._new(name, latex)
         self._weights.append(s)
         self._weight_shapes[s] = (rows or self._hidden, None)
         return Weight(s)
 
-    def weights(self, names: str):
-        """Declare several weight matrices from a space-separated string."""
-        return tuple(self.weight(n) for n in names.split())
+    def weights(self, names):
+        """Declare several weight matrices from a space-separated string (or a list)."""
+        return tuple(self.weight(n) for n in check_names(names, "weights"))
 
     def bias(self, name: str, *, latex: str | None = None):
         """Declare a bias vector (hidden size)."""
-        s = self._new(name, latex or default_latex(name))
+        s = self._new(name, latex)
         self._biases.append(s)
         self._dims[s] = self._hidden
         return s
 
-    def biases(self, names: str):
-        return tuple(self.bias(n) for n in names.split())
+    def biases(self, names):
+        """Declare several biases from a space-separated string (or a list)."""
+        return tuple(self.bias(n) for n in check_names(names, "biases"))
 
     def let(self, name: str, expr, *, role: str | None = None, latex: str | None = None):
         """Define a named intermediate vector ``name = expr`` (a gate, a candidate)."""
+        check_name(name, "symbol name")
+        check_text(role, f"role of {name!r}", optional=True, empty=False)
         expr = self._checked(expr, name)
-        s = self._new(name, latex or default_latex(name, time="t"))
-        self._dims[s] = self._dim(expr, name)
+        d = self._dim(expr, name)
+        if d is None:
+            raise DerivationError(f"the definition of {name!r} is the constant {expr}; a "
+                                  "quantity must depend on the cell's vectors (write the "
+                                  "constant where it is used)")
+        s = self._new(name, latex, time="t")
+        self._dims[s] = d
         self._quantities.append(Quantity(s, expr, role or name))
         return s
 
     def update(self, state, expr, *, role: str | None = None, latex: str | None = None):
         """Give the next value of ``state``; returns the next-state symbol ``<state>_next``."""
-        if state not in self._states:
-            raise DerivationError(f"{state!r} is not a state of cell {self._name!r}; "
+        if not isinstance(state, sp.Symbol) or state not in self._states:
+            raise DerivationError(f"update: {state!r} is not a state of cell {self._name!r}; "
                                   f"states: {[s.name for s in self._states]}")
         if any(q.state == state for q in self._quantities):
             raise DerivationError(f"state {state.name!r} of cell {self._name!r} is updated twice")
+        check_text(role, f"role of the update of {state.name!r}", optional=True, empty=False)
         name = f"{state.name}_next"
+        if name in self._names:
+            raise DerivationError(f"the next state of {state.name!r} is named {name!r}, but cell "
+                                  f"{self._name!r} already declares a symbol {name!r}; "
+                                  "rename that symbol")
         expr = self._checked(expr, name)
-        s = self._new(name, latex or default_latex(state.name, time="t"))
         d = self._dim(expr, name)
-        if d not in (None, self._dims[state]):
+        if d is None:
+            raise DerivationError(f"the update of {state.name!r} is the constant {expr}; it "
+                                  "must depend on the cell's vectors")
+        if d != self._dims[state]:
             raise DerivationError(f"the update of {state.name!r} has dimension {d}, "
                                   f"the state has {self._dims[state]}")
+        check_text(latex, f"latex of {name!r}", optional=True)
+        s = self._new(name, latex if latex is not None else default_latex(state.name, time="t"))
         self._dims[s] = self._dims[state]
         default_role = "cell state" if state.name == "c" else "next state"
         self._quantities.append(Quantity(s, expr, role or default_role, True, state))
@@ -316,14 +390,23 @@ class CellBuilder:
         """Declare the packed (PyTorch-style) parameter layout.
 
         ``packed`` maps ``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh`` (or other
-        names) to space-separated symbol names, stacked along the first axis in order.
+        names) to space-separated symbol names (or lists), stacked along the first axis in
+        order. Each entry stacks weights of one shape or biases; :meth:`build` checks it.
         """
-        self._layout = {k: tuple(v.split()) if isinstance(v, str) else tuple(v)
-                        for k, v in packed.items()}
+        self._layout = {k: check_names(v, f"layout {k!r}") for k, v in packed.items()}
+        for k, parts in self._layout.items():
+            for p in parts:
+                check_name(p, f"a parameter name in layout {k!r}")
         return self
 
     def attributes(self, **facts):
-        """Record convention facts (update direction, reset placement, gate order)."""
+        """Record convention facts (update direction, reset placement, gate order), as text.
+
+        ``carrying="<gate> -> 1"`` (or ``-> 0``) names the gate whose value 1 (or 0) makes
+        the state carry; :meth:`build` checks that it names a quantity.
+        """
+        for k, v in facts.items():
+            check_text(v, f"attribute {k!r}")
         self._attributes.update(facts)
         return self
 
@@ -333,31 +416,23 @@ class CellBuilder:
                 *(q.symbol for q in self._quantities)}
 
     def _checked(self, expr, name):
-        try:
-            expr = sp.sympify(expr)
-        except (sp.SympifyError, TypeError) as exc:
-            raise DerivationError(f"the definition of {name!r} is not an expression: "
-                                  f"{expr!r}") from exc
-        known, weights = self._known(), set(self._weights)
+        if isinstance(expr, Weight):
+            expr._misuse()
+        weights = set(self._weights)
+        expr = check_expr(expr, name, weights, MatVec)
+        known = self._known()
         for atom in expr.atoms(sp.Symbol):
             if atom not in known and atom not in weights:
                 raise DerivationError(f"the definition of {name!r} uses {atom.name!r}, "
                                       "which is not declared (declare inputs, states, weights "
                                       "and biases first; define quantities before using them)")
-        for app in expr.atoms(sp.Function):
-            if isinstance(app, MatVec):
-                if app.matrix not in weights:
-                    raise DerivationError(f"{app.matrix} in {name!r} is not a declared weight")
-            elif not is_activation(app):
-                raise DerivationError(f"unknown function {app.func.__name__!r} in the definition "
-                                      f"of {name!r}; known: sigmoid, tanh")
         for s in expr.atoms(sp.Symbol):
             if s in weights and not _only_in_matvec(expr, s):
                 raise DerivationError(f"weight {s.name!r} in {name!r} must be applied with @")
         return expr
 
     def _dim(self, expr, where):
-        if expr.is_Number:
+        if expr.is_Number or not expr.free_symbols:
             return None
         if isinstance(expr, sp.Symbol):
             return self._dims[expr]
@@ -365,16 +440,17 @@ class CellBuilder:
             W = expr.matrix
             d = self._dim(expr.operand, where)
             rows, cols = self._weight_shapes[W]
+            if d is None:
+                raise DerivationError(f"{W.name} @ {expr.operand} in {where!r}: a weight applies "
+                                      "to a vector, not to a constant")
             if cols is None:
                 self._weight_shapes[W] = (rows, d)
-            elif d is not None and cols != d:
+            elif cols != d:
                 raise DerivationError(
                     f"shapes cannot match in {where!r}: {W.name} has {cols} columns but is "
                     f"applied to {expr.operand} of dimension {d}")
             return rows
         if isinstance(expr, sp.Pow):
-            if not expr.exp.is_Number:
-                raise DerivationError(f"exponent {expr.exp} in {where!r} must be a number")
             return self._dim(expr.base, where)
         dims = {a: self._dim(a, where) for a in expr.args}
         found = {d for d in dims.values() if d is not None}
@@ -396,11 +472,12 @@ class CellBuilder:
         if unused:
             raise DerivationError(f"cell {self._name!r}: weights {unused} are never applied")
         if self._layout is not None:
-            names = {s.name for s in (*self._weights, *self._biases)}
-            for packed, parts in self._layout.items():
-                bad = [p for p in parts if p not in names]
-                if bad:
-                    raise DerivationError(f"layout {packed!r} names unknown parameters {bad}")
+            check_layout(self._layout, self._name,
+                         {W.name: self._weight_shapes[W] for W in self._weights},
+                         {b.name: self._dims[b] for b in self._biases}, self._names)
+        if "carrying" in self._attributes:
+            check_carrying(self._attributes["carrying"], self._name,
+                           {q.symbol.name for q in self._quantities if not q.is_update})
         return Cell(
             name=self._name, convention=self._convention, reference=self._reference,
             description=self._description, inputs=tuple(self._inputs),
@@ -409,7 +486,8 @@ class CellBuilder:
             weights=tuple(self._weights), biases=tuple(self._biases),
             quantities=tuple(self._quantities), dims=dict(self._dims),
             weight_shapes=dict(self._weight_shapes), latex_names=dict(self._latex),
-            layout=self._layout, attributes=dict(self._attributes),
+            layout=None if self._layout is None else dict(self._layout),
+            attributes=dict(self._attributes),
         )
 
 

@@ -37,6 +37,7 @@ def _kernel(_d_H, a0, a1, o0, t0):
 
 from __future__ import annotations
 
+import keyword
 import math
 from dataclasses import dataclass
 
@@ -124,6 +125,12 @@ class Kernel:
     """
 
     def __init__(self, steps, inputs: dict, outputs: tuple, name: str = "_kernel"):
+        if not name.isidentifier() or keyword.iskeyword(name):
+            raise NumericError(f"kernel name {name!r} is not a Python identifier")
+        bad = [d for d, _ in inputs.values() if not str(d).isidentifier()]
+        if bad:  # dimension names become the argument names ``_d_<dim>``
+            raise NumericError(f"kernel {name!r}: dimension names {bad} are not identifiers")
+        self.name = name
         self.inputs_spec, self.outputs = dict(inputs), tuple(outputs)
         self._vals: list[_Val] = []
         self._ops: list[tuple] = []  # (op, dsts, srcs, extra)
@@ -395,7 +402,12 @@ class Kernel:
 
     # -- running -------------------------------------------------------------------------
     def workspace_shapes(self, sizes: dict, B: int) -> list:
-        """The shapes of the scratch buffers for batch size ``B``."""
+        """The shapes of the scratch buffers for batch size ``B`` (``sizes``: every
+        dimension name of the kernel -> its size)."""
+        missing = [d for d in self.dim_names if d not in sizes]
+        if missing:
+            raise NumericError(f"kernel {self.name!r} needs the size of dimension(s) {missing}; "
+                               f"got sizes for {sorted(sizes)}")
         return [(sum(sizes[d] for d in dims), 1 if col else B) for dims, col in self.temp_shapes]
 
     def workspace(self, sizes: dict, B: int, dtype) -> list:

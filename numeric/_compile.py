@@ -53,10 +53,29 @@ class BlockPlan:
         self.general = tuple(([m.name for m in t.matrices], [c == 1 for c in t.coeffs])
                              for t in general)
         exprs = ([sp.Add(*diag)] if diag else []) + [sp.Add(*rows[n]) for n in self.row_names]
+        cell = prog.cell
+        hidden = cell.hidden_dim
+        dims = [hidden] * len(exprs)
         for t in general:
-            exprs.extend(c for c in t.coeffs if c != 1)
+            for k, c in enumerate(t.coeffs):
+                if c != 1:
+                    exprs.append(c)
+                    dims.append(cell.weight_shapes[t.matrices[0]][0] if k == 0
+                                else cell.weight_shapes[t.matrices[k - 1]][1])
         self.exprs = tuple(exprs)
+        #: the dimension name of each coefficient in :attr:`exprs` (``diag(a) W`` has a's
+        #: dimension = W's rows; ``W diag(a)`` = W's columns)
+        self.dims = tuple(dims)
         self.n_exprs = len(exprs)
+        other = [(t.label, d) for t in general for d in _term_dims(cell, t) if d != hidden]
+        if other:
+            label, d = other[0]
+            raise NumericError(
+                f"cell {cell.title!r}: the Jacobian path {label!r} has a coefficient of "
+                f"dimension {d}, not the state dimension {hidden}; the numeric engine "
+                f"evaluates Jacobians whose coefficients are all of dimension {hidden} "
+                "(step and rollout work; derivations.derive and derivations.proof.prove "
+                "handle the cell)")
 
     def group(self, vals):
         """Flat values in :attr:`exprs` order -> (diag or None, [rows], [[general]])."""
@@ -267,7 +286,8 @@ class Program:
         dt = np.result_type(xT, *statesT, params.dtype)
         B = xT.shape[1]
         outs = [np.empty((params.sizes[d], B), dtype=dt) for d in self.dims_of(names)]
-        outs += [np.empty((params.hidden_size, B), dtype=dt) for _ in exprs]
+        outs += [np.empty((params.sizes[self.cell.dim_of(e) or self.cell.hidden_dim], B),
+                          dtype=dt) for e in exprs]
         self.run(k, params, xT, statesT, outs)
         return outs
 
@@ -323,6 +343,12 @@ class Program:
             hit = BlockPlan(self, key, terms, label)
             self._plans[pk] = hit
         return hit
+
+def _term_dims(cell, t) -> tuple:
+    """The dimension of each coefficient of term ``t`` (one more than its matrices)."""
+    return (cell.weight_shapes[t.matrices[0]][0],
+            *(cell.weight_shapes[W][1] for W in t.matrices))
+
 
 def _split(plans, vals) -> list:
     """Flat values -> one (diag, rows, general) grouping per plan, in order."""

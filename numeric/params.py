@@ -19,12 +19,21 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 import derivations as dv
 
 from ._errors import NumericError
-from ._validate import as_float_array
+from ._validate import (
+    as_float_array,
+    check_memory,
+    finite_real,
+    float_dtype,
+    positive_int,
+    seed_value,
+)
 
 __all__ = ["Params", "from_arrays", "init", "resolve_cell", "recurrent_weights"]
 
@@ -37,35 +46,79 @@ def resolve_cell(cell, convention=None):
         raise NumericError(str(exc)) from None
 
 
-def _sizes(cell, arrays):
-    """Infer dimension sizes (``H``, ``I``) from the arrays; NumericError on conflicts."""
+def _expected(cell, s) -> str:
+    """The expected shape of parameter ``s`` in dimension names: ``(H, I)`` or ``(H,)``."""
+    if s in cell.weight_shapes:
+        return "(%s, %s)" % cell.weight_shapes[s]
+    return "(%s,)" % cell.dims[s]
+
+
+def _check_copies(values, dtype, what):
+    """NumericError before converting arrays whose checks and copies cannot fit (a
+    broadcast view can stand for terabytes): per element, the copy and a finiteness mask."""
+    n = sum(int(v.size) for v in values if isinstance(v, np.ndarray))
+    item = 8 if dtype is None else np.dtype(dtype).itemsize
+    check_memory(n * (item + 1), f"copies of the parameter arrays of {what} ({n} numbers)")
+
+
+def _array_dims(cell) -> set:
+    """The dimensions the parameter arrays of ``cell`` fix by their shapes."""
+    return ({d for s in cell.weights for d in cell.weight_shapes[s]}
+            | {cell.dims[b] for b in cell.biases})
+
+
+def _sizes(cell, arrays, given=None):
+    """Every dimension size of ``cell``: from the arrays' shapes, then ``given`` for the
+    dimensions no array fixes; NumericError naming the array and shape on conflicts."""
     sizes, seen = {}, {}
     for s in cell.weights:
-        dims = cell.weight_shapes[s]
         a = arrays[s.name]
         if a.ndim != 2:
             raise NumericError(f"weight {s.name!r} has shape {a.shape}; expected a matrix "
-                               f"of shape ({dims[0]}, {dims[1]})")
-        pairs = zip(dims, a.shape, strict=True)
-        for d, n in pairs:
+                               f"of shape {_expected(cell, s)}")
+        for d, n in zip(cell.weight_shapes[s], a.shape, strict=True):
             _bind(sizes, seen, d, n, s.name, a.shape)
     for s in cell.biases:
         a = arrays[s.name]
-        d = cell.dims[s]
         if a.ndim != 1:
-            raise NumericError(f"bias {s.name!r} has shape {a.shape}; expected ({d},)")
-        _bind(sizes, seen, d, a.shape[0], s.name, a.shape)
+            raise NumericError(f"bias {s.name!r} has shape {a.shape}; expected "
+                               f"{_expected(cell, s)}")
+        _bind(sizes, seen, cell.dims[s], a.shape[0], s.name, a.shape)
+    for d, n in (given or {}).items():
+        _bind(sizes, seen, d, n, f"sizes[{d!r}]", None)
+    missing = [d for d in cell.dimensions if d not in sizes]
+    if missing:
+        raise NumericError(f"cannot infer the size of dimension(s) {missing} of cell "
+                           f"{cell.title!r} from its arrays; pass sizes={{{missing[0]!r}: ...}}")
     return sizes
 
 
 def _bind(sizes, seen, d, n, name, shape):
-    if d in sizes and sizes[d] != n:
-        raise NumericError(f"{name!r} has shape {shape}, so {d} = {n}, but {seen[d]} "
-                           f"already fixed {d} = {sizes[d]}")
+    what = f"{name!r} has shape {shape}" if shape is not None else f"{name} = {n}"
     if n < 1:
-        raise NumericError(f"{name!r} has shape {shape}: {d} must be positive")
-    sizes.setdefault(d, n)
+        raise NumericError(f"{what}: dimension {d} must be at least 1, got {d} = {n}")
+    if d in sizes and sizes[d] != n:
+        raise NumericError(f"{what}, so {d} = {n}, but {seen[d]} already fixed {d} = {sizes[d]}")
+    sizes.setdefault(d, int(n))
     seen.setdefault(d, f"{name!r}")
+
+
+def _check_sizes(cell, sizes, skip=()) -> dict:
+    """``sizes`` (dimension name -> positive int) for dimensions of ``cell`` not in ``skip``."""
+    if sizes is None:
+        return {}
+    if not isinstance(sizes, dict):
+        raise NumericError(f"sizes must be a dict of dimension name -> size, got {sizes!r} "
+                           f"({type(sizes).__name__})")
+    out = {}
+    for d, n in sizes.items():
+        if d not in cell.dimensions:
+            raise NumericError(f"sizes names dimension {d!r}, which cell {cell.title!r} does "
+                               f"not have; its dimensions: {list(cell.dimensions)}")
+        if d in skip:
+            raise NumericError(f"sizes[{d!r}]: {d} is given by {skip[d]}, not by sizes")
+        out[d] = positive_int(n, f"sizes[{d!r}]")
+    return out
 
 
 def recurrent_weights(cell) -> tuple:
@@ -94,41 +147,60 @@ class Params:
         Symbol name -> ndarray, one per weight (matrix) and bias (vector) of ``cell``.
     dtype : numpy dtype, optional
         float32 or float64 (default: float32 if every array is float32, else float64).
+    sizes : dict, optional
+        Sizes of dimensions no array fixes by its shape (``{"E": 4}`` for an input
+        dimension that no weight reads); the others are inferred from the arrays.
+
+    Raises
+    ------
+    NumericError
+        Naming the array, its shape and the dimension: a missing, ``None``, non-float,
+        non-finite or wrongly shaped array, an empty dimension, sizes that contradict each
+        other, or more memory than is available for the copies.
     """
 
-    __slots__ = ("cell", "arrays", "dtype", "hidden_size", "input_size", "sizes", "_cache")
+    __slots__ = ("cell", "arrays", "dtype", "hidden_size", "input_size", "sizes", "_extra",
+                 "_cache")
 
-    def __init__(self, cell, arrays: dict, dtype=None):
+    def __init__(self, cell, arrays: dict, dtype=None, *, sizes=None):
         cell = resolve_cell(cell)
         if len(cell.inputs) != 1:
             raise NumericError(f"cell {cell.title!r} has {len(cell.inputs)} inputs "
                                f"{[s.name for s in cell.inputs]}; the engine supports one")
+        if not isinstance(arrays, Mapping):
+            raise NumericError(f"arrays must be a dict of parameter name -> array, got "
+                               f"{type(arrays).__name__}")
         names = [s.name for s in (*cell.weights, *cell.biases)]
         missing = [n for n in names if n not in arrays]
         extra = [n for n in arrays if n not in names]
         if missing or extra:
             raise NumericError(f"cell {cell.title!r} needs arrays {names}; "
                                f"missing {missing}, unknown {extra}")
+        if dtype is not None:
+            dtype = float_dtype(dtype)
+        _check_copies([arrays[n] for n in names], dtype, f"cell {cell.title!r}")
+        raw = {}
+        for s in (*cell.weights, *cell.biases):
+            v = arrays[s.name]
+            if v is None:
+                raise NumericError(f"parameter {s.name!r} is None; expected an array of shape "
+                                   f"{_expected(cell, s)}")
+            raw[s.name] = as_float_array(v, f"parameter {s.name!r}")
         if dtype is None:
-            kinds = {np.asarray(arrays[n]).dtype for n in names}
-            dtype = np.float32 if kinds == {np.dtype(np.float32)} else np.float64
-        dtype = np.dtype(dtype)
-        if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
-            raise NumericError(f"dtype must be float32 or float64, got {dtype}")
+            kinds = {a.dtype for a in raw.values()}
+            dtype = np.dtype(np.float32) if kinds == {np.dtype(np.float32)} else np.dtype(np.float64)
+        dims = _array_dims(cell)
+        sizes = _sizes(cell, raw, _check_sizes(cell, sizes))
         arrs = {}
-        for n in names:
-            a = as_float_array(arrays[n], f"parameter {n!r}", dtype)
+        for n, a in raw.items():
             a = np.array(a, dtype=dtype, order="C", copy=True)
             a.setflags(write=False)
             arrs[n] = a
-        sizes = _sizes(cell, arrs)
-        H = sizes.get(cell.dims[cell.states[0]])
-        I_ = sizes.get(cell.dims[cell.inputs[0]])
-        if H is None or I_ is None:
-            raise NumericError(f"cannot infer the sizes of cell {cell.title!r} from its arrays")
         self.cell, self.arrays, self.dtype = cell, arrs, dtype
-        self.hidden_size, self.input_size = int(H), int(I_)
+        self.hidden_size = sizes[cell.hidden_dim]
+        self.input_size = sizes[cell.dims[cell.inputs[0]]]
         self.sizes = {d: int(n) for d, n in sizes.items()}
+        self._extra = {d: n for d, n in self.sizes.items() if d not in dims}
         self._cache = {}
 
     # -- views -----------------------------------------------------------------------
@@ -189,7 +261,7 @@ class Params:
     # -- copies ----------------------------------------------------------------------
     def astype(self, dtype) -> Params:
         """A copy in ``dtype`` (float32 or float64)."""
-        return Params(self.cell, self.arrays, dtype=dtype)
+        return Params(self.cell, self.arrays, dtype=float_dtype(dtype), sizes=self._extra)
 
     def with_arrays(self, **changes) -> Params:
         """A copy with some arrays replaced, by symbol name."""
@@ -197,7 +269,8 @@ class Params:
         if unknown:
             raise NumericError(f"cell {self.cell.title!r} has no parameters {unknown}; "
                                f"known: {sorted(self.arrays)}")
-        return Params(self.cell, {**self.arrays, **changes}, dtype=self.dtype)
+        return Params(self.cell, {**self.arrays, **changes}, dtype=self.dtype,
+                      sizes=self._extra)
 
     def __repr__(self):
         return (f"Params({self.cell.title!r}, hidden_size={self.hidden_size}, "
@@ -209,7 +282,10 @@ def from_arrays(cell, weight_ih=None, weight_hh=None, bias_ih=None, bias_hh=None
     """Parameters from PyTorch-packed arrays and/or arrays by symbol name.
 
     Packed arrays are split along axis 0 into the layout's gate blocks (equal sizes);
-    a missing packed bias is zero (PyTorch ``bias=False``).
+    a missing packed bias is zero (PyTorch ``bias=False``). A keyword naming another
+    packed entry of the cell's layout works too. A cell without such a layout entry whose
+    symbol is named ``weight_ih`` (...) gets that array by name. Symbols named ``cell``,
+    ``convention`` or ``dtype`` cannot be passed here: use :class:`Params` with a dict.
 
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
@@ -218,43 +294,73 @@ def from_arrays(cell, weight_ih=None, weight_hh=None, bias_ih=None, bias_hh=None
     (5, 2, 0.0)
     """
     c = resolve_cell(cell, convention)
-    packed = {"weight_ih": weight_ih, "weight_hh": weight_hh, "bias_ih": bias_ih,
-              "bias_hh": bias_hh}
-    given = {k: v for k, v in packed.items() if v is not None}
+    if dtype is not None:
+        dtype = float_dtype(dtype)
+    layout = c.layout or {}
+    symbols = {s.name for s in (*c.weights, *c.biases)}
+    named = {"weight_ih": weight_ih, "weight_hh": weight_hh, "bias_ih": bias_ih,
+             "bias_hh": bias_hh}
+    packed, by_name = {}, {}
+    for key, value in named.items():
+        if value is None:
+            continue
+        if key in layout:
+            packed[key] = value
+        elif key in symbols:
+            by_name[key] = value
+        elif not layout:
+            raise NumericError(f"cell {c.title!r} has no packed layout ({key} given); pass its "
+                               f"parameters by symbol name: {sorted(symbols)}")
+        else:
+            raise NumericError(f"cell {c.title!r} has no packed {key!r} ({key} given); "
+                               f"layout keys: {sorted(layout)}")
+    for key, value in by_symbol.items():
+        (packed if key in layout else by_name)[key] = value
+    _check_copies(list(packed.values()) + list(by_name.values()), dtype, f"cell {c.title!r}")
     arrays = {}
-    if given:
-        if c.layout is None:
-            raise NumericError(f"cell {c.title!r} has no packed layout; pass its parameters "
-                               f"by symbol name: {[s.name for s in (*c.weights, *c.biases)]}")
-        for key, parts in c.layout.items():
-            if key not in packed:
-                continue
-            value = packed[key]
-            if value is None:
-                continue
-            arr = as_float_array(value, key, dtype)
-            G = len(parts)
-            if arr.ndim not in (1, 2) or arr.shape[0] % G:
-                raise NumericError(f"{key} has shape {arr.shape}; expected first axis "
-                                   f"G*H with G = {G} gates ({', '.join(parts)})")
-            for n, block in zip(parts, np.split(arr, G, axis=0), strict=True):
-                arrays[n] = block
-        ref = arrays.get(c.layout.get("weight_hh", ("",))[0])
-        if ref is not None:
-            H = ref.shape[0]
-            for key in ("bias_ih", "bias_hh"):
-                if key in c.layout and packed[key] is None:
-                    for n in c.layout[key]:
-                        arrays.setdefault(n, np.zeros(H, dtype=ref.dtype))
-    for k, v in by_symbol.items():
+    for key, value in packed.items():
+        for n, block in _unpack(c, key, value, dtype).items():
+            arrays[n] = block
+    ref = next((a for n, a in arrays.items() if _rows(c, n) == c.hidden_dim), None)
+    for key, parts in layout.items():  # a packed bias not given is zero (bias=False)
+        is_bias = all(c.symbol(n) not in c.weight_shapes for n in parts)
+        if (is_bias and key not in packed and ref is not None
+                and not any(n in by_name for n in parts)):
+            for n in parts:
+                arrays.setdefault(n, np.zeros(ref.shape[0], dtype=ref.dtype))
+    for k, v in by_name.items():
         if k in arrays:
             raise NumericError(f"parameter {k!r} is given both packed and by name")
         arrays[k] = v
     return Params(c, arrays, dtype=dtype)
 
 
+def _rows(cell, name):
+    """The row dimension of parameter ``name`` (a bias's dimension)."""
+    s = cell.symbol(name)
+    return cell.weight_shapes[s][0] if s in cell.weight_shapes else cell.dims[s]
+
+
+def _unpack(cell, key, value, dtype) -> dict:
+    """Split the packed array ``key`` into its gate blocks, by symbol name."""
+    parts = cell.layout[key]
+    if value is None:
+        return {}
+    arr = as_float_array(value, key)
+    is_weight = cell.symbol(parts[0]) in cell.weight_shapes
+    want = 2 if is_weight else 1
+    G = len(parts)
+    expected = ("(G*%s, %s)" % cell.weight_shapes[cell.symbol(parts[0])] if is_weight
+                else "(G*%s,)" % cell.dims[cell.symbol(parts[0])])
+    if arr.ndim != want or arr.shape[0] == 0 or arr.shape[0] % G or 0 in arr.shape:
+        raise NumericError(f"{key} has shape {arr.shape}; expected {expected} with G = {G} "
+                           f"gates ({', '.join(parts)}) and every dimension at least 1")
+    return dict(zip(parts, np.split(arr, G, axis=0), strict=True))
+
+
 def init(cell, hidden_size: int, input_size: int, convention=None, *, scheme: str = "pytorch",
-         seed: int = 0, dtype=np.float64, scale: float = 1.0, t_max=None) -> Params:
+         seed: int = 0, dtype=np.float64, scale: float = 1.0, t_max=None,
+         sizes=None) -> Params:
     r"""Random parameters.
 
     Schemes: ``pytorch`` draws every weight and bias from :math:`U(-k, k)`,
@@ -265,25 +371,55 @@ def init(cell, hidden_size: int, input_size: int, convention=None, *, scheme: st
     the LSTM input-gate bias its negative, set once (input-side bias) with the recurrent-side
     bias of those gates zero. ``scale`` multiplies the recurrent weights.
 
+    Parameters
+    ----------
+    cell : str or derivations.Cell
+    hidden_size, input_size : int
+        Sizes of the state and input dimensions (positive integers).
+    convention : str, optional
+    scheme : {'pytorch', 'orthogonal', 'chrono'}
+    seed : int
+        A non-negative integer.
+    dtype : float32 or float64
+    scale : float
+        A finite real number.
+    t_max : float
+        Only for ``scheme='chrono'``: the longest dependency, a finite number > 2.
+    sizes : dict, optional
+        The sizes of a user cell's other dimensions (``{"K": 5}`` for a weight declared with
+        ``rows="K"``).
+
+    Raises
+    ------
+    NumericError
+        Before any allocation: naming a bad argument and its value, a dimension of the cell
+        with no size, or the memory the parameters need when it is not available.
+
     >>> p = init("lstm", 3, 2, scheme="chrono", t_max=100, seed=0)
     >>> bool((p.arrays["b_if"] >= 0).all() and (p.arrays["b_hf"] == 0).all())
     True
     """
     c = resolve_cell(cell, convention)
-    for v, n in ((hidden_size, "hidden_size"), (input_size, "input_size")):
-        if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
-            raise NumericError(f"{n} must be a positive integer, got {v!r}")
-    if scheme not in ("pytorch", "orthogonal", "chrono"):
+    H = positive_int(hidden_size, "hidden_size")
+    I_ = positive_int(input_size, "input_size")
+    if not isinstance(scheme, str) or scheme not in ("pytorch", "orthogonal", "chrono"):
         raise NumericError(f"unknown scheme {scheme!r}; valid: 'pytorch', 'orthogonal', 'chrono'")
-    if not np.isfinite(scale):
-        raise NumericError(f"scale must be finite, got {scale!r}")
-    sizes = {c.dims[c.states[0]]: int(hidden_size), c.dims[c.inputs[0]]: int(input_size)}
+    seed = seed_value(seed)
+    dtype = float_dtype(dtype)
+    scale = finite_real(scale, "scale")
+    if scheme == "chrono":
+        if t_max is None or finite_real(t_max, "t_max") <= 2:
+            raise NumericError(f"scheme 'chrono' needs a finite t_max > 2, got t_max={t_max!r}")
+    elif t_max is not None:
+        raise NumericError(f"t_max={t_max!r} applies only to scheme='chrono', not {scheme!r}")
+    dims = _init_sizes(c, H, I_, sizes)
+    _check_init_memory(c, dims, scheme, dtype)
     rng = np.random.default_rng(seed)
-    k = 1.0 / np.sqrt(hidden_size)
+    k = 1.0 / np.sqrt(H)
     rec = recurrent_weights(c)
     arrays = {}
     for W in c.weights:
-        shape = tuple(sizes[d] for d in c.weight_shapes[W])
+        shape = tuple(dims[d] for d in c.weight_shapes[W])
         if scheme == "orthogonal" and W.name in rec:
             q, r = np.linalg.qr(rng.normal(size=(max(shape), max(shape))))
             a = (q * np.sign(np.diag(r)))[: shape[0], : shape[1]]
@@ -291,20 +427,60 @@ def init(cell, hidden_size: int, input_size: int, convention=None, *, scheme: st
             a = rng.uniform(-k, k, size=shape)
         arrays[W.name] = a * scale if W.name in rec else a
     for b in c.biases:
-        n = sizes[c.dims[b]]
+        n = dims[c.dims[b]]
         arrays[b.name] = np.zeros(n) if scheme == "orthogonal" else rng.uniform(-k, k, size=n)
     if scheme == "chrono":
-        _chrono(c, arrays, rng, t_max, hidden_size)
-    return Params(c, arrays, dtype=dtype)
+        _chrono(c, arrays, rng, float(t_max), H)
+    return Params(c, arrays, dtype=dtype,
+                  sizes={d: n for d, n in dims.items() if d not in _array_dims(c)})
+
+
+def _init_sizes(c, H, I_, sizes) -> dict:
+    """Every dimension's size for :func:`init`: hidden, input, then ``sizes``."""
+    hidden, inp = c.hidden_dim, c.dims[c.inputs[0]] if c.inputs else None
+    if inp == hidden and I_ != H:
+        raise NumericError(f"cell {c.title!r} reads its input {c.inputs[0].name!r} in the "
+                           f"state dimension {hidden}, so input_size must equal hidden_size "
+                           f"= {H}, got {I_}")
+    given = {hidden: "hidden_size"}
+    if inp is not None:
+        given[inp] = "input_size"
+    dims = {hidden: H}
+    if inp is not None:
+        dims.setdefault(inp, I_)
+    dims.update(_check_sizes(c, sizes, given))
+    missing = [d for d in c.dimensions if d not in dims]
+    if missing:
+        where = {d: [W.name for W in c.weights if d in c.weight_shapes[W]] for d in missing}
+        desc = ", ".join(f"{d} (of {', '.join(w) or 'a vector'})" for d, w in where.items())
+        raise NumericError(f"init: cell {c.title!r} has dimension(s) {desc} besides "
+                           f"hidden_size and input_size; pass their sizes, e.g. "
+                           f"sizes={{{missing[0]!r}: 4}}")
+    return dims
+
+
+def _check_init_memory(c, dims, scheme, dtype):
+    """NumericError if the parameters (float64 draws, then the ``dtype`` copies) cannot fit."""
+    shapes = [tuple(dims[d] for d in c.weight_shapes[W]) for W in c.weights]
+    shapes += [(dims[c.dims[b]],) for b in c.biases]
+    counts = [int(np.prod(s, dtype=object)) for s in shapes]
+    total = sum(counts)
+    nbytes = total * (8 + dtype.itemsize) + 8 * max(counts, default=0)
+    if scheme == "orthogonal":
+        nbytes += 3 * 8 * max((max(s) ** 2 for s in shapes), default=0)
+    H, I_ = dims[c.hidden_dim], dims[c.dims[c.inputs[0]]] if c.inputs else None
+    check_memory(nbytes, f"the {total} parameters of init({c.title!r}, hidden_size={H}, "
+                         f"input_size={I_})", hint="use a smaller hidden_size")
 
 
 def _chrono(c, arrays, rng, t_max, H):
-    if t_max is None or not np.isfinite(t_max) or t_max <= 2:
-        raise NumericError(f"scheme 'chrono' needs t_max > 2, got t_max={t_max!r}")
     carrying = c.attributes.get("carrying")
     if not carrying:
         raise NumericError(f"cell {c.title!r} has no carrying gate; 'chrono' does not apply")
-    gate, target = (s.strip() for s in carrying.split("->"))
+    parts = [p.strip() for p in str(carrying).split("->")]
+    if len(parts) != 2 or parts[1] not in ("0", "1"):
+        raise NumericError(f"cell {c.title!r}: cannot read carrying={carrying!r} for 'chrono'")
+    gate, target = parts
     sign = 1.0 if target == "1" else -1.0
     b = np.log(rng.uniform(1.0, t_max - 1.0, size=H))
     settings = {gate: sign * b}
@@ -313,6 +489,8 @@ def _chrono(c, arrays, rng, t_max, H):
             settings[q.symbol.name] = -settings.get(gate, sign * b)
     defs = {q.symbol.name: q.expr for q in c.quantities}
     for g, value in settings.items():
+        if g not in defs:
+            raise NumericError(f"cell {c.title!r}: carrying gate {g!r} is not a quantity")
         biases = [s.name for s in c.biases if s in defs[g].free_symbols]
         if not biases:
             raise NumericError(f"gate {g!r} of cell {c.title!r} has no bias for 'chrono'")

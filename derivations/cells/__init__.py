@@ -42,6 +42,8 @@ def cell(name, convention=None) -> Cell:
             raise DerivationError(f"cell {name.title!r} is already built with convention "
                                   f"{name.convention!r}, not {convention!r}")
         return name
+    if type(name).__name__ == "CellBuilder":
+        raise DerivationError("got a CellBuilder; pass the cell it builds (cb.build())")
     if not isinstance(name, str) or name.lower() not in CELLS:
         raise DerivationError(f"unknown cell {name!r}; built-in cells: {sorted(CELLS)}")
     name = name.lower()

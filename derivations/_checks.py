@@ -1,0 +1,168 @@
+"""Checks of the cell language's arguments, run when a cell is written (private).
+
+Every check raises :class:`~derivations.DerivationError` naming the argument and the value,
+so a bad cell fails where it is written, never later inside a derivation, a proof or the
+generated NumPy code.
+
+Names (cells, symbols, dimensions) must be Python identifiers that are not keywords and do
+not start with ``_``: generated code names its own values ``_pre_z``, ``_cse0``, ``_mv0``,
+``_d_H``, ... Every other identifier works end to end (``out``, ``np``, ``I``, ``E``,
+``beta``, ``lambda_``, ``sigmoid``, ...): the generated kernels never print a user's name.
+
+>>> check_name("W_hz", "weight name")
+'W_hz'
+>>> check_name("in put", "symbol name")
+Traceback (most recent call last):
+...
+derivations._errors.DerivationError: symbol name must be a Python identifier (letters, digits, _), got 'in put'
+"""
+
+from __future__ import annotations
+
+import keyword
+import numbers
+import re
+
+import sympy as sp
+
+from ._errors import DerivationError
+from .functions import ACTIVATIONS, is_activation
+
+__all__ = ["check_name", "check_text", "check_names", "check_expr", "check_layout",
+           "check_carrying", "MAX_NAME_LENGTH"]
+
+#: longer names are refused (they only arrive by mistake, e.g. a whole expression as a name)
+MAX_NAME_LENGTH = 100
+
+
+def check_name(value, what: str) -> str:
+    """``value`` if it is a usable name; DerivationError naming ``what`` otherwise."""
+    if not isinstance(value, str):
+        raise DerivationError(f"{what} must be a string, got {value!r} "
+                              f"({type(value).__name__})")
+    if not value.isidentifier():
+        raise DerivationError(f"{what} must be a Python identifier (letters, digits, _), "
+                              f"got {value!r}")
+    if keyword.iskeyword(value):
+        raise DerivationError(f"{what} {value!r} is a Python keyword; use e.g. {value + '_'!r}")
+    if value.startswith("_"):
+        raise DerivationError(f"{what} {value!r} starts with '_', which is reserved for the "
+                              "names of generated code")
+    if len(value) > MAX_NAME_LENGTH:
+        raise DerivationError(f"{what} is {len(value)} characters long (at most "
+                              f"{MAX_NAME_LENGTH}): {value[:40]!r}...")
+    return value
+
+
+def check_text(value, what: str, *, optional: bool = False, empty: bool = True):
+    """A free-text argument (reference, LaTeX, role): a string, or None when ``optional``."""
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or (not empty and not value.strip()):
+        kind = "a non-empty string" if not empty else "a string"
+        raise DerivationError(f"{what} must be {kind}{' or None' if optional else ''}, "
+                              f"got {value!r} ({type(value).__name__})")
+    return value
+
+
+def check_names(names, what: str) -> tuple:
+    """Several names, as a space-separated string or a list/tuple of strings."""
+    if isinstance(names, str):
+        parts = tuple(names.split())
+    elif isinstance(names, (list, tuple)):
+        parts = tuple(names)
+    else:
+        raise DerivationError(f"{what} must be a space-separated string or a list of names, "
+                              f"got {names!r} ({type(names).__name__})")
+    if not parts:
+        raise DerivationError(f"{what} names nothing: {names!r}")
+    return parts
+
+
+def _constant_ok(e) -> bool:
+    return e.is_extended_real is True and e.is_finite is True
+
+
+def check_expr(expr, name: str, weights, matvec) -> sp.Expr:
+    """``expr`` as a SymPy expression of the cell language, or DerivationError.
+
+    Allowed: symbols, finite real constants, ``+``, ``*``, ``**`` with a constant exponent,
+    ``W @ v`` (``matvec``) and the activations. Strings are refused (SymPy would parse
+    ``"I"`` as the imaginary unit and ``"beta"`` as the beta function).
+    """
+    where = f"the definition of {name!r}"
+    if isinstance(expr, (str, bytes)):
+        raise DerivationError(f"{where} is the string {expr!r}; build expressions from the "
+                              "symbols the CellBuilder returned (strings are not parsed)")
+    if isinstance(expr, bool) or not isinstance(expr, (sp.Expr, numbers.Real)):
+        raise DerivationError(f"{where} must be an expression of the cell's symbols, got "
+                              f"{expr!r} ({type(expr).__name__})")
+    expr = sp.sympify(expr)
+    for e in sp.preorder_traversal(expr):
+        if isinstance(e, sp.Symbol) or isinstance(e, (sp.Add, sp.Mul)):
+            continue
+        if isinstance(e, matvec):
+            if e.args[0] not in weights:
+                raise DerivationError(f"{e.args[0]} in {name!r} is not a declared weight")
+            continue
+        if isinstance(e, sp.Pow):
+            if not (e.exp.is_Number and _constant_ok(e.exp)):
+                raise DerivationError(f"exponent {e.exp} in {name!r} must be a number")
+            continue
+        if is_activation(e):
+            continue
+        if e.is_Atom and not e.free_symbols:
+            if not _constant_ok(e):
+                raise DerivationError(f"{where} contains the constant {e}, which is not a "
+                                      "finite real number")
+            continue
+        if isinstance(e, sp.Function) or isinstance(type(e), sp.FunctionClass):
+            raise DerivationError(f"unknown function {type(e).__name__!r} in {where}; known: "
+                                  f"{', '.join(ACTIVATIONS)}")
+        raise DerivationError(f"{where} contains {e} ({type(e).__name__}), which the cell "
+                              "language does not know; use +, *, ** by a number, W @ v and "
+                              f"{', '.join(ACTIVATIONS)}")
+    return expr
+
+
+def check_layout(layout: dict, cell_name: str, weights: dict, biases: dict,
+                 symbol_names: set) -> None:
+    """Each packed entry stacks distinct weights of one shape, or distinct biases of one
+    dimension; no parameter is in two entries; no entry is named like a symbol."""
+    owner = {}
+    for packed, parts in layout.items():
+        where = f"layout {packed!r} of cell {cell_name!r}"
+        if packed in symbol_names:
+            raise DerivationError(f"{where}: the packed name is also a symbol of the cell")
+        bad = [p for p in parts if p not in weights and p not in biases]
+        if bad:
+            raise DerivationError(f"layout {packed!r} names unknown parameters {bad}; "
+                                  f"weights {sorted(weights)}, biases {sorted(biases)}")
+        for p in parts:
+            if p in owner:
+                where2 = "twice" if owner[p] == packed else f"and in layout {owner[p]!r}"
+                raise DerivationError(f"{where}: parameter {p!r} appears {where2}")
+            owner[p] = packed
+        kinds = {p in weights for p in parts}
+        if len(kinds) > 1:
+            raise DerivationError(f"{where} mixes weights and biases: {list(parts)}")
+        table = weights if parts[0] in weights else biases
+        shapes = {p: table[p] for p in parts}
+        if len(set(shapes.values())) > 1:
+            desc = ", ".join(f"{p} {s}" for p, s in shapes.items())
+            raise DerivationError(f"{where} stacks parameters of different shapes: {desc}")
+
+
+_CARRYING = re.compile(r"\s*(\w+)\s*->\s*([01])\s*")
+
+
+def check_carrying(value, cell_name: str, quantities: set) -> None:
+    """``attributes(carrying=...)`` is ``"<gate> -> 0|1"`` naming a quantity of the cell."""
+    m = _CARRYING.fullmatch(value) if isinstance(value, str) else None
+    if m is None:
+        raise DerivationError(f"cell {cell_name!r}: attribute carrying must read "
+                              f"'<gate> -> 1' or '<gate> -> 0', got {value!r}")
+    if m.group(1) not in quantities:
+        raise DerivationError(f"cell {cell_name!r}: attribute carrying={value!r} names "
+                              f"{m.group(1)!r}, which is not a quantity of the cell; "
+                              f"quantities: {sorted(quantities)}")
