@@ -132,7 +132,8 @@ def atomic_write(target: str, write, *, what: str = "file", error=NumericError) 
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0),
                      0o666)
     except OSError as exc:
-        raise error(f"cannot write {what} {target!r}: {_reason(exc)}") from None
+        raise error(f"cannot write {what} {target!r}: cannot create a file in folder "
+                    f"{os.path.dirname(target)!r} ({_reason(exc)})") from None
     try:
         with os.fdopen(fd, "wb") as fh:
             write(fh)

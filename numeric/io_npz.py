@@ -159,10 +159,6 @@ def _read_members(path: str, shown: str) -> dict:
 
 
 def _meta(arrays: dict, key: str, shown: str) -> str:
-    if key not in arrays:
-        missing = [k for k in _META if k not in arrays]
-        raise NumericError(f"{shown!r} is not a numeric.save parameter file: missing "
-                           f"{missing} (it holds {sorted(arrays)[:8]})")
     value = arrays.pop(key)
     if value.shape != () or value.dtype.kind != "U":
         raise NumericError(f"{shown!r}: {key} must be a 0-d string array, got shape "
@@ -202,6 +198,10 @@ def load(path, *, cell=None, dtype=None) -> Params:
     p = _file(path)
     shown = os.fspath(path)
     arrays = _read_members(p, shown)
+    missing = [k for k in _META if k not in arrays]
+    if missing:
+        raise NumericError(f"{shown!r} is not a numeric.save parameter file: missing "
+                           f"{missing} (it holds {sorted(arrays)[:8]})")
     name = _meta(arrays, "__cell__", shown)
     conv = _meta(arrays, "__convention__", shown) or None
     if c is None:

@@ -211,3 +211,188 @@ def test_rollout_matches_torch_sequence_layers(kind, dtype):
     tol = dict(rtol=1e-11, atol=1e-13) if dtype == np.float64 else dict(rtol=1e-4, atol=1e-5)
     assert got.dtype == dtype
     np.testing.assert_allclose(got, ref.numpy(), **tol)
+
+
+# -- atomic save: killed writers, leftovers --------------------------------------------
+_KILLER = r"""
+import os, signal, sys
+import numpy as np
+import numeric
+
+point, path = sys.argv[1], sys.argv[2]
+p = numeric.init("lstm", 5, 3, seed=2)
+write_array, replace = np.lib.format.write_array, os.replace
+calls = []
+
+def partial_write(fp, arr, *a, **k):
+    calls.append(1)
+    if (point == "first member" and len(calls) == 1) or (point == "middle member"
+                                                          and len(calls) == 5):
+        fp.write(b"\x93NUMPY partial")
+        fp.flush()
+        os.kill(os.getpid(), signal.SIGKILL)
+    return write_array(fp, arr, *a, **k)
+
+def killing_replace(src, dst):
+    if point == "before replace":
+        os.kill(os.getpid(), signal.SIGKILL)
+    replace(src, dst)
+    if point == "after replace":
+        os.kill(os.getpid(), signal.SIGKILL)
+
+np.lib.format.write_array = partial_write
+os.replace = killing_replace
+numeric.save(p, path)
+"""
+
+
+def _run_killed_save(point, path):
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(numeric.__file__).resolve().parents[1]
+    env = {**__import__("os").environ, "PYTHONPATH": str(root)}
+    proc = subprocess.run([sys.executable, "-c", _KILLER, point, str(path)], env=env,
+                          capture_output=True, timeout=120)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()[-2000:]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("point", ["first member", "middle member", "before replace",
+                                   "after replace"])
+def test_save_killed_by_sigkill_keeps_a_complete_file_and_next_save_cleans(tmp_path, point):
+    old = numeric.init("gru", 4, 3, seed=1)
+    path = tmp_path / "p.npz"
+    numeric.save(old, path)
+    _run_killed_save(point, path)
+    names = sorted(f.name for f in tmp_path.iterdir())
+    got = numeric.load(path)                          # complete: old or new, never partial
+    if point == "after replace":
+        assert names == ["p.npz"] and got.cell.name == "lstm"
+    else:
+        assert got.cell is old.cell
+        for k, v in old.arrays.items():
+            np.testing.assert_array_equal(got.arrays[k], v)
+        assert len(names) == 2 and names[0].startswith(".p.npz.tmp-"), names
+    new = numeric.init("elman", 3, 2, seed=3)
+    numeric.save(new, path)                           # removes the dead writer's leftover
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["p.npz"]
+    np.testing.assert_array_equal(numeric.load(path).weight_hh, new.weight_hh)
+
+
+def test_save_removes_only_leftovers_of_dead_writers_of_the_same_target(tmp_path):
+    import subprocess
+    import sys
+
+    from numeric._atomic import temp_name
+
+    target = str(tmp_path / "p.npz")
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    try:
+        keep = [temp_name(target, pid=live.pid), temp_name(target),           # live, ours
+                str(tmp_path / ".p.npz.tmp-00000000-1-0123abcd"),           # another host
+                str(tmp_path / ".p.npz.tmp-zzz"),                             # not ours
+                temp_name(str(tmp_path / "q.npz"), pid=dead.pid)]             # other target
+        gone = temp_name(target, pid=dead.pid)
+        for f in [*keep, gone]:
+            open(f, "wb").close()
+        folder_like = temp_name(target, pid=dead.pid)
+        __import__("os").mkdir(folder_like)                                   # not a file
+        numeric.save(numeric.init("elman", 2, 2), target)
+        left = {str(f) for f in tmp_path.iterdir()}
+        assert left == {*keep, folder_like, target}
+    finally:
+        live.kill()
+        live.wait()
+
+
+def test_concurrent_saves_of_one_target_all_succeed(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    ps = [numeric.init("gru", 4, 3, seed=s) for s in range(6)]
+    path = tmp_path / "p.npz"
+    with ThreadPoolExecutor(3) as ex:
+        list(ex.map(lambda p: numeric.save(p, path), ps))
+    got = numeric.load(path)
+    assert any(np.array_equal(got.weight_hh, p.weight_hh) for p in ps)
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["p.npz"]
+
+
+def test_save_keeps_file_mode_like_a_plain_write(tmp_path):
+    import os
+
+    numeric.save(numeric.init("elman", 2, 2), tmp_path / "p.npz")
+    (tmp_path / "plain").write_bytes(b"")
+    assert os.stat(tmp_path / "p.npz").st_mode == os.stat(tmp_path / "plain").st_mode
+
+
+def test_save_writes_parameters_whose_names_clash_with_savez_arguments(tmp_path):
+    cb = dv.CellBuilder("clash")
+    x, h = cb.input("x"), cb.state("h")
+    (file_,) = cb.weights("file")
+    cb.update(h, dv.tanh(file_ @ x) * h)
+    cell = cb.build()
+    p = numeric.init(cell, 3, 2)
+    q = numeric.load(numeric.save(p, tmp_path / "c.npz"), cell=cell)
+    np.testing.assert_array_equal(q.arrays["file"], p.arrays["file"])
+
+
+# -- from_torch: what it reads ----------------------------------------------------------
+@pytest.mark.torch
+def test_from_torch_wrapper_names_the_submodule_that_reads(tmp_path):
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(4)
+
+    class Model(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.enc = torch.nn.Sequential(torch.nn.Linear(3, 3), torch.nn.LSTM(3, 5))
+
+    m = Model()
+    with pytest.raises(numeric.NumericError, match=r"model\.enc\.1 \(LSTM\): pass model\.enc\.1"):
+        numeric.from_torch(m)
+    p = numeric.from_torch(m.enc[1])
+    np.testing.assert_array_equal(p.weight_hh, m.enc[1].weight_hh_l0.detach().numpy())
+    # its state dict, behind the prefix 'enc.1.', with the cell named
+    q = numeric.from_torch(m.state_dict(), cell="lstm")
+    np.testing.assert_array_equal(q.weight_ih, p.weight_ih)
+    torch.save(m.state_dict(), tmp_path / "m.pt")
+    r = numeric.from_torch(tmp_path / "m.pt", cell="lstm")
+    np.testing.assert_array_equal(r.bias_hh, p.bias_hh)
+
+
+@pytest.mark.torch
+def test_from_torch_bidirectional_reverse_and_cell_forms():
+    torch = pytest.importorskip("torch")
+    rnn = torch.nn.RNN(3, 4, num_layers=2, bidirectional=True, bias=False)
+    p = numeric.from_torch(rnn, layer=1, reverse=True, nonlinearity="tanh")
+    np.testing.assert_array_equal(p.weight_hh, rnn.weight_hh_l1_reverse.detach().numpy())
+    assert p.input_size == 8 and not p.bias_ih.any()
+    sd = rnn.state_dict()
+    q = numeric.from_torch(sd, layer=1, reverse=True, cell="elman")
+    np.testing.assert_array_equal(q.weight_ih, p.weight_ih)
+    with pytest.raises(numeric.NumericError, match=r"no layer 2; layers present: \[0, 1\]"):
+        numeric.from_torch(sd, layer=2, cell="elman")
+    g = numeric.from_torch(torch.nn.GRU(3, 4).state_dict(), cell="gru:pytorch")
+    assert g.convention == "pytorch"
+
+
+@pytest.mark.torch
+def test_from_torch_weight_norm_gru_and_half_precision_match_torch():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(5)
+    gru = torch.nn.GRU(3, 4).double()
+    torch.nn.utils.parametrizations.weight_norm(gru, "weight_hh_l0")
+    p = numeric.from_torch(gru)
+    x = torch.randn(1, 2, 3, dtype=torch.float64)
+    h = torch.randn(1, 2, 4, dtype=torch.float64).tanh()
+    with torch.no_grad():
+        ref = gru(x, h)[0][0].numpy()
+    np.testing.assert_allclose(numeric.step(p, x[0].numpy(), h[0].numpy()), ref, rtol=1e-12,
+                               atol=1e-14)
+    half = numeric.from_torch(torch.nn.LSTMCell(3, 4).half())
+    assert half.dtype == np.float32
