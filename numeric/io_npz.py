@@ -102,8 +102,12 @@ def _read_members(path: str, shown: str) -> dict:
     def bad(what):
         return NumericError(f"{shown!r} is not a numeric.save parameter file: {what}")
 
-    with open(path, "rb") as fh:
-        head = fh.read(8)
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+    except OSError as exc:
+        raise NumericError(f"cannot read parameter file {shown!r}: "
+                           f"{os.strerror(exc.errno) if exc.errno else exc}") from None
     if head.startswith(_NPY):
         raise bad("it is a single .npy array, not an .npz archive")
     if not head.startswith((_ZIP, _EMPTY_ZIP)):
@@ -150,6 +154,12 @@ def _read_members(path: str, shown: str) -> dict:
         raise
     except MemoryError:
         raise NumericError(f"{shown!r}: not enough memory to read it") from None
+    except OSError as exc:
+        if exc.errno is None:
+            raise NumericError(f"cannot read parameters from {shown!r}: the .npz archive is "
+                               f"corrupt ({type(exc).__name__}: {exc})") from None
+        raise NumericError(f"cannot read parameter file {shown!r}: "
+                           f"{os.strerror(exc.errno)}") from None
     except Exception as exc:           # a corrupt archive: BadZipFile, zlib.error, EOFError, ...
         first = str(exc).splitlines()[0] if str(exc) else ""
         reason = type(exc).__name__ + (f": {first}" if first else "")

@@ -85,12 +85,12 @@ def _check_options(layer, reverse, cell, nonlinearity, dtype):
                                f"got {cell!r}")
         cell = name
     if nonlinearity is not None:
+        if not isinstance(nonlinearity, str) or nonlinearity not in ("tanh", "relu"):
+            raise NumericError(f"nonlinearity must be 'tanh' (or 'relu', not supported yet), "
+                               f"got {nonlinearity!r}")
         if nonlinearity == "relu":
             raise NumericError("nonlinearity='relu' is not supported: the ReLU Elman cell does "
                                "not exist yet (only tanh)")
-        if nonlinearity != "tanh":
-            raise NumericError(f"nonlinearity must be 'tanh' (or 'relu', not supported yet), "
-                               f"got {nonlinearity!r}")
         if cell is not None and cell != "elman":
             raise NumericError(f"nonlinearity= applies to the Elman cell only, not cell={cell!r}")
     return layer, bool(reverse), cell, (None if dtype is None else float_dtype(dtype))
@@ -134,7 +134,8 @@ def _load_file(path) -> tuple[dict, str]:
     except FileNotFoundError:
         raise NumericError(f"PyTorch file {where} does not exist") from None
     except (OSError, ValueError) as exc:
-        raise NumericError(f"cannot read PyTorch file {where}: {exc}") from None
+        why = _why(exc) if isinstance(exc, OSError) else str(exc)
+        raise NumericError(f"cannot read PyTorch file {where}: {why}") from None
     if stat.S_ISDIR(st.st_mode):
         raise NumericError(f"PyTorch file {where} is a folder, not a file")
     if not stat.S_ISREG(st.st_mode):
@@ -161,6 +162,8 @@ def _load_file(path) -> tuple[dict, str]:
 
 def _why(exc: BaseException) -> str:
     """What a torch.load failure means, in one line."""
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return os.strerror(exc.errno)
     text = " ".join(str(e) for e in (exc, exc.__context__) if e is not None)
     if "Weights only load failed" in text or type(exc).__name__ == "UnpicklingError":
         m = re.search(r"GLOBAL ([\w.]+)", text)
@@ -174,7 +177,7 @@ def _why(exc: BaseException) -> str:
     detail = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
     if "zip" in first.lower():
         return f"a truncated or corrupt PyTorch zip archive ({detail})"
-    return f"not a file written by torch.save, or truncated ({detail})"
+    return f"not a file written by torch.save, or truncated or corrupt ({detail})"
 
 
 # -- modules ---------------------------------------------------------------------------

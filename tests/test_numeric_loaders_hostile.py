@@ -606,6 +606,11 @@ OBJECT_CASES = {
     "nonlinearity sigmoid": (lambda t: _sd(t, G=1), {"cell": "elman",
                                                      "nonlinearity": "sigmoid"},
                              r"nonlinearity must be 'tanh'.*got 'sigmoid'"),
+    "nonlinearity array": (lambda t: _sd(t, G=1), {"cell": "elman",
+                                                   "nonlinearity": np.array(["tanh"])},
+                           r"nonlinearity must be 'tanh'"),
+    "path with NUL": (lambda t: "w\0.pt", {"cell": "gru"}, r"'w\\x00\.pt': embedded null"),
+    "empty path": (lambda t: "", {"cell": "gru"}, r"PyTorch file '' does not exist"),
     "nonlinearity with lstm": (lambda t: _sd(t, G=4), {"cell": "lstm", "nonlinearity": "tanh"},
                                r"nonlinearity= applies to the Elman cell only, not "
                                r"cell='lstm'"),
@@ -646,3 +651,63 @@ def test_from_torch_refuses_bad_objects_and_options(tmp_path, monkeypatch, torch
         numeric.from_torch(source, **kwargs)
     assert "\n" not in str(info.value)
     assert _files(tmp_path) == []
+
+
+def test_load_unreadable_file_names_it(tmp_path, monkeypatch):
+    path, _ = _good_npz(tmp_path)
+
+    def denied(*a, **k):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(zipfile, "ZipFile", denied)
+    with pytest.raises(numeric.NumericError, match=r"good\.npz.*Permission denied"):
+        numeric.load(path)
+    with pytest.raises(numeric.NumericError, match=r"x\.npz.*Not a directory"):
+        numeric.load(tmp_path / "good.npz" / "x.npz")
+
+
+@pytest.mark.torch
+def test_from_torch_unreadable_file_names_it(tmp_path, monkeypatch, torch):
+    torch.save(torch.nn.GRU(2, 3).state_dict(), tmp_path / "w.pt")
+
+    def denied(*a, **k):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(torch, "load", denied)
+    with pytest.raises(numeric.NumericError, match=r"w\.pt': Permission denied$"):
+        numeric.from_torch(tmp_path / "w.pt", cell="gru")
+    with pytest.raises(numeric.NumericError, match=r"x\.pt': Not a directory$"):
+        numeric.from_torch(tmp_path / "w.pt" / "x.pt", cell="gru")
+
+
+def test_load_reads_what_numpy_writes(tmp_path):
+    """Compressed archives, Fortran order and big-endian arrays are read like np.load."""
+    arrays = _gru_arrays()
+    arrays["W_hz"] = np.asfortranarray(arrays["W_hz"])
+    arrays["b_hz"] = arrays["b_hz"].astype(">f8")
+    np.savez_compressed(tmp_path / "c.npz", **arrays)
+    p = numeric.load(tmp_path / "c.npz")
+    with np.load(tmp_path / "c.npz") as ref:
+        for k in p.arrays:
+            np.testing.assert_array_equal(p.arrays[k], ref[k])
+
+
+@pytest.mark.torch
+@given(cut=st.integers(0, 10**6), flip=st.integers(0, 10**6), byte=st.integers(0, 255),
+       legacy=st.booleans())
+def test_from_torch_damaged_file_is_numeric_error_or_same_cell(tmp_path_factory, cut, flip,
+                                                               byte, legacy):
+    """A valid .pt truncated and with one byte changed: a NumericError naming the file in
+    one line, or (a byte of tensor data or padding changed) a GRU of the same size."""
+    torch = pytest.importorskip("torch")
+    path = tmp_path_factory.mktemp("pt") / "w.pt"
+    torch.save(torch.nn.GRU(2, 3).state_dict(), path, _use_new_zipfile_serialization=not legacy)
+    data = bytearray(path.read_bytes())
+    data[flip % len(data)] = byte
+    path.write_bytes(bytes(data[:len(data) - cut % 200]))
+    try:
+        p = numeric.from_torch(path, cell="gru")
+    except numeric.NumericError as exc:
+        assert "w.pt" in str(exc) and "\n" not in str(exc)
+    else:
+        assert (p.hidden_size, p.input_size) == (3, 2)
