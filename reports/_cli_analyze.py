@@ -1,48 +1,152 @@
-"""``gatebound analyze``: gradient-flow diagnostics of a trained recurrent layer."""
+"""``gatebound analyze``: gradient-flow diagnostics of a trained recurrent layer.
+
+Everything is checked before any work: the options, the weights file (a readable regular
+file of a known kind), the output folder (created and written to), the file's contents,
+and that the work fits in memory. The figures are drawn in a locked staging folder inside
+``--out`` and each then replaces its old version atomically (see :mod:`reports._atomic`);
+figures of an earlier run that this run does not draw are removed, so ``--out`` never mixes
+two runs' figures once the run is over.
+"""
 
 from __future__ import annotations
 
-import pickle  # noqa: S403  (only for its error type; files are read with weights_only=True)
+import errno
+import inspect
+import os
+import re
+import stat
+import warnings
 from pathlib import Path
 
 import numpy as np
 
+from . import _atomic
+from ._cli_options import cell_option, count
 from ._errors import ReportError
 from ._sec_numeric import draw_state
 from .figures import plot_gradient_norms, plot_histograms
 
-__all__ = ["run_analyze", "load_params"]
+__all__ = ["run_analyze", "load_params", "analyze_bytes", "FIGURES"]
+
+#: the figures ``analyze`` may draw (the last only for a cell with a carrying gate)
+FIGURES = ("gradient_norms.pdf", "singular_values.pdf", "gate_saturation.pdf")
+
+#: steps of the rollout whose one-step Jacobians are measured
+SPECTRUM_STEPS = 200
+
+
+def _weights_file(weights) -> Path:
+    """``weights`` as the path of a readable regular file; ReportError saying why not."""
+    if isinstance(weights, os.PathLike):
+        weights = os.fspath(weights)
+    if not isinstance(weights, str) or not weights.strip() or "\0" in weights:
+        raise ReportError(f"weights file must be a file path, got {weights!r}")
+    path = Path(weights)
+    shown = repr(weights)
+    try:
+        st = path.stat()
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ReportError(f"weights file {shown} is a symbolic link loop") from None
+        if isinstance(exc, FileNotFoundError) and path.is_symlink():
+            raise ReportError(f"weights file {shown} is a broken symbolic link") from None
+        if isinstance(exc, FileNotFoundError):
+            raise ReportError(f"weights file {shown} does not exist") from None
+        raise ReportError(f"weights file {shown} cannot be read ({exc.strerror})") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise ReportError(f"weights path {shown} is a directory, not a file")
+    if not stat.S_ISREG(st.st_mode):
+        raise ReportError(f"weights file {shown} is not a regular file (a FIFO, socket or "
+                          "device)")
+    suffix = path.suffix.lower()
+    if suffix not in (".pt", ".pth", ".npz"):
+        raise ReportError(f"unknown weights format {suffix!r} of {shown}; use .pt, .pth "
+                          "(a PyTorch state dict) or .npz (numeric.save)")
+    if st.st_size == 0:
+        raise ReportError(f"weights file {shown} is empty")
+    try:
+        with open(path, "rb") as fh:
+            fh.read(1)
+    except OSError as exc:
+        raise ReportError(f"weights file {shown} cannot be read ({exc.strerror})") from None
+    return path
+
+
+def _cli_words(msg: str) -> str:
+    """A loader's message in the command line's words: ``cell='gru'`` -> ``--cell gru``."""
+    msg = re.sub(r"\bpass cell=(['\"])([\w:]+)\1", r"pass --cell \2", msg)
+    return re.sub(r"\bcell=(['\"])([\w:]+)\1", r"--cell \2", msg)
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    return lines[0] if lines else type(exc).__name__
+
+
+def _from_torch(path: Path, spec, layer: int):
+    import numeric
+
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        raise ReportError(f"reading {path.name} needs PyTorch (pip install torch)") from None
+    takes_cell = "cell" in inspect.signature(numeric.from_torch).parameters
+    name = None if spec is None else (spec[0] if spec[1] is None else f"{spec[0]}:{spec[1]}")
+    kwargs = {"cell": name} if takes_cell else {}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")        # torch.load's notes about pickle protocols
+            p = numeric.from_torch(path, layer=layer, **kwargs)
+    except numeric.NumericError as exc:
+        raise ReportError(_cli_words(_first_line(exc))) from None
+    except Exception as exc:                       # any failure of a loader is the file's
+        raise ReportError(f"cannot read {str(path)!r} as a PyTorch state dict: "
+                          f"{type(exc).__name__}: {_first_line(exc)}") from None
+    if not takes_cell and spec is not None and (p.cell.name, p.cell.convention) != \
+            (spec[0], spec[1] or p.cell.convention):
+        raise ReportError(f"{str(path)!r} holds cell {p.cell.title!r}, not --cell "
+                          f"{name!r}")
+    return p
 
 
 def load_params(path, *, cell=None, layer: int = 0):
-    """Parameters from a ``.pt``/``.pth`` state dict or an ``.npz`` file."""
+    """Parameters from a ``.pt``/``.pth`` state dict or an ``.npz`` file.
+
+    ``cell``: ``"name"`` or ``"name:convention"`` (needed for a state dict, which cannot
+    say which cell it holds; checked against an ``.npz`` file). ReportError for anything
+    that cannot be read, naming the file.
+    """
     import numeric
 
-    path = Path(path)
-    if not path.exists():
-        raise ReportError(f"weights file {str(path)!r} does not exist")
-    if path.is_dir():
-        raise ReportError(f"weights path {str(path)!r} is a directory, not a file")
-    suffix = path.suffix.lower()
-    if suffix in (".pt", ".pth"):
-        try:
-            import torch  # noqa: F401
-        except ImportError:
-            raise ReportError(f"reading {path.name} needs PyTorch (pip install torch)") from None
-        try:
-            return numeric.from_torch(path, layer=layer)
-        except (RuntimeError, EOFError, OSError, ValueError, pickle.UnpicklingError) as exc:
-            raise ReportError(f"cannot read {str(path)!r} as a PyTorch state dict: "
-                              f"{str(exc).splitlines()[0]}") from None
-    if suffix == ".npz":
-        c = None
-        if cell:
-            import derivations as dv
+    path = _weights_file(path)
+    spec = None if cell is None else cell_option(cell, "--cell")
+    layer = count(layer, "--layer", minimum=0)
+    if path.suffix.lower() in (".pt", ".pth"):
+        return _from_torch(path, spec, layer)
+    if layer != 0:
+        raise ReportError(f"--layer {layer}: an .npz file holds one layer ({str(path)!r}); "
+                          "--layer applies to a PyTorch state dict")
+    c = None
+    if spec is not None:
+        import derivations as dv
 
-            name, _, conv = cell.partition(":")
-            c = dv.cell(name, conv or None)
+        c = dv.cell(*spec)
+    try:
         return numeric.load(path, cell=c)
-    raise ReportError(f"unknown weights format {suffix!r} of {str(path)!r}; use .pt, .pth or .npz")
+    except numeric.NumericError as exc:
+        raise ReportError(_first_line(exc)) from None
+    except Exception as exc:
+        raise ReportError(f"cannot read {str(path)!r} as a numeric.save .npz file: "
+                          f"{type(exc).__name__}: {_first_line(exc)}") from None
+
+
+def analyze_bytes(params, steps: int, batch: int) -> int:
+    """Memory ``analyze`` needs: the inputs ``(T, B, I)``, the log-norms ``(T, B)`` and at
+    least one state per step ``(T, B, S H)`` of the gradient-norm pass, the rollout of
+    :data:`SPECTRUM_STEPS` steps, and three ``(B, S H, S H)`` Jacobians for the spectra."""
+    H, I = params.hidden_size, params.input_size
+    SH = len(params.cell.states) * H
+    return 8 * (steps * batch * (I + SH + 2) + SPECTRUM_STEPS * batch * SH + 3 * batch * SH * SH)
 
 
 def _gate_histogram(p, xs, s0, out, say):
@@ -62,12 +166,59 @@ def _gate_histogram(p, xs, s0, out, say):
 
 def run_analyze(weights, *, cell=None, layer=0, out="build/analyze", steps=1000, batch=16,
                 seed=0, say=print) -> int:
+    """Diagnose the layer in ``weights``; print a summary; draw the figures into ``out``."""
+    import numeric
+
+    steps = count(steps, "--steps", minimum=2)
+    batch = count(batch, "--batch", minimum=1)
+    seed = count(seed, "--seed", minimum=0)
+    layer = count(layer, "--layer", minimum=0)
+    if cell is not None:
+        cell_option(cell, "--cell")
+    path = _weights_file(weights)
+    if isinstance(out, os.PathLike):
+        out = os.fspath(out)
+    if not isinstance(out, str) or not out.strip() or "\0" in out:
+        raise ReportError(f"--out must name a folder, got {out!r}")
+    out = Path(os.path.abspath(out))
+    what = f"--out {str(out)!r}"
+    created = _atomic.make_folder(out, what)
+    try:
+        _atomic.remove_leftovers(out, "analyze")
+        stage = _atomic.staging_in(out, "analyze", what)
+    except BaseException:
+        _atomic.remove_folders(created)
+        raise
+    try:
+        p = load_params(path, cell=cell, layer=layer)
+        numeric.check_memory(analyze_bytes(p, steps, batch),
+                             f"analyze of {p.cell.title} (H = {p.hidden_size}) with --steps "
+                             f"{steps} --batch {batch}",
+                             hint="use a smaller --steps or --batch")
+        lines = _diagnose(p, stage.path, steps=steps, batch=batch, seed=seed, say=say)
+        drawn = {f.name for f in stage.path.iterdir()}
+        with _atomic.deferred_signals():
+            _atomic.replace_files(stage.path, out,
+                                  remove=[f for f in FIGURES if f not in drawn])
+    except BaseException:
+        stage.discard()
+        _atomic.remove_folders(created)
+        raise
+    finally:
+        stage.discard()
+    for line in lines:
+        print(line)
+    print("figures: " + ", ".join(str(out / f) for f in FIGURES if f in drawn)
+          + ("" if "gate_saturation.pdf" in drawn
+             else " (no carrying gate: no saturation histogram)"))
+    return 0
+
+
+def _diagnose(p, out: Path, *, steps, batch, seed, say) -> list[str]:
+    """Compute the diagnostics, draw the figures into ``out``; the summary lines."""
     import numeric
     from numeric.bounds import check_bounds
 
-    if steps < 2 or batch < 1:
-        raise ReportError(f"--steps must be >= 2 and --batch >= 1, got {steps}, {batch}")
-    p = load_params(weights, cell=cell, layer=layer)
     say(f"loaded {p.cell.title}: H = {p.hidden_size}, I = {p.input_size}")
     rng = np.random.default_rng(seed)
     xs = rng.standard_normal((steps, batch, p.input_size))
@@ -75,15 +226,14 @@ def run_analyze(weights, *, cell=None, layer=0, out="build/analyze", steps=1000,
     say(f"gradient norms over T = {steps}")
     gn = numeric.gradient_norms(p, xs, s0, seed=seed)
     logn = np.asarray(gn.log_norms)
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    f1 = plot_gradient_norms({p.cell.title: logn}, out / "gradient_norms.pdf",
-                             xlabel="steps back k = T - t",
-                             ylabel=r"$\log_{10}\,\|v^\top\partial s_T/\partial s_t\|$ "
-                                    "(median, IQR)")
+    plot_gradient_norms({p.cell.title: logn}, out / "gradient_norms.pdf",
+                        xlabel="steps back k = T - t",
+                        ylabel=r"$\log_{10}\,\|v^\top\partial s_T/\partial s_t\|$ "
+                               "(median, IQR)")
     say("Jacobian spectra and bounds along the trajectory")
-    traj = numeric.rollout(p, xs[: min(steps, 200)], s0)
-    idx = np.linspace(0, min(steps, 200) - 1, 8).astype(int)
+    n = min(steps, SPECTRUM_STEPS)
+    traj = numeric.rollout(p, xs[:n], s0)
+    idx = np.linspace(0, n - 1, 8).astype(int)
     svals, tight = [], []
     for t in idx:
         st = tuple(a[t] for a in traj) if isinstance(traj, tuple) else traj[t]
@@ -92,24 +242,24 @@ def run_analyze(weights, *, cell=None, layer=0, out="build/analyze", steps=1000,
         bc = check_bounds(p, xs[t], st)
         tight.append(bc.norm / bc.upper)
     svals, tight = np.concatenate(svals), np.concatenate(tight)
-    f2 = plot_histograms({p.cell.title: svals}, out / "singular_values.pdf",
-                         xlabel="singular value of dh_t/dh_(t-1)", ylabel="density",
-                         range_=(0.0, float(max(1.0, svals.max()))))
+    plot_histograms({p.cell.title: svals}, out / "singular_values.pdf",
+                    xlabel="singular value of dh_t/dh_(t-1)", ylabel="density",
+                    range_=(0.0, float(max(1.0, svals.max()))))
     gates = _gate_histogram(p, xs, s0, out, say)
     rate = float(np.median((logn[0] - logn[-1]) / (steps - 1)))
-    print(f"cell: {p.cell.title}  H = {p.hidden_size}  I = {p.input_size}")
-    print(f"log10 ||v^T dh_T/dh_0|| (median over batch): {np.median(logn[0]) / np.log(10):.2f}")
-    print(f"mean log-norm change per step: {rate:+.4f}  "
-          f"({'vanishing' if rate < -1e-3 else 'exploding' if rate > 1e-3 else 'neutral'})")
-    print(f"singular values of one-step Jacobians: min {svals.min():.3g}, "
-          f"median {np.median(svals):.3g}, max {svals.max():.3g}")
-    print(f"bound tightness ||J||/upper: median {np.median(tight):.3f}, max {tight.max():.3f}")
+    lines = [
+        f"cell: {p.cell.title}  H = {p.hidden_size}  I = {p.input_size}",
+        f"log10 ||v^T dh_T/dh_0|| (median over batch): {np.median(logn[0]) / np.log(10):.2f}",
+        f"mean log-norm change per step: {rate:+.4f}  "
+        f"({'vanishing' if rate < -1e-3 else 'exploding' if rate > 1e-3 else 'neutral'})",
+        f"singular values of one-step Jacobians: min {svals.min():.3g}, "
+        f"median {np.median(svals):.3g}, max {svals.max():.3g}",
+        f"bound tightness ||J||/upper: median {np.median(tight):.3f}, max {tight.max():.3f}",
+    ]
     if gates is not None:
-        name, g, f3 = gates
-        print(f"carrying gate {name}: median {np.median(g):.3f}, "
-              f"{100 * np.mean(g > 0.9):.1f}% above 0.9, {100 * np.mean(g < 0.1):.1f}% below 0.1 "
-              f"(carrying is {name} -> {p.cell.attributes['carrying'].split('->')[1].strip()})")
-        print(f"figures: {f1}, {f2}, {f3}")
-    else:
-        print(f"figures: {f1}, {f2} (no carrying gate: no saturation histogram)")
-    return 0
+        name, g, _ = gates
+        lines.append(f"carrying gate {name}: median {np.median(g):.3f}, "
+                     f"{100 * np.mean(g > 0.9):.1f}% above 0.9, "
+                     f"{100 * np.mean(g < 0.1):.1f}% below 0.1 (carrying is {name} -> "
+                     f"{p.cell.attributes['carrying'].split('->')[1].strip()})")
+    return lines

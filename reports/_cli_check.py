@@ -4,18 +4,39 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._errors import ReportError
+from ._cli_options import cells_option, count
 from ._sec_numeric import SCALES, bound_samples, jacobian_check
 from .document import parse_cells
 
-__all__ = ["run_check"]
+__all__ = ["run_check", "check_bytes"]
+
+#: hidden size of the bound samples (:func:`reports._sec_numeric.bound_samples`)
+BOUND_HIDDEN = 32
+
+
+def check_bytes(cell, samples: int) -> int:
+    """Memory the bound checks of ``cell`` need for ``samples`` states: per sample its
+    ``(S H) x (S H)`` float64 state Jacobian about four times over (the Jacobian, its
+    terms, the SVD's copy and workspace; measured 1 to 3.4 times), plus the inputs."""
+    SH = len(cell.states) * BOUND_HIDDEN
+    return samples * (4 * SH * SH + 4 * SH + 8) * 8
 
 
 def run_check(cells, samples: int, seed: int, say) -> int:
-    """Run the checks; print a table on stdout; return 0 if all pass, 1 otherwise."""
-    if not isinstance(samples, int) or samples < 1:
-        raise ReportError(f"--samples must be a positive integer, got {samples!r}")
-    cells = parse_cells(cells)
+    """Run the checks; print a table on stdout; return 0 if all pass, 1 otherwise.
+
+    Every option is checked before any work: ``samples >= 1``, ``seed >= 0``, the cells,
+    and that the largest cell's bound checks fit in the memory available.
+    """
+    import numeric
+
+    samples = count(samples, "--samples", minimum=1)
+    seed = count(seed, "--seed", minimum=0)
+    cells = parse_cells(cells_option(cells))
+    worst = max(cells, key=lambda c: len(c.states))
+    numeric.check_memory(check_bytes(worst, samples),
+                         f"check --samples {samples} ({worst.title}, H = {BOUND_HIDDEN})",
+                         hint="use a smaller --samples")
     rows, failed = [], False
     for k, cell in enumerate(cells, 1):
         say(f"[{k}/{len(cells)}] {cell.title}: Jacobian vs complex step (H = 64)")

@@ -10,6 +10,7 @@ import sympy as sp
 
 import derivations as dv
 
+from ._cli_options import cell_option
 from ._errors import ReportError
 from .latex2typst import tex2typst
 from .mathblocks import equations_math, jacobian_math
@@ -18,8 +19,18 @@ __all__ = ["derive_text"]
 
 
 def _cell(name, convention):
+    """The cell ``name`` (or ``name:convention``) under ``convention``; both checked."""
+    cname, conv = cell_option(name, "cell")
+    if convention is not None:
+        if not isinstance(convention, str) or not convention.strip():
+            raise ReportError(f"--convention {convention!r} is empty; valid conventions of "
+                              f"{cname}: {', '.join(c for c in dv.CELLS[cname] if c) or 'none'}")
+        if conv is not None and convention.strip() != conv:
+            raise ReportError(f"cell {name!r} names convention {conv!r} but --convention "
+                              f"says {convention!r}")
+        conv = convention.strip()
     try:
-        return dv.cell(name, convention)
+        return dv.cell(cname, conv)
     except dv.DerivationError as exc:
         raise ReportError(str(exc)) from None
 

@@ -1,19 +1,24 @@
-"""Build the report: compute the document, write ``.tex`` (and ``.typ``), compile, move into place.
+"""Build the report: compute the document, write ``.tex`` (and ``.typ``), compile, swap into place.
 
-Everything is written in a temporary directory next to ``out`` and moved into place
-only when complete, so an interrupted or failed run leaves the previous report intact.
-A failed compile keeps its temporary directory and names its log.
+Everything is written in a locked staging folder ``.OUT.tmp-<host>-<pid>-<random>`` beside
+``OUT`` and swapped in only when complete (see :mod:`reports._atomic`): with a directory
+exchange where the OS offers one, ``OUT`` holds at every instant either the complete old
+report or the complete new one; elsewhere each file is replaced atomically, figures first and
+the PDF last. An interrupted, killed or failed run leaves the previous report intact; the
+next run removes the staging folders of killed runs (never a live concurrent run's). A
+failed compile keeps no folder: its log is copied to ``OUT.log`` beside ``OUT`` and named
+in the error (a later successful build removes it).
 """
 
 from __future__ import annotations
 
-import shutil
-import tempfile
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from . import _atomic
 from ._errors import ReportError
 from .document import build_document, parse_cells
 from .engines import choose_engine, compile_latex, compile_typst
@@ -39,20 +44,55 @@ class BuildResult:
     missing: tuple
 
 
-def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+def _report_folder(out) -> Path:
+    """``out`` as an absolute folder path a report may replace; ReportError otherwise."""
+    if isinstance(out, os.PathLike):
+        out = os.fspath(out)
+    if not isinstance(out, str) or not out or "\0" in out:
+        raise ReportError(f"--out must name a folder, got {out!r}")
+    path = Path(os.path.abspath(out))
+    if path.is_symlink():
+        try:
+            path = path.resolve(strict=True)
+        except (OSError, RuntimeError):
+            raise ReportError(f"--out {out!r} is a broken symbolic link or a link loop") \
+                from None
+    if path == path.parent:
+        raise ReportError(f"--out {out!r} is the root folder; choose a folder for the report")
+    if os.path.lexists(path) and not path.is_dir():
+        raise ReportError(f"--out {out!r} exists and is not a directory")
+    if path.is_dir():
+        try:
+            names = os.listdir(path)
+        except OSError as exc:
+            raise ReportError(f"--out {out!r} cannot be read ({exc.strerror})") from None
+        if names and not any(n.startswith(BASENAME + ".") for n in names):
+            raise ReportError(f"--out {out!r} is a folder holding other files and no "
+                              f"{BASENAME} report; the report replaces the whole folder, so "
+                              "choose a new or empty folder")
+    return path
 
 
-def _move_into_place(tmp: Path, out: Path) -> None:
-    old = None
-    if out.exists():
-        old = out.with_name(f".{out.name}.old-{time.time_ns()}")
-        out.replace(old)
-    tmp.replace(out)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+def _os_reason(exc: OSError, tmp: Path) -> str:
+    """An OSError in words, naming a file of the report by its place in the report (never
+    the staging folder's random name)."""
+    name = exc.filename
+    if isinstance(name, (str, os.PathLike)):
+        try:
+            name = str(Path(name).relative_to(tmp))
+        except ValueError:
+            name = str(name)
+    reason = exc.strerror or (str(exc).splitlines() or [type(exc).__name__])[0]
+    return f"cannot write {name!r} ({reason})" if name else f"{type(exc).__name__}: {reason}"
+
+
+def _progress(say, figures: Path):
+    """``say``, pausing at the test point ``document`` once a figure has been written."""
+    def progress(msg: str) -> None:
+        say(msg)
+        if os.environ.get("GATEBOUND_TEST_PAUSE") and any(figures.iterdir()):
+            _atomic.pause("document")
+    return progress
 
 
 def _with_engine(doc, engine: str):
@@ -82,13 +122,17 @@ def build_report(out="build/report", *, engine: str = "auto", lang: str = "en", 
     engine = choose_engine(engine, lang)
     chosen = parse_cells(cells)
     key = (tuple(c.title for c in chosen), quick, title, author, command, lang)
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise ReportError(f"--out {str(out)!r} exists and is not a directory")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    tmp.chmod(0o755)  # mkdtemp makes it private; the report is an ordinary output folder
-    ok = False
+    out = _report_folder(out)
+    what = f"--out {str(out)!r}"
+    created = _atomic.make_folder(out.parent, what)
+    _atomic.remove_leftovers(out.parent, out.name)
+    try:
+        stage = _atomic.staging_in(out.parent, out.name, what)
+    except ReportError:
+        _atomic.remove_folders(created)
+        raise
+    log = out.with_name(out.name + ".log")
+    tmp = stage.path
     try:
         (tmp / "figures").mkdir()
         hit = document_cache.get(key) if document_cache is not None else None
@@ -100,25 +144,38 @@ def build_report(out="build/report", *, engine: str = "auto", lang: str = "en", 
                 (tmp / "figures" / name).write_bytes(data)
         else:
             doc = build_document(cells, quick=quick, title=title, author=author,
-                                 command=command, engine=engine, progress=say,
+                                 command=command, engine=engine,
+                                 progress=_progress(say, tmp / "figures"),
                                  figures_dir=tmp / "figures", lang=lang)
             if document_cache is not None:
                 document_cache[key] = (doc, {p.name: p.read_bytes()
                                              for p in (tmp / "figures").glob("*.pdf")})
         tex = tmp / f"{BASENAME}.tex"
-        _write(tex, render_latex(doc, lang))
+        tex.write_text(render_latex(doc, lang), encoding="utf-8")
         say(f"wrote {BASENAME}.tex; compiling with {engine}")
+        _atomic.pause("compile")
         if engine == "latex":
-            compile_latex(tex, lang)
+            compile_latex(tex, lang, log=log)
         else:
             typ = tmp / f"{BASENAME}.typ"
-            _write(typ, render_typst(doc, lang))
-            compile_typst(typ)
-        ok = True
+            typ.write_text(render_typst(doc, lang), encoding="utf-8")
+            compile_typst(typ, log=log)
+        _atomic.fsync_tree(tmp)
+        _atomic.pause("swap")
+        with _atomic.deferred_signals():
+            _atomic.install_tree(tmp, out, last=(f"{BASENAME}.pdf",))
+        _atomic.pause("swapped")
+        if log.is_file():
+            log.unlink()
+    except BaseException as exc:
+        stage.discard()
+        if not out.exists():
+            _atomic.remove_folders(created)
+        if isinstance(exc, OSError):
+            raise ReportError(f"{what}: {_os_reason(exc, tmp)}") from None
+        raise
     finally:
-        if not ok and not any(tmp.glob("*.log")):
-            shutil.rmtree(tmp, ignore_errors=True)
-    _move_into_place(tmp, out)
+        stage.discard()
     seconds = time.perf_counter() - t0
     say(f"done in {seconds:.1f} s: {out / (BASENAME + '.pdf')}")
     return BuildResult(out, out / f"{BASENAME}.tex", out / f"{BASENAME}.pdf", engine, lang,

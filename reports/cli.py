@@ -1,14 +1,24 @@
 """The ``gatebound`` command line: ``report``, ``derive``, ``check``, ``analyze``.
 
-A user mistake (unknown cell, bad file, bad option) prints one line naming the problem
-and exits with status 2, never a traceback. ``check`` exits 1 when a check fails.
+Every failure prints one line on stderr naming the problem and exits with status 2, never
+a traceback: a user mistake (unknown cell, bad file, bad option, an output folder that
+cannot be written, work that cannot fit in memory) is found before any work; anything
+unexpected is reported by its exception type. ``check`` exits 1 when a check fails.
+An interrupt (SIGINT) exits with 130 and SIGTERM with 143 (128 + the signal), after the
+same clean-up: outputs are replaced whole or not at all, and no temporary folder stays.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import re
+import signal
 import sys
+import threading
+import warnings
 
+from ._cli_options import int_type
 from ._errors import ReportError
 
 __all__ = ["main", "build_parser"]
@@ -51,25 +61,31 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Run the engine against complex step and every bound on "
                        "random states; print a summary; exit 1 on any failure.")
     c.add_argument("--cells", default=None, help="comma-separated cells (default all)")
-    c.add_argument("--samples", type=int, default=256, help="states per weight scale (default 256)")
-    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--samples", type=int_type(1), default=256,
+                   help="states per weight scale (default 256)")
+    c.add_argument("--seed", type=int_type(0), default=0, help="random seed (>= 0)")
 
     a = sub.add_parser("analyze", help="gradient-flow diagnostics of trained weights",
                        description="Gradient norms over T, Jacobian spectra, bound tightness and "
                        "gate saturation of a trained layer (.pt state dict or .npz).")
     a.add_argument("weights", help="a PyTorch state dict (.pt/.pth) or numeric.save .npz file")
-    a.add_argument("--cell", default=None, help="cell of an .npz file (e.g. gru:cho)")
-    a.add_argument("--layer", type=int, default=0, help="layer of a multi-layer module")
+    a.add_argument("--cell", default=None,
+                   help="the cell the file holds: elman, gru or lstm (needed for a .pt state "
+                   "dict, which cannot say it), or e.g. gru:cho for an .npz file (checked)")
+    a.add_argument("--layer", type=int_type(0), default=0,
+                   help="layer of a multi-layer module (.pt only)")
     a.add_argument("--out", default="build/analyze", help="directory for the figures")
-    a.add_argument("--steps", type=int, default=1000, help="horizon T (default 1000)")
-    a.add_argument("--batch", type=int, default=16)
-    a.add_argument("--seed", type=int, default=0)
+    a.add_argument("--steps", type=int_type(2), default=1000, help="horizon T (default 1000)")
+    a.add_argument("--batch", type=int_type(1), default=16, help="trajectories (default 16)")
+    a.add_argument("--seed", type=int_type(0), default=0, help="random seed (>= 0)")
     return p
 
 
 def _report(args) -> int:
+    from ._cli_options import cells_option
     from .build import build_report
 
+    cells_option(args.cells)
     cmd = " ".join(["gatebound", *sys.argv[1:]]) if sys.argv[1:2] == ["report"] else None
     res = build_report(args.out, engine=args.engine, lang=args.lang, cells=args.cells,
                        quick=args.quick, title=args.title, author=args.author, command=cmd,
@@ -100,29 +116,103 @@ def _analyze(args) -> int:
                        steps=args.steps, batch=args.batch, seed=args.seed, say=_say)
 
 
-def main(argv=None) -> int:
-    """Entry point of the ``gatebound`` console script; returns the exit status."""
-    args = build_parser().parse_args(argv)
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like an interrupt so that every clean-up runs."""
+
+
+def _on_sigterm(signum, frame):
+    raise _Terminated()
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]")
+
+
+def _one_line(exc: BaseException) -> str:
+    """The first non-empty line of ``exc``'s message, printable, at most 400 characters;
+    the exception's type when the message is empty (never an index into an empty list)."""
+    try:
+        text = str(exc)
+    except Exception:  # a broken __str__
+        text = ""
+    if isinstance(exc, OSError) and exc.strerror:
+        text = exc.strerror + (f": {exc.filename!r}" if exc.filename is not None else "")
+    lines = [ln.strip() for ln in _ANSI.sub("", text).splitlines() if ln.strip()]
+    first = "".join(ch if ch.isprintable() else "?" for ch in (lines[0] if lines else ""))
+    if len(first) > 400:
+        first = first[:397] + "..."
+    return first or type(exc).__name__
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    _say(f"gatebound: warning: {_one_line(Warning(str(message)))} ({category.__name__})")
+
+
+def _known_errors() -> tuple:
+    errors: tuple = (ReportError,)
+    for mod, name in (("derivations", "DerivationError"), ("numeric", "NumericError")):
+        try:
+            errors += (getattr(__import__(mod), name),)
+        except (ImportError, AttributeError):  # pragma: no cover - partial installs
+            pass
+    return errors
+
+
+def _run(args) -> int:
     handlers = {"report": _report, "derive": _derive, "check": _check, "analyze": _analyze}
-    from derivations import DerivationError
-
-    errors: tuple = (ReportError, DerivationError, FileNotFoundError, IsADirectoryError,
-                     PermissionError)
-    try:
-        from numeric import NumericError
-
-        errors += (NumericError,)
-    except ImportError:
-        pass
-    try:
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
         return handlers[args.command](args)
-    except errors as exc:
-        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        print(f"gatebound {args.command}: error: {msg}", file=sys.stderr)
+
+
+def _main(argv, name: list) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a usage error (2, one line already printed)
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    name[0] = f"gatebound {args.command}"
+    try:
+        return _run(args)
+    except BrokenPipeError:  # stdout closed early (e.g. `| head`): quiet, as other tools
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass
+        return 141
+    except _known_errors() as exc:
+        print(f"{name[0]}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
+    except (OSError, MemoryError, RecursionError) as exc:
+        print(f"{name[0]}: error: {type(exc).__name__}: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        print(f"{name[0]}: error: unexpected {type(exc).__name__}: {_one_line(exc)} (a bug: "
+              "please report it with the command line)", file=sys.stderr)
+        return 2
+
+
+def main(argv=None) -> int:
+    """Entry point of the ``gatebound`` console script; returns the exit status.
+
+    0 success, 1 a failed ``check``, 2 any error (one line on stderr), 130 interrupted
+    (SIGINT), 143 terminated (SIGTERM), 141 stdout closed early.
+    """
+    name = ["gatebound"]
+    installed = False
+    if threading.current_thread() is threading.main_thread() \
+            and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _on_sigterm)
+        installed = True
+    try:
+        return _main(argv, name)
+    except _Terminated:
+        print(f"{name[0]}: terminated (SIGTERM)", file=sys.stderr)
+        return 128 + signal.SIGTERM
     except KeyboardInterrupt:
-        print(f"gatebound {args.command}: interrupted", file=sys.stderr)
-        return 130
+        print(f"{name[0]}: interrupted", file=sys.stderr)
+        return 128 + signal.SIGINT
+    finally:
+        if installed:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -55,10 +55,24 @@ def _first_error(log: str) -> str:
     return "no error line found in the log"
 
 
-def compile_latex(tex: Path, lang: str, *, timeout: float = 300) -> Path:
+def _keep_log(text: str, log: Path | None, fallback: Path) -> Path:
+    """Write ``text`` to ``log`` (a stable path outside the build's temporary folder) and
+    return the path a message should name (``fallback`` when ``log`` is None or fails)."""
+    if log is None:
+        return fallback
+    try:
+        Path(log).write_text(text, encoding="utf-8")
+    except OSError:
+        return fallback
+    return Path(log)
+
+
+def compile_latex(tex: Path, lang: str, *, timeout: float = 300, log: Path | None = None) -> Path:
     """Compile ``tex`` with latexmk in its directory; return the PDF path.
 
-    On failure raises :class:`ReportError` with the log's first error line and its path.
+    On failure raises :class:`ReportError` with the log's first error line and the path of
+    the log: ``log`` when given (the log is copied there, so it outlives a temporary build
+    folder), else the log beside ``tex``.
     """
     tex = Path(tex)
     with open(tex, encoding="utf-8") as fh:
@@ -70,17 +84,28 @@ def compile_latex(tex: Path, lang: str, *, timeout: float = 300) -> Path:
         proc = subprocess.run(cmd, cwd=tex.parent, capture_output=True, text=True,
                               timeout=timeout, check=False)
     except subprocess.TimeoutExpired as exc:
-        raise ReportError(f"latexmk did not finish in {timeout:.0f} s on {tex}") from exc
-    log = tex.with_suffix(".log")
+        out = [o.decode(errors="replace") if isinstance(o, bytes) else o or ""
+               for o in (exc.stdout, exc.stderr)]
+        text = f"latexmk did not finish in {timeout:.0f} s\n" + "".join(out)
+        where = _keep_log(text, log, tex.with_suffix(".log"))
+        raise ReportError(f"latexmk did not finish in {timeout:.0f} s on {tex.name} "
+                          f"(log: {where})") from None
+    src_log = tex.with_suffix(".log")
     pdf = tex.with_suffix(".pdf")
     if proc.returncode != 0 or not pdf.exists():
-        text = log.read_text(errors="replace") if log.exists() else proc.stdout + proc.stderr
-        raise ReportError(f"LaTeX ({engine}) failed: {_first_error(text)} (log: {log})")
+        text = src_log.read_text(errors="replace") if src_log.exists() \
+            else proc.stdout + proc.stderr
+        where = _keep_log(text, log, src_log)
+        raise ReportError(f"LaTeX ({engine}) failed: {_first_error(text)} (log: {where})")
     return pdf
 
 
-def compile_typst(src: Path) -> Path:
-    """Compile the Typst file ``src`` with the ``typst`` package; return the PDF path."""
+def compile_typst(src: Path, *, log: Path | None = None) -> Path:
+    """Compile the Typst file ``src`` with the ``typst`` package; return the PDF path.
+
+    On failure raises :class:`ReportError` with the first line of Typst's diagnostics; the
+    whole diagnostics are written to ``log`` when given, and the message names it.
+    """
     import typst
 
     src = Path(src)
@@ -88,6 +113,11 @@ def compile_typst(src: Path) -> Path:
     try:
         typst.compile(str(src), output=str(pdf), root=str(src.parent))
     except Exception as exc:  # typst raises its own TypstError
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ReportError(f"Typst failed on {src}: {first}") from exc
+        text = str(exc).strip()
+        first = text.splitlines()[0] if text else type(exc).__name__
+        tail = ""
+        if log is not None:
+            where = _keep_log(f"{type(exc).__name__}: {text}\n", log, None)
+            tail = f" (log: {where})" if where is not None else ""
+        raise ReportError(f"Typst failed on {src.name}: {first}{tail}") from exc
     return pdf

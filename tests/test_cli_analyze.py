@@ -25,7 +25,7 @@ def test_analyze_pt_gru_matches_torch_autograd_and_gate_values(tmp_path, capsys)
     path = tmp_path / "gru.pt"
     torch.save(gru.state_dict(), path)
     out_dir = tmp_path / "an"
-    assert main(["analyze", str(path), "--out", str(out_dir), "--steps", str(T),
+    assert main(["analyze", str(path), "--cell", "gru", "--out", str(out_dir), "--steps", str(T),
                  "--batch", str(B), "--seed", str(seed)]) == 0
     out = capsys.readouterr().out
     for f in ("gradient_norms.pdf", "singular_values.pdf", "gate_saturation.pdf"):
@@ -66,8 +66,8 @@ def test_analyze_elman_has_no_gate_histogram(tmp_path, capsys):
     rnn = torch.nn.RNN(2, 5)
     path = tmp_path / "rnn.pt"
     torch.save(rnn.state_dict(), path)
-    assert main(["analyze", str(path), "--out", str(tmp_path / "a"), "--steps", "10",
-                 "--batch", "2"]) == 0
+    assert main(["analyze", str(path), "--cell", "elman", "--out", str(tmp_path / "a"),
+                 "--steps", "10", "--batch", "2"]) == 0
     out = capsys.readouterr().out
     assert "no carrying gate" in out and not (tmp_path / "a" / "gate_saturation.pdf").exists()
 
