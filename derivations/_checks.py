@@ -140,7 +140,8 @@ def check_layout(layout: dict, cell_name: str, weights: dict, biases: dict,
                                   f"weights {sorted(weights)}, biases {sorted(biases)}")
         for p in parts:
             if p in owner:
-                where2 = "twice" if owner[p] == packed else f"and in layout {owner[p]!r}"
+                where2 = ("twice" if owner[p] == packed
+                          else f"in layout {owner[p]!r} and in layout {packed!r}")
                 raise DerivationError(f"{where}: parameter {p!r} appears {where2}")
             owner[p] = packed
         kinds = {p in weights for p in parts}

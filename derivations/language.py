@@ -34,12 +34,11 @@ Example: the minimal gated unit (Zhou et al. 2016), in six lines,
 
 from __future__ import annotations
 
-import functools
 import re
-from dataclasses import dataclass, field
 
 import sympy as sp
 
+from ._cell import Cell, MatVec, Quantity, per_cell
 from ._checks import (
     check_carrying,
     check_expr,
@@ -50,25 +49,7 @@ from ._checks import (
 )
 from ._errors import DerivationError
 
-__all__ = ["MatVec", "Weight", "CellBuilder", "Cell", "default_latex", "per_cell"]
-
-
-class MatVec(sp.Function):
-    r"""The linear map :math:`W v`: matrix symbol ``W`` applied to vector expression ``v``.
-
-    It is an opaque atom of the elementwise algebra; the chain rule turns it into the
-    matrix factor ``W`` of a Jacobian term.
-    """
-
-    nargs = 2
-
-    @property
-    def matrix(self) -> sp.Symbol:
-        return self.args[0]
-
-    @property
-    def operand(self) -> sp.Expr:
-        return self.args[1]
+__all__ = ["MatVec", "Weight", "CellBuilder", "Cell", "Quantity", "default_latex", "per_cell"]
 
 
 class Weight:
@@ -123,141 +104,6 @@ def default_latex(name: str, *, time: str | None = None) -> str:
     if not subs:
         return base
     return "%s_{%s}" % (base, ",".join(subs))
-
-
-@dataclass(frozen=True)
-class Quantity:
-    """One equation ``symbol = expr`` of a cell, in definition order."""
-
-    symbol: sp.Symbol
-    expr: sp.Expr
-    role: str
-    is_update: bool = False
-    state: sp.Symbol | None = None  # for updates: the previous-state symbol
-
-
-@dataclass(frozen=True, eq=False)
-class Cell:
-    r"""An immutable recurrent cell: its vectors, weights and equations.
-
-    Build one with :class:`CellBuilder`, or get a built-in with
-    :func:`derivations.cell`. Attributes mirror the math: ``inputs`` (``x``), ``states``
-    (``h``, and ``c`` for LSTM), ``quantities`` (the equations in order, gates and
-    next states), ``weights`` and ``biases``.
-    """
-
-    name: str
-    convention: str | None
-    reference: str
-    description: str
-    inputs: tuple
-    states: tuple
-    next_states: dict  # previous-state symbol -> next-state symbol
-    weights: tuple  # matrix symbols, declaration order
-    biases: tuple
-    quantities: tuple  # of Quantity
-    dims: dict  # vector symbol -> dimension name
-    weight_shapes: dict  # matrix symbol -> (rows, cols) dimension names
-    latex_names: dict  # symbol -> LaTeX
-    layout: dict | None = None  # packed name -> tuple of symbol names (PyTorch layout)
-    attributes: dict = field(default_factory=dict)  # convention facts, e.g. update direction
-    #: results computed once per cell (derivation, compiled program); they live and die
-    #: with the cell, so user cells are not kept alive by a module-level cache
-    memo: dict = field(default_factory=dict, repr=False, compare=False)
-
-    # -- views -------------------------------------------------------------------------
-    @property
-    def key(self) -> tuple:
-        """``(name, convention)``: the cache key of this cell."""
-        return (self.name, self.convention)
-
-    @property
-    def title(self) -> str:
-        return self.name if self.convention is None else f"{self.name} ({self.convention})"
-
-    @property
-    def equations(self) -> list:
-        """The cell's equations as SymPy ``Eq(symbol, expr)``, in definition order."""
-        return [sp.Eq(q.symbol, q.expr, evaluate=False) for q in self.quantities]
-
-    @property
-    def definitions(self) -> dict:
-        """Map each defined symbol (gates, candidates, next states) to its expression."""
-        return {q.symbol: q.expr for q in self.quantities}
-
-    @property
-    def roles(self) -> dict:
-        return {q.symbol: q.role for q in self.quantities}
-
-    def symbol(self, name: str) -> sp.Symbol:
-        """Look a symbol of this cell up by its code name."""
-        for s in (*self.inputs, *self.states, *self.weights, *self.biases,
-                  *(q.symbol for q in self.quantities)):
-            if s.name == name:
-                return s
-        raise DerivationError(f"cell {self.title!r} has no symbol {name!r}")
-
-    def weight_shape(self, name: str) -> tuple:
-        return self.weight_shapes[self.symbol(name)]
-
-    @property
-    def hidden_dim(self) -> str:
-        """The dimension name of the states (``"H"`` unless the cell says otherwise)."""
-        return self.dims[self.states[0]]
-
-    @property
-    def dimensions(self) -> tuple:
-        """Every dimension name of the cell: the states', the inputs', then the others
-        (e.g. a weight's ``rows="K"``), in order of declaration."""
-        found = [self.hidden_dim, *(self.dims[s] for s in self.inputs)]
-        found += [d for d in self.dims.values() if d is not None]
-        found += [d for shape in self.weight_shapes.values() for d in shape]
-        return tuple(dict.fromkeys(found))
-
-    def dim_of(self, expr):
-        """The dimension name of an elementwise expression of this cell (``None`` for a
-        constant, which broadcasts)."""
-        expr = sp.sympify(expr)
-        if expr in self.dims:
-            return self.dims[expr]
-        if isinstance(expr, MatVec):
-            return self.weight_shapes[expr.matrix][0]
-        for a in expr.args:
-            d = self.dim_of(a)
-            if d is not None:
-                return d
-        return None
-
-    def __repr__(self):
-        return f"Cell({self.title!r}, states={[s.name for s in self.states]})"
-
-    # Cells compare and hash by identity: a cell is one definition, built once.
-
-
-def per_cell(fn):
-    """Cache ``fn(cell)`` on the cell itself (in :attr:`Cell.memo`), keyed by ``fn``'s name.
-
-    >>> calls = []
-    >>> @per_cell
-    ... def size(cell):
-    ...     calls.append(1)
-    ...     return len(cell.quantities)
-    >>> import derivations as dv
-    >>> c = dv.CellBuilder("tiny"); h = c.state(); x = c.input(dim="H"); _ = c.update(h, x + h)
-    >>> cell = c.build()
-    >>> size(cell), size(cell), len(calls)
-    (1, 1, 1)
-    """
-    key = f"{fn.__module__}.{fn.__qualname__}"
-
-    @functools.wraps(fn)
-    def cached(cell):
-        memo = cell.memo
-        if key not in memo:  # two threads may both compute it; the result is the same
-            memo[key] = fn(cell)
-        return memo[key]
-
-    return cached
 
 
 class CellBuilder:

@@ -384,7 +384,8 @@ def init(cell, hidden_size: int, input_size: int, convention=None, *, scheme: st
     scale : float
         A finite real number.
     t_max : float
-        Only for ``scheme='chrono'``: the longest dependency, a finite number > 2.
+        For ``scheme='chrono'``: the longest dependency, a finite number > 2 (checked when
+        given, ignored by the other schemes, so one call can serve every scheme).
     sizes : dict, optional
         The sizes of a user cell's other dimensions (``{"K": 5}`` for a weight declared with
         ``rows="K"``).
@@ -407,11 +408,9 @@ def init(cell, hidden_size: int, input_size: int, convention=None, *, scheme: st
     seed = seed_value(seed)
     dtype = float_dtype(dtype)
     scale = finite_real(scale, "scale")
-    if scheme == "chrono":
-        if t_max is None or finite_real(t_max, "t_max") <= 2:
-            raise NumericError(f"scheme 'chrono' needs a finite t_max > 2, got t_max={t_max!r}")
-    elif t_max is not None:
-        raise NumericError(f"t_max={t_max!r} applies only to scheme='chrono', not {scheme!r}")
+    if (t_max is None and scheme == "chrono") or (
+            t_max is not None and finite_real(t_max, "t_max") <= 2):
+        raise NumericError(f"scheme 'chrono' needs a finite t_max > 2, got t_max={t_max!r}")
     dims = _init_sizes(c, H, I_, sizes)
     _check_init_memory(c, dims, scheme, dtype)
     rng = np.random.default_rng(seed)

@@ -62,3 +62,54 @@ def test_lstm_full_state_jacobian_is_the_block_matrix_of_the_blocks():
                             for b in row] for row in d.jacobian.full]).as_explicit()
     b, f = _atomize(brute, full)
     assert (b - f).applyfunc(sp.expand).is_zero_matrix
+
+
+def _bottleneck():
+    """h' = tanh(V (k * k) + A x + b) with k = tanh(W h) of a dimension K of its own, and
+    an input of dimension E: the Jacobian passes through K."""
+    cb = dv.CellBuilder("bottleneck")
+    x, h = cb.input("x", dim="E"), cb.state("h")
+    W, V, A = cb.weight("W", rows="K"), cb.weight("V"), cb.weight("A")
+    k = cb.let("k", dv.tanh(W @ h), role="bottleneck")
+    cb.update(h, dv.tanh(V @ (k * k) + A @ x + cb.bias("b")))
+    return cb.build()
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_every_dimension_of_a_user_cell_is_instantiated_and_proven(n):
+    cell = _bottleneck()
+    result = prove(cell, n)
+    assert result.ok and result.shape == (n, n)
+    K, E = result.sizes["K"], result.sizes["E"]
+    assert result.sizes["H"] == n and E == n and K not in (n, E) and K <= 4
+    inst = instantiate(cell, n)
+    assert inst.values[cell.symbol("W")].shape == (K, n)
+    assert inst.values[cell.symbol("V")].shape == (n, K)
+    assert inst.values[cell.symbol("k")].shape == (K, 1)
+    assert prove(cell, n, 1, sizes={"K": 1}).ok
+
+
+def test_a_wrong_closed_form_through_another_dimension_is_refuted():
+    d = dv.derive(_bottleneck())
+    (term,) = d.jacobian.terms
+    inst = instantiate(d.cell, 2, sizes={"K": 3})
+    h, h_next = d.cell.symbol("h"), d.cell.symbol("h_next")
+    brute = inst.values[h_next].jacobian(inst.values[h])
+    b, c = _atomize(brute, closed_form_matrix([term], inst))
+    assert (b - c).applyfunc(sp.expand).is_zero_matrix
+    # the K-dimensional coefficient 2 k (1 - k^2) without its factor 2: refuted
+    wrong = Term((term.coeffs[0], term.coeffs[1] / 2, term.coeffs[2]), term.matrices,
+                 term.path, term.label)
+    b, c = _atomize(brute, closed_form_matrix([wrong], inst))
+    assert not (b - c).applyfunc(sp.expand).is_zero_matrix
+
+
+def test_constant_coefficients_are_scaled_identities_of_the_right_size():
+    # h' = 2 h + tanh(U h): the carry coefficient is the constant 2 (a 2 I block)
+    cb = dv.CellBuilder("twice")
+    h = cb.state("h")
+    cb.input("x")
+    cb.update(h, 2 * h + dv.tanh(cb.weight("U") @ h))
+    cell = cb.build()
+    for n in (1, 3):
+        assert prove(cell, n).ok
