@@ -350,8 +350,8 @@ def make_folder(folder, what: str) -> list[Path]:
         missing.append(p)
         p = p.parent
     if not p.is_dir():
-        kind = "a broken symbolic link" if p.is_symlink() and not p.exists() else \
-            "a file, not a folder"
+        kind = "a broken symbolic link or a link loop" if p.is_symlink() and not p.exists() \
+            else "a file, not a folder"
         raise ReportError(f"{what}: {str(p)!r} is {kind}")
     created: list[Path] = []
     for d in reversed(missing):
