@@ -37,8 +37,9 @@ __all__ = ["Instance", "instantiate", "instance_sizes", "prove", "ProofResult",
 
 
 #: the largest size :func:`prove` and :func:`instantiate` accept for any dimension. The
-#: brute-force Jacobian grows like ``n**5``: a GRU takes about a second at n = 4, five at
-#: n = 6 and a minute around n = 8; larger sizes prove nothing more about a closed form.
+#: brute-force Jacobian grows like ``n**4``-``n**5``: a GRU takes about a second at n = 4,
+#: five at n = 6 and ten at n = 8 (a larger user cell more); larger sizes prove nothing
+#: more about a closed form, and n = 10**6 would never finish.
 MAX_SIZE = 8
 
 
@@ -73,8 +74,8 @@ def _size(value, name: str) -> int:
             or not 1 <= value <= MAX_SIZE):
         raise DerivationError(
             f"{name} must be an integer from 1 to {MAX_SIZE}, got {value!r} "
-            f"({type(value).__name__}); brute-force proofs grow like n**5, so sizes above "
-            f"{MAX_SIZE} would run for minutes to hours and prove nothing more")
+            f"({type(value).__name__}); brute-force proofs grow like n**5, so larger sizes "
+            "would run for minutes to hours and prove nothing more")
     return int(value)
 
 

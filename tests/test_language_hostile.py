@@ -9,9 +9,13 @@ forward pass, and complex-step Jacobians.
 
 from __future__ import annotations
 
+import keyword
+
 import numpy as np
 import pytest
 import sympy as sp
+from hypothesis import given
+from hypothesis import strategies as st
 
 import derivations as dv
 import numeric
@@ -264,6 +268,7 @@ def test_names_that_clash_with_generated_code_work_numerically():
     assert res.max_rel_complex_step <= 1e-10, res
     parts = numeric.paths(p, x, h)
     np.testing.assert_allclose(sum(parts.values()), numeric.jacobian(p, x, h), atol=1e-13)
+    assert numeric.check_bounds(p, x, h).ok.all()
     assert numeric.init(cell, 4, 3, scheme="chrono", t_max=20).arrays["a0"].shape == (4,)
     assert "np" in dv.derive(cell).latex()
 
@@ -281,3 +286,46 @@ def test_proof_entries_never_collide_between_symbols():
     entries = [str(e) for s_ in (*cell.inputs, *cell.states, *cell.weights)
                for e in inst.values[s_]]
     assert len(entries) == len(set(entries))
+
+
+# -- fuzz: whatever the user passes, the builder answers with DerivationError or works -------
+
+_junk = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.complex_numbers(),
+                  st.text(max_size=12), st.binary(max_size=4),
+                  st.lists(st.integers(), max_size=3), st.dictionaries(st.text(max_size=2),
+                                                                       st.integers(), max_size=2))
+
+
+@given(name=_junk)
+def test_any_name_is_either_valid_or_refused_by_name(name):
+    cb, x, h, W, U, b = _base()
+    ok = (isinstance(name, str) and name.isidentifier() and not keyword.iskeyword(name)
+          and not name.startswith("_") and name not in {"x", "h", "W", "U", "b"})
+    if ok:
+        assert cb.let(name, h).name == name
+        return
+    with pytest.raises(dv.DerivationError, match="symbol name"):
+        cb.let(name, h)
+
+
+@given(expr=_junk)
+def test_any_non_expression_is_refused_with_derivation_error(expr):
+    cb, x, h, W, U, b = _base()
+    with pytest.raises(dv.DerivationError, match="'f'"):
+        cb.let("f", expr)
+
+
+@given(dim=_junk, role=_junk, latex=_junk)
+def test_any_bad_option_is_refused_with_derivation_error(dim, role, latex):
+    cb, x, h, W, U, b = _base()
+    calls = [(lambda: cb.input("y", dim=dim), "dim of input 'y'"),
+             (lambda: cb.weight("V", rows=dim), "rows of weight 'V'"),
+             (lambda: cb.let("f", h, role=role), "role of 'f'"),
+             (lambda: cb.let("g", h, latex=latex), "latex of 'g'"),
+             (lambda: cb.layout(weight_hh=dim), "layout 'weight_hh'"),
+             (lambda: cb.attributes(gate_order=role), "attribute 'gate_order'")]
+    for call, named in calls:
+        try:
+            call()
+        except dv.DerivationError as exc:
+            assert named in str(exc) or "symbol name" in str(exc) or "a parameter name" in str(exc)

@@ -340,3 +340,18 @@ def test_from_arrays_reads_a_user_layout_and_names():
     cb.update(h, dv.tanh(cb.weight("weight_hh") @ h))
     q = numeric.from_arrays(cb.build(), weight_hh=np.eye(2))
     np.testing.assert_array_equal(q.arrays["weight_hh"], np.eye(2))
+
+
+def test_generated_kernels_refuse_bad_names_and_missing_sizes():
+    import sympy as sp
+
+    from numeric._codegen import Kernel, Let
+
+    a = sp.Symbol("a")
+    with pytest.raises(numeric.NumericError, match=r"dimension names \['in put'\]"):
+        Kernel([Let("y", a + 1)], {"a": ("in put", False)}, ("y",))
+    with pytest.raises(numeric.NumericError, match=r"kernel name 'lambda'"):
+        Kernel([Let("y", a + 1)], {"a": ("H", False)}, ("y",), name="lambda")
+    k = Kernel([Let("y", a * a + a)], {"a": ("K", False)}, ("y",))
+    with pytest.raises(numeric.NumericError, match=r"size of dimension\(s\) \['K'\]"):
+        k.workspace({"H": 3}, 2, np.float64)
