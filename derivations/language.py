@@ -30,6 +30,21 @@ Example: the minimal gated unit (Zhou et al. 2016), in six lines,
 ['f', 'n', 'h_next']
 >>> cell.weight_shape("W_in")   # (rows, cols) as dimension names
 ('H', 'I')
+
+Dimensions are names too: the states have ``H``, an input ``I`` unless ``dim=`` says
+otherwise, and a weight may have rows of a dimension of its own (``rows="K"``); every
+dimension works everywhere (:func:`derivations.proof.prove` sizes each one,
+``numeric.init`` takes ``sizes={"K": ...}``).
+
+Names (of the cell, its symbols and its dimensions) are checked when they are written:
+Python identifiers, not keywords, not starting with ``_`` (reserved for generated code).
+Any other identifier works end to end, ``out``, ``np``, ``I`` or ``beta`` included: the
+generated kernels never print a user's name, and expressions are never parsed from strings.
+
+>>> cb.let("in put", h)
+Traceback (most recent call last):
+...
+derivations._errors.DerivationError: symbol name must be a Python identifier (letters, digits, _), got 'in put'
 """
 
 from __future__ import annotations
@@ -117,6 +132,14 @@ class CellBuilder:
         The convention preset this instance follows, if the cell has several.
     reference : str
         The paper or library the equations come from.
+    description : str
+    hidden : str
+        The dimension name of the states (default ``"H"``).
+
+    Raises
+    ------
+    DerivationError
+        From every method, for a bad name, option or expression, naming it.
     """
 
     def __init__(self, name: str, convention: str | None = None, *, reference: str = "",

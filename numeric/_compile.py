@@ -285,9 +285,8 @@ class Program:
         k = self.kernel(tuple(names), tuple(exprs))
         dt = np.result_type(xT, *statesT, params.dtype)
         B = xT.shape[1]
-        outs = [np.empty((params.sizes[d], B), dtype=dt) for d in self.dims_of(names)]
-        outs += [np.empty((params.sizes[self.cell.dim_of(e) or self.cell.hidden_dim], B),
-                          dtype=dt) for e in exprs]
+        outs = [np.empty((params.sizes[d], B), dtype=dt)
+                for d in self.dims_of(names) + self.expr_dims(tuple(exprs))]
         self.run(k, params, xT, statesT, outs)
         return outs
 
@@ -305,6 +304,15 @@ class Program:
         env.update(zip(self.state_names, statesT, strict=True))
         env.update(zip(names, self.evaluate(params, xT, statesT, names), strict=True))
         return env
+
+    def expr_dims(self, exprs: tuple) -> list:
+        """The dimension name of each elementwise expression (a constant: the state's)."""
+        key = ("dims", exprs)
+        hit = self._plans.get(key)
+        if hit is None:
+            hit = self._plans[key] = [self.cell.dim_of(e) or self.cell.hidden_dim
+                                      for e in exprs]
+        return hit
 
     def dims_of(self, names) -> list:
         """The row dimension name of each named forward value."""
