@@ -355,3 +355,17 @@ def test_generated_kernels_refuse_bad_names_and_missing_sizes():
     k = Kernel([Let("y", a * a + a)], {"a": ("K", False)}, ("y",))
     with pytest.raises(numeric.NumericError, match=r"size of dimension\(s\) \['K'\]"):
         k.workspace({"H": 3}, 2, np.float64)
+
+
+@pytest.mark.parametrize("inputs", [0, 2])
+def test_cells_without_exactly_one_input_are_refused_before_any_draw(inputs):
+    cb = dv.CellBuilder("inputs")
+    h = cb.state("h")
+    xs = [cb.input(f"x{k}", dim="H") for k in range(inputs)]
+    cb.update(h, dv.tanh(cb.weight("U") @ h + sum(xs)))
+    cell = cb.build()
+    assert prove(cell, 2).ok
+    with pytest.raises(numeric.NumericError, match=rf"has {inputs} inputs.*supports one"):
+        numeric.init(cell, 10**6, 10**6)  # refused before the memory check, too
+    with pytest.raises(numeric.NumericError, match=rf"has {inputs} inputs"):
+        numeric.Params(cell, {"U": np.eye(2)})
