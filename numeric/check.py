@@ -60,27 +60,30 @@ class JacobianCheck:
                 and self.max_rel_finite_diff <= self.rtol_finite_diff)
 
 
-def _as64(params):
-    check_params(params)
-    return params if params.dtype == np.float64 else params.astype(np.float64)
-
-
-def _step_setup(p64, x, state, method, eps):
-    """Checked arguments of :func:`step_jacobian`: (prog, xT, sT, B, D, eps, nb, what)."""
+def _step_setup(params, x, state, method, eps):
+    """Checked arguments of :func:`step_jacobian`, before the float64 cast of ``params``:
+    (method, eps, B, D, samples per chunk, bytes of a chunk's work arrays)."""
     method = choice(method, "method", ("complex", "central"))
     eps = (1e-20 if method == "complex" else 1e-6) if eps is None else \
         finite_real(eps, "eps", positive=True)
-    prog, xT, sT, B = prepare(p64, x, state)
+    check_params(params)
+    prog, xT, sT, B = prepare(params, x, state)
     check_nonempty(B, "state")
-    S, H = len(sT), p64.hidden_size
-    D = S * H
+    D = len(sT) * params.hidden_size
     kernel = prog.kernel(prog.next_names)
-    rows = sum(r for r, c in kernel.workspace_shapes(p64.sizes, 1) if c == 1)
+    rows = sum(r for r, c in kernel.workspace_shapes(params.sizes, 1) if c == 1)
     # per sample: D columns of the kernel's work space, the perturbed states, the inputs,
     # the next states (complex, 16 bytes), and the real difference
     per = D * (rows + 3 * D + xT.shape[0]) * 16 + D * D * 8
     nb = max(1, WORK_BYTES // per)
-    return prog, xT, sT, B, D, method, eps, nb, per * min(nb, B)
+    return method, eps, B, D, nb, per * min(nb, B)
+
+
+def _in_float64(params, x, state):
+    """(params in float64, prog, xT, sT) once the memory check has passed."""
+    p64 = params if params.dtype == np.float64 else params.astype(np.float64)
+    prog, xT, sT, _ = prepare(p64, x, state)
+    return p64, prog, xT, sT
 
 
 def step_jacobian(params: Params, x, state, *, method: str = "complex", eps=None) -> np.ndarray:
@@ -95,10 +98,10 @@ def step_jacobian(params: Params, x, state, *, method: str = "complex", eps=None
         ``eps`` not a finite positive number, bad arrays), for batch size 0 (nothing to
         check), or when the result does not fit in the available memory.
     """
-    p64 = _as64(params)
-    prog, xT, sT, B, D, method, eps, nb, work = _step_setup(p64, x, state, method, eps)
+    method, eps, B, D, nb, work = _step_setup(params, x, state, method, eps)
     require_memory(B * D * D * 8 + work, f"a ({B}, {D}, {D}) float64 reference Jacobian",
                    hint="check a smaller batch")
+    p64, prog, xT, sT = _in_float64(params, x, state)
     return _step_jacobian(prog, p64, xT, sT, B, D, method, eps, nb)
 
 
@@ -152,11 +155,11 @@ def check_jacobian(params: Params, x, state, *, rtol_complex_step: float = 1e-10
     """
     rtol_cs = finite_real(rtol_complex_step, "rtol_complex_step", positive=True)
     rtol_fd = finite_real(rtol_finite_diff, "rtol_finite_diff", positive=True)
-    p64 = _as64(params)
-    prog, xT, sT, B, D, _, _, nb, work = _step_setup(p64, x, state, "complex", None)
+    _, _, B, D, nb, work = _step_setup(params, x, state, "complex", None)
     # the engine's J, two references, the difference
     require_memory(4 * B * D * D * 8 + work,
                    f"checking ({B}, {D}, {D}) float64 Jacobians", hint="check a smaller batch")
+    p64, prog, xT, sT = _in_float64(params, x, state)
     J = jacobian(p64, x, state, full=True)
     errs = []
     for method, eps in (("complex", 1e-20), ("central", 1e-6)):
