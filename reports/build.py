@@ -142,6 +142,7 @@ def build_report(out="build/report", *, engine: str = "auto", lang: str = "en", 
             doc = _with_engine(doc, engine)
             for name, data in figures.items():
                 (tmp / "figures" / name).write_bytes(data)
+            _atomic.pause("document")
         else:
             doc = build_document(cells, quick=quick, title=title, author=author,
                                  command=command, engine=engine,
