@@ -1,5 +1,11 @@
 """The gatebound command line: derive, check, analyze and user mistakes (exit 2, one line)."""
 
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import numpy as np
 import pytest
 import sympy as sp
@@ -74,3 +80,92 @@ def test_analyze_npz_reports_vanishing_for_contracting_elman(tmp_path, capsys):
     assert rate <= np.log(np.linalg.norm(W, 2)) + 1e-9
     assert (out_dir / "gradient_norms.pdf").exists()
     assert (out_dir / "singular_values.pdf").exists()
+
+
+# -- analyze --out: figures replaced whole, nothing left behind ---------------------------
+
+def _analyze(path, out, *extra):
+    return main(["analyze", str(path), "--out", str(out), "--steps", "12", "--batch", "2",
+                 *extra])
+
+
+@pytest.fixture
+def two_layers(tmp_path):
+    numeric = pytest.importorskip("numeric")
+    gru, elman = tmp_path / "gru.npz", tmp_path / "elman.npz"
+    numeric.save(numeric.init("gru", 5, 3, seed=1), gru)
+    numeric.save(numeric.init("elman", 5, 3, seed=2), elman)
+    return gru, elman
+
+
+def test_analyze_replaces_its_figures_and_keeps_other_files(two_layers, tmp_path, capsys):
+    gru, elman = two_layers
+    out = tmp_path / "an"
+    assert _analyze(gru, out) == 0
+    assert sorted(os.listdir(out)) == ["gate_saturation.pdf", "gradient_norms.pdf",
+                                       "singular_values.pdf"]
+    (out / "mine.txt").write_text("not analyze's")
+    before = (out / "gradient_norms.pdf").read_bytes()
+    assert _analyze(elman, out) == 0
+    # the GRU's gate histogram would now mislead: it goes; the user's file stays
+    assert sorted(os.listdir(out)) == ["gradient_norms.pdf", "mine.txt", "singular_values.pdf"]
+    assert (out / "gradient_norms.pdf").read_bytes() != before
+    assert "no carrying gate" in capsys.readouterr().out
+
+
+def test_interrupted_analyze_keeps_old_figures_and_leaves_nothing(two_layers, tmp_path,
+                                                                  monkeypatch, capsys):
+    import reports._cli_analyze as an
+
+    gru, elman = two_layers
+    out = tmp_path / "an"
+    assert _analyze(gru, out) == 0
+    old = {p.name: p.read_bytes() for p in out.iterdir()}
+    capsys.readouterr()
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(an, "plot_histograms", interrupt)
+    assert _analyze(elman, out) == 130
+    assert capsys.readouterr().err.strip().splitlines()[-1] == "gatebound analyze: interrupted"
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == old
+
+
+def test_failed_analyze_creates_no_output_folder(two_layers, tmp_path, capsys):
+    gru, _ = two_layers
+    out = tmp_path / "new" / "an"
+    assert _analyze(gru, out, "--cell", "lstm") == 2
+    assert "lstm" in capsys.readouterr().err
+    assert not (tmp_path / "new").exists()
+
+
+def test_sigkilled_analyze_leaves_complete_figures_and_next_run_cleans(two_layers, tmp_path):
+    """A real process killed between two figure replacements: every figure is complete
+    (old or new), and the next run removes the staging folder."""
+    pypdf = pytest.importorskip("pypdf")
+    gru, elman = two_layers
+    out = tmp_path / "an"
+    assert _analyze(gru, out) == 0
+    pause = tmp_path / "pause"
+    pause.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1]),
+           "GATEBOUND_TEST_PAUSE": f"swap-file:{pause}"}
+    proc = subprocess.Popen([sys.executable, "-m", "reports.cli", "analyze", str(elman),
+                             "--out", str(out), "--steps", "12", "--batch", "2"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    t0 = time.monotonic()
+    while not (pause / "swap-file").exists():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() - t0 < 120
+        time.sleep(0.02)
+    proc.kill()
+    proc.communicate()
+    figures = sorted(p for p in out.iterdir() if p.suffix == ".pdf")
+    assert [p.name for p in figures] == ["gate_saturation.pdf", "gradient_norms.pdf",
+                                         "singular_values.pdf"]
+    for p in figures:
+        pypdf.PdfReader(p)
+    assert len([p for p in os.listdir(out) if ".tmp-" in p]) == 1
+    assert _analyze(elman, out) == 0
+    assert sorted(os.listdir(out)) == ["gradient_norms.pdf", "singular_values.pdf"]

@@ -99,3 +99,64 @@ def test_failed_build_leaves_previous_report(tmp_path):
         build_report(out, engine="typst", cells="nosuch", quick=True)
     assert (out / "gatebound.pdf").read_bytes() == b"previous"
     assert not any(p.name.startswith(".report.tmp") for p in tmp_path.iterdir())
+
+
+def _old_report(tmp_path):
+    out = tmp_path / "report"
+    out.mkdir()
+    (out / "gatebound.pdf").write_bytes(b"previous")
+    return out
+
+
+@pytest.mark.parametrize("engine", ["typst", pytest.param("latex", marks=pytest.mark.tex)])
+def test_failed_compile_keeps_old_report_and_only_a_log(tmp_path, monkeypatch, engine):
+    """A failed compile leaves the old report, no temporary folder, and its log at
+    OUT.log (named in the error); the next successful build removes that log."""
+    if engine == "latex":
+        _need_tex("en")
+    import reports.build as b
+
+    out = _old_report(tmp_path)
+    cache = {}
+    if engine == "typst":
+        monkeypatch.setattr(b, "render_typst", lambda doc, lang: "#let x = (\n")
+    else:
+        monkeypatch.setattr(b, "render_latex", lambda doc, lang: "\\documentclass{article}\n"
+                            "\\begin{document}\\undefinedmacro\\end{document}\n")
+    log = tmp_path / "report.log"
+    with pytest.raises(Exception, match=rf"failed.*\(log: {re.escape(str(log))}\)") as info:
+        build_report(out, engine=engine, cells="elman", quick=True, document_cache=cache)
+    assert type(info.value).__name__ == "ReportError"
+    assert (out / "gatebound.pdf").read_bytes() == b"previous"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report", "report.log"]
+    assert ("undefinedmacro" if engine == "latex" else "error") in log.read_text().lower()
+    monkeypatch.undo()
+    res = build_report(out, engine="typst", cells="elman", quick=True, document_cache=cache)
+    assert res.pdf.read_bytes().startswith(b"%PDF")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
+
+
+def test_interrupted_build_leaves_old_report_and_no_folder(tmp_path, monkeypatch):
+    import reports.build as b
+
+    out = _old_report(tmp_path)
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(b, "compile_typst", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        build_report(out, engine="typst", cells="elman", quick=True, document_cache={})
+    assert (out / "gatebound.pdf").read_bytes() == b"previous"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
+
+
+def test_failed_first_build_creates_no_folders(tmp_path, monkeypatch):
+    import reports.build as b
+
+    out = tmp_path / "a" / "b" / "report"
+    monkeypatch.setattr(b, "render_typst", lambda doc, lang: "#let x = (\n")
+    with pytest.raises(Exception, match="Typst failed"):
+        build_report(out, engine="typst", cells="elman", quick=True, document_cache={})
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == \
+        ["a", "a/b", "a/b/report.log"]
