@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 
 import numpy as np
@@ -223,6 +224,15 @@ def _is_real(value) -> bool:
             and not isinstance(value, (bool, np.bool_)))
 
 
+def _finite(value) -> bool:
+    """``math.isfinite`` of a real number; an int too large for a float is not finite
+    (``np.isfinite`` raises TypeError on ints beyond 64 bits)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def positive_int(value, name: str, *, minimum: int = 1) -> int:
     """``value`` as an ``int >= minimum``; NumericError naming ``name`` otherwise.
 
@@ -263,7 +273,7 @@ def finite_real(value, name: str, *, positive: bool = False) -> float:
     ...
     numeric._errors.NumericError: scale must be a finite real number, got nan (float)
     """
-    ok = _is_real(value) and bool(np.isfinite(value))
+    ok = _is_real(value) and _finite(value)
     if not ok or (positive and not value > 0):
         kind = "a finite positive" if positive else "a finite"
         raise NumericError(f"{name} must be {kind} real number, got {value!r} "
@@ -281,7 +291,7 @@ def byte_count(value, name: str) -> int:
     ...
     numeric._errors.NumericError: store_bytes must be a finite positive number of bytes, got '1G' (str)
     """
-    if not _is_real(value) or not np.isfinite(value) or not value >= 1:
+    if not _is_real(value) or not _finite(value) or not value >= 1:
         raise NumericError(f"{name} must be a finite positive number of bytes, got {value!r} "
                            f"({type(value).__name__})")
     return int(value)

@@ -223,9 +223,7 @@ def check_bounds(params: Params, x, state, *, which=None, rtol=None) -> BoundChe
     """
     check_params(params)
     tol = _tolerance(params, rtol)
-    prog, xT, sT, B = prepare(params, x, state)
-    check_nonempty(B, "state")
-    names = prog.state_names
+    names = tuple(s.name for s in params.cell.states)
     blocks = dv.derive(params.cell).bounds.blocks
     if isinstance(which, str) and which == "full":
         key = "full" if len(names) > 1 else (names[0], names[0])
@@ -241,6 +239,8 @@ def check_bounds(params: Params, x, state, *, which=None, rtol=None) -> BoundChe
         raise NumericError(f"which must be None, 'full' or a pair of state names (cell "
                            f"{params.cell.title!r} has blocks {list(blocks)}), got {which!r} "
                            f"({type(which).__name__})")
+    prog, xT, sT, B = prepare(params, x, state)
+    check_nonempty(B, "state")
     D = params.hidden_size * (len(names) if key == "full" else 1)
     # J, the copy and work space of the SVD, J - I and its SVD
     require_memory(4 * B * D * D * 8, f"checking the bounds of ({B}, {D}, {D}) Jacobians",

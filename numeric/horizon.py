@@ -226,9 +226,13 @@ def _run_chain(prog, params, kernel, keys, xs, sT, gT, store, keep_from):
         prog.run(kernel, params, xs[t].T, tuple(cur), [*new, *coef], ws)
     back = _Backward(prog, params, B, dt)
     g = [np.array(p) for p in gT]
+    # ||v|| = s ||v / s|| with s = max |v_i|: no overflow for any finite v (float32 too)
+    s = np.max([np.abs(p).max(axis=0, initial=0) for p in g], axis=0)
+    for p in g:
+        np.divide(p, s, out=p, where=s > 0)
     n0 = np.sqrt(sum((p * p).sum(axis=0) for p in g))
     with np.errstate(divide="ignore"):
-        acc = np.log(n0)
+        acc = np.log(s.astype(np.float64)) + np.log(np.where(s > 0, n0, 1.0))
     for p in g:
         np.divide(p, n0, out=p, where=n0 > 0)
         p[:, n0 == 0] = 0

@@ -94,10 +94,9 @@ def lyapunov(params: Params, xs, state0, k=None, *, seed: int = 0) -> np.ndarray
         tangent frames do not fit in the available memory.
     """
     seed = seed_value(seed)
+    k = _lyapunov_k(check_params(params), k)
     prog, xs, sT, B = _sequence_inputs(params, xs, state0)
-    k = _lyapunov_k(params, k)
-    H, S = params.hidden_size, len(prog.state_names)
-    D = S * H
+    D = params.hidden_size * len(prog.state_names)
     require_memory(_lyapunov_bytes(params, B, k),
                    f"Lyapunov tangent frames ({B}, {D}, {k})",
                    hint="use fewer exponents k or a smaller batch")

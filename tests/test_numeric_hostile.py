@@ -103,6 +103,8 @@ BAD_ARRAYS = [
     (np.array([[1.0, "a"]], dtype=object), r" has dtype object"),
     (np.zeros((1, 2, 3, 4)), r" has shape \(1, 2, 3, 4\); expected"),
     (5.0, r" has shape \(\); expected"),
+    ([1.0, 2.0], r" has shape \(2,\); expected"),
+    ([[[[0.0]]]], r" has shape \(1, 1, 1(, 1)?\); expected"),
 ]
 
 
@@ -235,6 +237,8 @@ def test_knob_errors_come_before_the_array_checks():
     raises("^max_bytes must be", "jacobian", x=nan, max_bytes="1e9")
     raises("^seed must be", "gradient_norms", xs=np.full((T, B, 3), np.nan), seed="x")
     raises("^which must be one of", "singular_values", x=nan, which=5)
+    raises("^which must be None, 'full' or a pair", "check_bounds", x=nan, which=5)
+    raises(r"^k must be an integer in \[1, 8\]", "lyapunov", LSTM, xs=None, k=9)
 
 
 @pytest.mark.parametrize("bad,msg", [
@@ -512,3 +516,26 @@ def test_gradient_norms_over_ten_thousand_broadcast_steps_do_not_underflow():
     ref = numeric.gradient_norms(p, np.array(xs), np.zeros((B, 4)))
     np.testing.assert_allclose(res.log_norms, ref.log_norms, rtol=1e-12)
     assert np.isfinite(res.log_norms).all() and (res.log_norms[0] < -800).all()
+
+
+@pytest.mark.parametrize("dtype,scale", [(np.float64, 1e300), (np.float64, 1e-300),
+                                         (np.float32, 1e30), (np.float32, 1e-30)])
+def test_gradient_norms_of_huge_or_tiny_cotangents_shift_by_log_scale(dtype, scale):
+    """||v|| is taken as s ||v / s||: no overflow of v * v for any finite v."""
+    p = LSTM.astype(dtype)
+    d = _defaults(p)
+    v = tuple(np.random.default_rng(2).normal(size=(2, B, 4)))
+    ref = numeric.gradient_norms(p, d["xs"], d["state0"], v).log_norms
+    got = numeric.gradient_norms(p, d["xs"], d["state0"], tuple(a * scale for a in v)).log_norms
+    tol = 1e-9 if dtype == np.float64 else 1e-4
+    np.testing.assert_allclose(got - math.log(scale), ref, rtol=0, atol=tol)
+
+
+def test_knobs_beyond_64_bits_are_refused_or_bounded_by_name():
+    raises(r"^max_bytes must be a finite positive number of bytes, got 1000", "jacobian",
+           max_bytes=10**400)
+    raises(r"^eps must be a finite positive real number", "step_jacobian", eps=10**400)
+    raises(r"^k must be an integer in \[1, 4\] .* got 1000", "lyapunov", k=10**30)
+    raises(r"^seed must be a non-negative integer", "gradient_norms", seed=-(10**30))
+    J = call("jacobian", max_bytes=10**30)  # a finite limit far above the need
+    np.testing.assert_array_equal(J, call("jacobian"))
