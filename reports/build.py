@@ -66,7 +66,8 @@ def _report_folder(out) -> Path:
             names = os.listdir(path)
         except OSError as exc:
             raise ReportError(f"--out {out!r} cannot be read ({exc.strerror})") from None
-        if names and not any(n.startswith(BASENAME + ".") for n in names):
+        others = [n for n in names if not n.startswith(".") and n != "figures"]
+        if others and not any(n.startswith(BASENAME + ".") for n in names):
             raise ReportError(f"--out {out!r} is a folder holding other files and no "
                               f"{BASENAME} report; the report replaces the whole folder, so "
                               "choose a new or empty folder")

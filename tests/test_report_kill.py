@@ -423,3 +423,28 @@ def test_per_file_swap_replaces_figures_first_pdf_last_and_drops_stale_files(bas
     assert (out / "notes" / "mine.txt").exists()
     assert sorted(os.listdir(tmp_path)) == [NAME]
 
+
+
+def _cached_build(base, out):
+    with open(base["cache"], "rb") as fh:
+        entry = pickle.load(fh)
+    return build_report(out, engine="typst", cells="elman", quick=True, author="New Author",
+                        document_cache={(("elman",), True, None, "New Author", None, "en"):
+                                        entry})
+
+
+def test_out_through_a_symbolic_link_replaces_the_linked_folder(base, tmp_path):
+    real = _old_copy(base, tmp_path / "data")
+    (tmp_path / "link").symlink_to(real)
+    res = _cached_build(base, tmp_path / "link")
+    assert (tmp_path / "link").is_symlink() and res.out == real
+    assert _which(real, base["old_files"]) == "new"
+    assert sorted(os.listdir(tmp_path / "data")) == [NAME]
+
+
+def test_out_holding_only_figures_or_hidden_files_is_replaced(base, tmp_path):
+    out = tmp_path / NAME
+    (out / "figures").mkdir(parents=True)
+    (out / ".DS_Store").write_bytes(b"")
+    _cached_build(base, out)
+    assert _which(out, base["old_files"]) == "new"
