@@ -134,9 +134,14 @@ class Child:
             assert time.monotonic() - t0 < timeout, f"never reached {self.point}"
             time.sleep(0.02)
 
-    def stop(self, sig) -> tuple[int, str]:
+    def stop(self, sig, *, release=False) -> tuple[int, str]:
+        """Send ``sig``; with ``release``, then let the paused process go on."""
         self.wait_paused()
         self.proc.send_signal(sig)
+        if release:
+            time.sleep(0.3)
+            assert self.proc.poll() is None, "the signal was not held"
+            (self.pause / "go").touch()
         _, err = self.proc.communicate(timeout=120)
         shutil.rmtree(self.pause)
         return self.proc.returncode, err
@@ -166,6 +171,8 @@ def children(base):
                                       no_exchange=True)
     for sig, point in STOPS:
         kids[sig.name, point] = Child(base, _old_copy(base, d / f"{sig.name}-{point}"), point)
+    kids["TERM", "swap-file"] = Child(base, _old_copy(base, d / "term-perfile"), "swap-file",
+                                      no_exchange=True)
     yield kids
     for k in kids.values():
         if k.proc.poll() is None:
@@ -225,6 +232,15 @@ def test_sigterm_and_sigint_clean_up_and_exit_128_plus_signal(children, base, si
     assert sum("gatebound report:" in ln for ln in err.splitlines()) == 1
     assert _which(k.out, base["old_files"]) == ("new" if point == "swapped" else "old")
     assert _staging(k.out.parent) == []                 # nothing left behind
+    assert sorted(p.name for p in k.out.parent.iterdir()) == [NAME]
+
+
+def test_sigterm_during_the_per_file_swap_is_held_until_the_swap_is_done(children, base):
+    k = children["TERM", "swap-file"]
+    code, err = k.stop(signal.SIGTERM, release=True)
+    assert code == 128 + signal.SIGTERM, err
+    assert err.strip().splitlines()[-1] == "gatebound report: terminated (SIGTERM)"
+    assert _which(k.out, base["old_files"]) == "new"
     assert sorted(p.name for p in k.out.parent.iterdir()) == [NAME]
 
 
