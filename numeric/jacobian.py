@@ -36,7 +36,7 @@ from .step import prepare
 
 __all__ = ["jacobian", "jacobian_chunks", "paths", "term_coefficients", "jvp", "vjp",
            "resolve_block", "full_jvp", "full_vjp", "block_coefficients", "chunk_size",
-           "jacobian_setup"]
+           "jacobian_setup", "chunk_iter"]
 
 #: what to use instead when a Jacobian does not fit
 HINT = ("use numeric.jacobian_chunks (or singular_values/spectral_norms, which stream), "
@@ -255,10 +255,11 @@ def jacobian_chunks(params: Params, x, state, *, full=False, block=None, max_byt
     require_memory(n0 * D * D * params.dtype.itemsize,
                    f"a chunk of {n0} {D}x{D} {params.dtype} Jacobians",
                    hint="pass max_bytes to bound each chunk, or use a smaller batch")
-    return _chunks(prog, params, xT, sT, full, key, D, nb, B)
+    return chunk_iter(prog, params, xT, sT, full, key, D, nb, B)
 
 
-def _chunks(prog, params, xT, sT, full, key, D, nb, B):
+def chunk_iter(prog, params, xT, sT, full, key, D, nb, B):
+    """``(batch_slice, J_chunk)`` over chunks of ``nb`` samples (checked arguments)."""
     if B == 0:
         return
     buf = np.empty((min(nb, B), D, D), dtype=params.dtype)

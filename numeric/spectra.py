@@ -38,8 +38,14 @@ from ._validate import (
     require_memory,
     seed_value,
 )
-from .jacobian import _chunks as jacobian_chunk_iter
-from .jacobian import _fill, block_coefficients, full_jvp, jacobian_setup, resolve_block
+from .jacobian import (
+    _fill,
+    block_coefficients,
+    chunk_iter,
+    full_jvp,
+    jacobian_setup,
+    resolve_block,
+)
 from .params import Params
 
 __all__ = ["lyapunov", "log_det_mean", "lyapunov_sum_rule", "SumRule", "singular_values",
@@ -217,7 +223,7 @@ def singular_values(params: Params, x, state, *, which: str = "all", full: bool 
                    f"singular values of {n0} {D}x{D} {params.dtype} Jacobians at a time",
                    hint="pass a smaller max_bytes, or use a smaller batch")
     out = np.empty((B, D) if which == "all" else (B,), dtype=params.dtype)
-    for sl, J in jacobian_chunk_iter(prog, params, xT, sT, full, key, D, nb, B):
+    for sl, J in chunk_iter(prog, params, xT, sT, full, key, D, nb, B):
         s = np.linalg.svd(J, compute_uv=False)
         out[sl] = s if which == "all" else (s[:, 0] if which == "max" else s[:, -1])
     return out
