@@ -126,10 +126,11 @@ class Staging:
             fd, locked = _try_lock(path)
             if locked is False:                      # a cleaner holds it this instant
                 continue
-            try:
-                same = fd is None or os.path.samestat(os.fstat(fd), os.stat(path))
+            try:                                     # not removed by a cleaner meanwhile
+                same = os.path.isdir(path) if fd is None else \
+                    os.path.samestat(os.fstat(fd), os.stat(path))
             except OSError:
-                same = False                          # removed by a cleaner meanwhile
+                same = False
             if same:
                 self.path, self.fd = path, fd
                 return

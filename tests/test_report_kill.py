@@ -464,3 +464,37 @@ def test_out_holding_only_figures_or_hidden_files_is_replaced(base, tmp_path):
     (out / ".DS_Store").write_bytes(b"")
     _cached_build(base, out)
     assert _which(out, base["old_files"]) == "new"
+
+
+def test_cleaners_racing_with_new_staging_folders_never_take_a_live_one(tmp_path):
+    """Threads create, fill and discard staging folders while others clean leftovers:
+    a folder is never removed while its owner holds it."""
+    stop, problems = threading.Event(), []
+
+    def owner():
+        while not stop.is_set():
+            st = _atomic.Staging(tmp_path, NAME)
+            try:
+                (st.path / "figures").mkdir()
+                (st.path / "figures" / "f.pdf").write_bytes(b"x")
+                time.sleep(0.001)
+                if not (st.path / "figures" / "f.pdf").exists():
+                    problems.append(st.path.name)
+            except OSError as exc:
+                problems.append(repr(exc))
+            finally:
+                st.discard()
+
+    def cleaner():
+        while not stop.is_set():
+            _atomic.remove_leftovers(tmp_path, NAME)
+
+    threads = [threading.Thread(target=f) for f in (owner, owner, cleaner, cleaner)]
+    for t in threads:
+        t.start()
+    time.sleep(1.0)
+    stop.set()
+    for t in threads:
+        t.join()
+    assert problems == []
+    assert os.listdir(tmp_path) == []
