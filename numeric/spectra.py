@@ -231,13 +231,27 @@ def singular_values(params: Params, x, state, *, which: str = "all", full: bool 
 
 def spectral_norms(params: Params, x, state, *, full: bool = False, block=None,
                    max_bytes=None) -> np.ndarray:
-    """:math:`\\|J\\|_2` per sample, (B,), streamed (see :func:`singular_values`)."""
+    """:math:`\\|J\\|_2` per sample, (B,), streamed (see :func:`singular_values`);
+    batch size 0 gives (0,).
+
+    Raises
+    ------
+    NumericError
+        As :func:`singular_values`: bad arguments or memory, before any work.
+    """
     return singular_values(params, x, state, which="max", full=full, block=block,
                            max_bytes=max_bytes)
 
 
 def sigma_min(params: Params, x, state, *, full: bool = False, block=None,
               max_bytes=None) -> np.ndarray:
-    """:math:`\\sigma_{min}(J)` per sample, (B,), streamed (see :func:`singular_values`)."""
+    """:math:`\\sigma_{min}(J)` per sample, (B,), streamed (see :func:`singular_values`);
+    batch size 0 gives (0,).
+
+    Raises
+    ------
+    NumericError
+        As :func:`singular_values`: bad arguments or memory, before any work.
+    """
     return singular_values(params, x, state, which="min", full=full, block=block,
                            max_bytes=max_bytes)

@@ -11,8 +11,10 @@ import dataclasses
 import math
 import re
 
+import hypothesis.strategies as st
 import numpy as np
 import pytest
+from hypothesis import given
 
 import numeric
 from numeric.bounds import check_bounds, check_horizon, weight_norms
@@ -539,3 +541,25 @@ def test_knobs_beyond_64_bits_are_refused_or_bounded_by_name():
     raises(r"^seed must be a non-negative integer", "gradient_norms", seed=-(10**30))
     J = call("jacobian", max_bytes=10**30)  # a finite limit far above the need
     np.testing.assert_array_equal(J, call("jacobian"))
+
+
+@given(st.integers(1, 6), st.integers(1, 5), st.sampled_from([np.float32, np.float64]),
+       st.booleans(), st.lists(st.tuples(st.integers(0, 99), st.sampled_from(
+           [np.nan, np.inf, -np.inf, 3e38, -3e38, 1.0])), max_size=6))
+def test_non_finite_entries_are_counted_exactly(b, t, dtype, broadcast, marks):
+    """The count in the message equals NumPy's, broadcast or not, even where the fast sum
+    overflows on finite values (3e38 in float32)."""
+    base = np.zeros((t, 1, 3) if broadcast else (t, b, 3), dtype=dtype)
+    flat = base.reshape(-1)
+    for k, v in marks:
+        flat[k % flat.size] = v
+    xs = np.broadcast_to(base, (t, b, 3))
+    bad = int(np.count_nonzero(~np.isfinite(xs)))
+    if bad:
+        with pytest.raises(numeric.NumericError, match=rf"^xs \(shape \({t}, {b}, 3\)\) has "
+                                                       rf"{bad} non-finite entries"):
+            numeric.rollout(GRU, xs, np.zeros((b, 4)))
+    else:
+        np.testing.assert_array_equal(numeric.rollout(GRU, xs, np.zeros((b, 4))),
+                                      numeric.rollout(GRU, np.array(xs, np.float64),
+                                                      np.zeros((b, 4))))
