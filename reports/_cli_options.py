@@ -23,7 +23,7 @@ from ._errors import ReportError
 
 __all__ = ["count", "int_type", "cell_option", "cells_option"]
 
-_INT = re.compile(r"[+-]?[0-9]{1,30}")
+_INT = re.compile(r"[+-]?[0-9]+")
 
 
 def count(value, option: str, *, minimum: int = 1) -> int:
@@ -38,9 +38,14 @@ def int_type(minimum: int):
     refused with one line naming the value)."""
     def parse(text: str) -> int:
         text = text.strip()
-        if not _INT.fullmatch(text) or int(text) < minimum:
-            raise argparse.ArgumentTypeError(f"must be an integer >= {minimum}, got {text!r}")
-        return int(text)
+        try:
+            value = int(text) if _INT.fullmatch(text) else None
+        except ValueError:                           # beyond Python's 4300 digits
+            value = None
+        if value is None or value < minimum:
+            shown = text if len(text) <= 60 else text[:57] + "..."
+            raise argparse.ArgumentTypeError(f"must be an integer >= {minimum}, got {shown!r}")
+        return value
     parse.__name__ = f"integer >= {minimum}"
     return parse
 

@@ -130,8 +130,11 @@ CASES = [
       for v, m in (("", "''"), (",", "','"), ("gru:", "'gru:'"), (":cho", "':cho'"),
                    ("gru:nope", "'nope'"), ("bogus", "'bogus'"), ("elman,bogus", "'bogus'"),
                    ("a:b:c", "'a:b:c'"), ("elman:pytorch", "'pytorch'"))],
+    (["check", "--seed", "9" * 5000], r"argument --seed: must be an integer >= 0, got '999"),
+    (["check", "--samples", "1" * 40], r"--samples 1{40} .*more than"),
     # derive
     (["derive", ""], r"cell is empty"),
+    (["derive", "gru", "--convention", "CHO"], r"'CHO'"),
     (["derive", "nosuch"], r"'nosuch'"),
     (["derive", "gru:"], r"'gru:'"),
     (["derive", "gru", "--convention", "nope"], r"'nope'"),
