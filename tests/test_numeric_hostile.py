@@ -563,3 +563,15 @@ def test_non_finite_entries_are_counted_exactly(b, t, dtype, broadcast, marks):
         np.testing.assert_array_equal(numeric.rollout(GRU, xs, np.zeros((b, 4))),
                                       numeric.rollout(GRU, np.array(xs, np.float64),
                                                       np.zeros((b, 4))))
+
+
+@pytest.mark.parametrize("layout", ["fortran", "strided", "every-other", "transposed"])
+def test_jacobian_out_of_any_writeable_layout_is_filled(layout):
+    d = _defaults(LSTM)
+    J = numeric.jacobian(LSTM, d["x"], d["state"], full=True)
+    out = {"fortran": lambda: np.empty((B, 8, 8), order="F"),
+           "strided": lambda: np.empty((B, 8, 16))[:, :, ::2],
+           "every-other": lambda: np.empty((2 * B, 8, 8))[::2],
+           "transposed": lambda: np.empty((8, 8, B)).transpose(2, 0, 1)}[layout]()
+    assert numeric.jacobian(LSTM, d["x"], d["state"], full=True, out=out) is out
+    np.testing.assert_allclose(out, J, rtol=1e-13, atol=1e-15)
