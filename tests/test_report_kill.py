@@ -31,6 +31,8 @@ from reports import _atomic, build_report
 
 pypdf = pytest.importorskip("pypdf")
 
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals, FIFOs and links")
+
 ROOT = Path(__file__).parents[1]
 NAME = "report"
 ARGS = ["report", "--quick", "--engine", "typst", "--cells", "elman"]
