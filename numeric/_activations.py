@@ -86,7 +86,8 @@ def sech2(u):
         e = np.exp(-2.0 * np.abs(u))
         return 4.0 * e / (1.0 + e) ** 2
     e = np.abs(u, out=np.empty_like(u))
-    e *= -2.0
+    with np.errstate(over="ignore"):  # |u| > 9e307: -2|u| = -inf, exp gives the exact 0
+        e *= -2.0
     np.exp(e, out=e)
     d = np.add(e, 1.0, out=np.empty_like(e))
     d *= d
@@ -172,8 +173,8 @@ def sech2_into(u, out, tmp):
         out[...] = sech2(u)
         return out
     np.abs(u, out=tmp)
-    tmp *= -2.0
-    with np.errstate(under="ignore"):
+    with np.errstate(over="ignore", under="ignore"):  # -2|u| = -inf: exp gives the exact 0
+        tmp *= -2.0
         np.exp(tmp, out=tmp)
         np.add(tmp, 1.0, out=out)
         out *= out

@@ -300,9 +300,14 @@ def byte_count(value, name: str) -> int:
 def float_dtype(value, name: str = "dtype") -> np.dtype:
     """``float32`` or ``float64`` as a NumPy dtype; anything else refused by name.
 
+    ``None`` is refused too (``np.dtype(None)`` would silently mean float64): callers
+    whose ``dtype`` defaults to ``None`` resolve the default themselves.
+
     >>> float_dtype("float32").name
     'float32'
     """
+    if value is None:
+        raise NumericError(f"{name} must be float32 or float64, got None")
     try:
         dt = np.dtype(value)
     except TypeError as exc:
@@ -350,6 +355,15 @@ def check_memory(nbytes: int, what: str, *, limit: int | None = None,
     ...
     numeric._errors.NumericError: a (1024, 4096, 4096) float64 Jacobian needs 1.02e+03 GiB, more than max_bytes = 64 MiB; use numeric.jacobian_chunks
     """
+    if not _is_int(nbytes) or nbytes < 0:
+        raise NumericError(f"nbytes must be a non-negative integer, got {nbytes!r} "
+                           f"({type(nbytes).__name__})")
+    if limit is not None and (not _is_int(limit) or limit < 0):
+        raise NumericError(f"limit must be a non-negative integer or None, got {limit!r} "
+                           f"({type(limit).__name__})")
+    if not isinstance(what, str) or not isinstance(hint, str):
+        raise NumericError("what and hint must be strings, got "
+                           f"{type(what).__name__} and {type(hint).__name__}")
     nbytes = int(nbytes)
     tail = f"; {hint}" if hint else ""
     if limit is not None and nbytes > limit:
