@@ -26,7 +26,7 @@ from derivations.language import MatVec, per_cell
 from ._codegen import Kernel, Let, MatMul, Sech2, SigmoidC, SigmoidPair
 from ._errors import NumericError
 
-__all__ = ["program", "Program", "BlockPlan"]
+__all__ = ["program", "Program", "BlockPlan", "coefficient_dims"]
 
 
 class BlockPlan:
@@ -34,7 +34,9 @@ class BlockPlan:
 
     Terms are grouped as: ``diag`` (the matrix-free carry), ``rows`` (single-matrix terms
     ``diag(a) W``, summed per matrix) and ``general`` (every other term, e.g.
-    ``diag(a0) W_hn diag(a1) W_hr`` or ``diag(a0) W diag(a1)``).
+    ``diag(a0) W_hn diag(a1) W_hr`` or ``diag(a0) W diag(a1)``). A coefficient between two
+    matrices has the dimension they share, which may be one of the cell's own (``V diag(a)
+    U`` with U of ``rows="K"``): :attr:`dims` names each coefficient's dimension.
     """
 
     def __init__(self, prog, key, terms, label=None):
@@ -57,25 +59,18 @@ class BlockPlan:
         hidden = cell.hidden_dim
         dims = [hidden] * len(exprs)
         for t in general:
-            for k, c in enumerate(t.coeffs):
+            for c, d in zip(t.coeffs, coefficient_dims(cell, t), strict=True):
                 if c != 1:
                     exprs.append(c)
-                    dims.append(cell.weight_shapes[t.matrices[0]][0] if k == 0
-                                else cell.weight_shapes[t.matrices[k - 1]][1])
+                    dims.append(d)
         self.exprs = tuple(exprs)
         #: the dimension name of each coefficient in :attr:`exprs` (``diag(a) W`` has a's
         #: dimension = W's rows; ``W diag(a)`` = W's columns)
         self.dims = tuple(dims)
         self.n_exprs = len(exprs)
-        other = [(t.label, d) for t in general for d in _term_dims(cell, t) if d != hidden]
-        if other:
-            label, d = other[0]
-            raise NumericError(
-                f"cell {cell.title!r}: the Jacobian path {label!r} has a coefficient of "
-                f"dimension {d}, not the state dimension {hidden}; the numeric engine "
-                f"evaluates Jacobians whose coefficients are all of dimension {hidden} "
-                "(step and rollout work; derivations.derive and derivations.proof.prove "
-                "handle the cell)")
+        #: True when every coefficient is of the state dimension (the common case: one
+        #: (n, H, B) layout serves all of them)
+        self.uniform = all(d == hidden for d in dims)
 
     def group(self, vals):
         """Flat values in :attr:`exprs` order -> (diag or None, [rows], [[general]])."""
@@ -279,21 +274,24 @@ class Program:
                 names += [n for n, _ in st.outputs]
         return tuple(names)
 
-    def evaluate(self, params, xT, statesT, names=(), exprs=()) -> list:
+    def evaluate(self, params, xT, statesT, names=(), exprs=(), dims=None) -> list:
         """Named forward values, then the (stable-rewritten) coefficient expressions ``exprs``,
-        each a fresh (d, B) array, from one run of the generated kernel."""
+        each a fresh (d, B) array, from one run of the generated kernel. ``dims`` names the
+        dimension of each expression (default: read from the expression; a constant
+        coefficient between two matrices needs it)."""
         k = self.kernel(tuple(names), tuple(exprs))
         dt = np.result_type(xT, *statesT, params.dtype)
         B = xT.shape[1]
-        outs = [np.empty((params.sizes[d], B), dtype=dt)
-                for d in self.dims_of(names) + self.expr_dims(tuple(exprs))]
+        dims = self.expr_dims(tuple(exprs)) if dims is None else list(dims)
+        outs = [np.empty((params.sizes[d], B), dtype=dt) for d in self.dims_of(names) + dims]
         self.run(k, params, xT, statesT, outs)
         return outs
 
     def coefficients(self, params, xT, statesT, plans, *, next_states=False):
         """(next states or (), [coefficient grouping per plan]) from one kernel run."""
         names = self.next_names if next_states else ()
-        vals = self.evaluate(params, xT, statesT, names, tuple(e for p in plans for e in p.exprs))
+        vals = self.evaluate(params, xT, statesT, names, tuple(e for p in plans for e in p.exprs),
+                             [d for p in plans for d in p.dims])
         return tuple(vals[:len(names)]), _split(plans, vals[len(names):])
 
     def forward(self, params, xT, statesT) -> dict:
@@ -352,10 +350,13 @@ class Program:
             self._plans[pk] = hit
         return hit
 
-def _term_dims(cell, t) -> tuple:
-    """The dimension of each coefficient of term ``t`` (one more than its matrices)."""
-    return (cell.weight_shapes[t.matrices[0]][0],
-            *(cell.weight_shapes[W][1] for W in t.matrices))
+def coefficient_dims(cell, term) -> tuple:
+    """The dimension name of each coefficient of ``term`` (one more than its matrices):
+    ``diag(a0) W1 diag(a1) W2 ...`` has a0 in W1's rows, a_k in W_k's columns."""
+    if not term.matrices:
+        return (cell.hidden_dim,) * len(term.coeffs)
+    return (cell.weight_shapes[term.matrices[0]][0],
+            *(cell.weight_shapes[W][1] for W in term.matrices))
 
 
 def _split(plans, vals) -> list:

@@ -1,6 +1,9 @@
 """Dense blocks, JVPs and VJPs from a :class:`~numeric._compile.BlockPlan` (private).
 
-Feature-major throughout: coefficients are ``(H, B)``, vectors ``(H, B)`` or ``(H, B, m)``.
+Feature-major throughout: coefficients are ``(d, B)``, vectors ``(d, B)`` or ``(d, B, m)``,
+where ``d`` is H, or for a coefficient between two matrices of a term the dimension they
+share (``V diag(a) U`` with U of ``rows="K"``: a is (K, B)); the carry and the ``diag(a) W``
+coefficients are always (H, B).
 """
 
 from __future__ import annotations
@@ -13,18 +16,18 @@ __all__ = ["fill_block", "jvp_block", "vjp_block"]
 
 
 def _bc(a, ndim):
-    """Broadcast an (H, B) coefficient against an (H, B, m) operand."""
+    """Broadcast a (d, B) coefficient against a (d, B, m) operand."""
     if ndim == 3 and isinstance(a, np.ndarray) and a.ndim == 2:
         return a[:, :, None]
     return a
 
 
 def _matmul(W, v, out=None):
-    """``W @ v`` for v of shape (H, B) or (H, B, m), into ``out`` when given."""
+    """``W @ v`` for v of shape (d, B) or (d, B, m), into ``out`` when given."""
     if v.ndim == 2:
         return np.matmul(W, v, out=out)
-    H, B, m = v.shape
-    res = (W @ v.reshape(H, B * m)).reshape(W.shape[0], B, m)
+    d, B, m = v.shape
+    res = (W @ v.reshape(d, B * m)).reshape(W.shape[0], B, m)
     return res if out is None else np.copyto(out, res) or out
 
 
@@ -69,7 +72,8 @@ def _diagonal(out):
 
 
 def _general_dense(params, names, cs, B, dtype):
-    """diag(a0) W1 diag(a1) W2 ... for every sample, (B, H, H_in)."""
+    """diag(a0) W1 diag(a1) W2 ... for every sample, (B, H, H_in); a_k is (d_k, B), d_k the
+    columns of W_k (products (B, H, d_k) on the way)."""
     W = params.arrays[names[0]]
     a0 = np.broadcast_to(cs[0] if cs[0] is not None else 1.0, (W.shape[0], B))
     M = np.multiply(a0.T[:, :, None], W[None], dtype=dtype)

@@ -35,7 +35,7 @@ from ._validate import (
     require_memory,
     seed_value,
 )
-from .jacobian import full_vjp
+from .jacobian import coefficient_rows, full_vjp
 from .params import Params
 
 __all__ = ["gradient_norms", "GradientNorms", "random_unit_state", "chain_bytes"]
@@ -163,13 +163,16 @@ def chain_bytes(prog, params, T: int, B: int, store_bytes: int) -> int:
     """Bytes :func:`gradient_norms` allocates at most: the kept coefficients (within
     ``store_bytes``), the states of the other steps, the per-step buffers, the results."""
     H, S, it = params.hidden_size, len(prog.state_names), params.dtype.itemsize
-    m = len(prog.coef_exprs(tuple(prog.blocks)))
-    per_step = max(m * H * B * it, 1)
+    R = coefficient_rows(prog, tuple(prog.blocks), params.sizes)
+    per_step = max(R * B * it, 1)
     # one slice holding the whole batch with half the store keeps the fewest steps
     n_keep = min(T, int(store_bytes / 2) // per_step)
     store = min(store_bytes, T * per_step)
     hist = (T - n_keep) * S * H * B * it
-    buffers = (2 * m + 8 * S) * H * B * it + S * H * B * 8
+    # the spare coefficients, the kernel's work space (about as many rows), the states,
+    # cotangents and VJP scratch, two products of the widest dimension a term passes through
+    d = max(params.sizes[n] for k in prog.blocks for n in (*prog.plan(k).dims, prog.cell.hidden_dim))
+    buffers = (2 * R + 8 * S * H + 2 * d) * B * it + S * H * B * 8
     return store + hist + buffers + 2 * T * B * 8
 
 
@@ -197,23 +200,27 @@ def _chain(prog, params, xs, sT, gT, store_bytes):
     chain (recomputing the forward pass only where nothing was kept). One generated kernel
     computes the next state and every coefficient per step, into preallocated buffers."""
     T, B = xs.shape[0], xs.shape[1]
-    H, dt = params.hidden_size, params.dtype
+    dt = params.dtype
     keys = tuple(prog.blocks)
-    exprs = prog.coef_exprs(keys)
-    kernel = prog.kernel(prog.next_names, exprs)
-    m = len(exprs)
-    per_step = max(m * H * B * dt.itemsize, 1)
+    kernel = prog.kernel(prog.next_names, prog.coef_exprs(keys))
+    # the coefficients of a step, stacked by rows: each is (d, B), d = H unless its term
+    # passes through another dimension of the cell
+    rows = [params.sizes[d] for k in keys for d in prog.plan(k).dims]
+    ends = np.cumsum(rows).tolist()
+    bounds = tuple(zip([0, *ends[:-1]], ends, strict=True))
+    R = ends[-1] if ends else 0
+    per_step = max(R * B * dt.itemsize, 1)
     n_keep = min(T, int(max(store_bytes, 0) // per_step))
     keep_from = T - n_keep
-    with scratch((n_keep, m, H, B), dt) as store:
-        return _run_chain(prog, params, kernel, keys, xs, sT, gT, store, keep_from)
+    with scratch((n_keep, R, B), dt) as store:
+        return _run_chain(prog, params, kernel, keys, xs, sT, gT, store, bounds, keep_from)
 
 
-def _run_chain(prog, params, kernel, keys, xs, sT, gT, store, keep_from):
+def _run_chain(prog, params, kernel, keys, xs, sT, gT, store, bounds, keep_from):
     T, B = xs.shape[0], xs.shape[1]
-    H, dt, S, m = params.hidden_size, params.dtype, len(sT), store.shape[1]
+    H, dt, S = params.hidden_size, params.dtype, len(sT)
     ws = prog.workspace(kernel, params, B, dt)
-    spare = np.empty((m, H, B), dtype=dt) if keep_from else None
+    spare = np.empty(store.shape[1:], dtype=dt) if keep_from else None
     hist = np.empty((keep_from, S, H, B), dtype=dt)  # states where nothing was kept
     state = [np.empty((S, H, B), dtype=dt) for _ in range(2)]
     for k in range(S):
@@ -223,7 +230,8 @@ def _run_chain(prog, params, kernel, keys, xs, sT, gT, store, keep_from):
         if t < keep_from:
             hist[t] = cur
         coef = store[t - keep_from] if t >= keep_from else spare
-        prog.run(kernel, params, xs[t].T, tuple(cur), [*new, *coef], ws)
+        prog.run(kernel, params, xs[t].T, tuple(cur), [*new, *[coef[a:b] for a, b in bounds]],
+                 ws)
     back = _Backward(prog, params, B, dt)
     g = [np.array(p) for p in gT]
     # ||v|| = s ||v / s|| with s = max |v_i|: no overflow for any finite v (float32 too)
@@ -244,8 +252,10 @@ def _run_chain(prog, params, kernel, keys, xs, sT, gT, store, keep_from):
             coef = store[t - keep_from]
         else:
             coef = spare
+        coef = [coef[a:b] for a, b in bounds]
+        if t < keep_from:
             prog.run(kernel, params, xs[t].T, tuple(hist[t]), [*state[0], *coef], ws)
-        g = back(prog.group(keys, list(coef)), g)
+        g = back(prog.group(keys, coef), g)
         np.einsum("ib,ib->b", g[0], g[0], out=n)
         for p in g[1:]:
             n += np.einsum("ib,ib->b", p, p)

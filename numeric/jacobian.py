@@ -24,8 +24,11 @@ True
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 
+from ._compile import coefficient_dims
 from ._errors import NumericError
 from ._memory import scratch_arrays
 from ._ops import fill_block, jvp_block, vjp_block
@@ -36,7 +39,8 @@ from .step import prepare
 
 __all__ = ["jacobian", "jacobian_chunks", "paths", "term_coefficients", "jvp", "vjp",
            "resolve_block", "full_jvp", "full_vjp", "block_coefficients", "chunk_size",
-           "jacobian_setup", "chunk_iter"]
+           "jacobian_setup", "chunk_iter", "coefficient_shapes", "coefficient_rows",
+           "fill_bytes"]
 
 #: what to use instead when a Jacobian does not fit
 HINT = ("use numeric.jacobian_chunks (or singular_values/spectral_norms, which stream), "
@@ -158,16 +162,16 @@ def jacobian(params: Params, x, state, *, full: bool = False, block=None, max_by
     ------
     NumericError
         Before any allocation: for bad arguments (named with their value or shape), when
-        the output needs more than ``max_bytes`` or than the available memory (use
+        the output needs more than ``max_bytes``, when it and the working memory of a
+        chunk (coefficients, term products) need more than the available memory (use
         :func:`jacobian_chunks` or a smaller batch), or when one sample exceeds ``max_bytes``.
     """
     prog, xT, sT, B, full, key, D, nb, max_bytes = jacobian_setup(params, x, state, full,
                                                                   block, max_bytes)
     shape = (B, D, D)
+    nbytes = B * D * D * params.dtype.itemsize
     if out is None:
-        require_memory(B * D * D * params.dtype.itemsize,
-                       f"a {shape} {params.dtype} Jacobian", limit=max_bytes, hint=HINT)
-        out = np.empty(shape, dtype=params.dtype)
+        require_memory(nbytes, f"a {shape} {params.dtype} Jacobian", limit=max_bytes, hint=HINT)
     elif (not isinstance(out, np.ndarray) or out.shape != shape or out.dtype != params.dtype
           or not out.flags.writeable):
         desc = (f"shape {out.shape}, dtype {out.dtype}"
@@ -176,21 +180,56 @@ def jacobian(params: Params, x, state, *, full: bool = False, block=None, max_by
         raise NumericError(f"out has {desc}; expected a writeable {shape} {params.dtype} array")
     elif any(np.may_share_memory(out, a) for a in (xT, *sT)):
         raise NumericError("out overlaps the memory of x or state; pass a separate array")
+    n0 = min(nb, B)
+    require_memory(fill_bytes(prog, params, tuple(prog.blocks) if full else (key,), n0)
+                   + (nbytes if out is None else 0),
+                   f"a {shape} {params.dtype} Jacobian with the coefficients and term products "
+                   f"of {n0} samples at a time", hint=HINT)
+    if out is None:
+        out = np.empty(shape, dtype=params.dtype)
     _fill_batch(prog, params, xT, sT, full, key, out, nb)
     return out
 
 
-def coefficient_shapes(prog, keys, H, B) -> list:
+def coefficient_shapes(prog, keys, sizes, B) -> list:
     """Shapes of the coefficient kernel's outputs for blocks ``keys``: per block one
     (H, K, B) slab (row coefficients, then the carry: the layout :func:`fill_block`
-    multiplies), then (H, B) for each coefficient of the other terms."""
+    multiplies), then (d, B) for each coefficient of the other terms, d the size of its
+    dimension (:attr:`~numeric._compile.BlockPlan.dims`; H unless the term passes through
+    another dimension of the cell)."""
+    H = sizes[prog.cell.hidden_dim]
     shapes = []
     for k in keys:
         plan = prog.plan(k)
         K = len(plan.row_names) + plan.has_diag
         shapes += [(H, K, B)] if K else []
-        shapes += [(H, B)] * (plan.n_exprs - K)
+        shapes += [(sizes[d], B) for d in plan.dims[K:]]
     return shapes
+
+
+def fill_bytes(prog, params, keys, n: int) -> int:
+    """Working memory of filling ``n`` samples of blocks ``keys``: the coefficient kernel's
+    work space, the coefficients, and the largest product ``diag(a0) W1 diag(a1) W2 ...``
+    of a term (formed per sample as (n, H, d) arrays, d the columns of its matrices: a
+    dimension of the cell's own may make it larger than the Jacobian)."""
+    sizes = params.sizes
+    kernel = prog.kernel((), prog.coef_exprs(keys))
+    rows = sum(r * c for r, c in kernel.workspace_shapes(sizes, n))
+    rows += sum(int(np.prod(s)) for s in coefficient_shapes(prog, keys, sizes, n))
+    prod = 0
+    for k in keys:
+        for names, _ in prog.plan(k).general:
+            shapes = [params.arrays[w].shape for w in names]
+            cols = [c for _, c in shapes]
+            # M (n, H, c_k) and the next product M @ W_{k+1} (n, H, c_{k+1}) live together
+            prod = max(prod, shapes[0][0] * max([cols[0], *map(sum, pairwise(cols))]))
+    return (rows + n * prod) * params.dtype.itemsize
+
+
+def coefficient_rows(prog, keys, sizes) -> int:
+    """Rows of all coefficient vectors of blocks ``keys`` (per sample): m H when all are
+    of the state dimension."""
+    return sum(sizes[d] for k in keys for d in prog.plan(k).dims)
 
 
 def coefficient_outputs(prog, keys, arrays):
@@ -212,12 +251,12 @@ def _fill_batch(prog, params, xT, sT, full, key, out, nb):
     samples, the batch halves on two threads; scratch memory is reused between calls."""
     keys = tuple(prog.blocks) if full else (key,)
     kernel = prog.kernel((), prog.coef_exprs(keys))
-    H, dt = params.hidden_size, params.dtype
+    dt = params.dtype
 
     def work(part):
         n0 = min(nb, part.stop - part.start)
         ws_shapes = kernel.workspace_shapes(params.sizes, n0)
-        shapes = ws_shapes + coefficient_shapes(prog, keys, H, n0)
+        shapes = ws_shapes + coefficient_shapes(prog, keys, params.sizes, n0)
         with scratch_arrays(shapes, dt) as arrays:
             ws, coef = arrays[:len(ws_shapes)], arrays[len(ws_shapes):]
             for sl in _slices(part.stop - part.start, nb):
@@ -255,6 +294,11 @@ def jacobian_chunks(params: Params, x, state, *, full=False, block=None, max_byt
     require_memory(n0 * D * D * params.dtype.itemsize,
                    f"a chunk of {n0} {D}x{D} {params.dtype} Jacobians",
                    hint="pass max_bytes to bound each chunk, or use a smaller batch")
+    require_memory(n0 * D * D * params.dtype.itemsize
+                   + fill_bytes(prog, params, tuple(prog.blocks) if full else (key,), n0),
+                   f"a chunk of {n0} {D}x{D} {params.dtype} Jacobians with their coefficients "
+                   "and term products",
+                   hint="pass max_bytes to bound each chunk, or use a smaller batch")
     return chunk_iter(prog, params, xT, sT, full, key, D, nb, B)
 
 
@@ -287,33 +331,40 @@ def paths(params: Params, x, state, *, block=None) -> dict:
     key = resolve_block(prog, block)
     labels = prog.jac.blocks[key].labels()
     H = params.hidden_size
-    require_memory(len(labels) * B * H * H * params.dtype.itemsize,
+    plans = [prog.plan(key, label) for label in labels]
+    rows = sum(params.sizes[d] for p in plans for d in p.dims)
+    require_memory(len(labels) * B * H * H * params.dtype.itemsize
+                   + fill_bytes(prog, params, (key,), B) + rows * B * params.dtype.itemsize,
                    f"{len(labels)} path blocks of shape ({B}, {H}, {H}) {params.dtype}",
                    hint="call paths on batch slices, or use a smaller batch")
-    plans = [prog.plan(key, label) for label in labels]
     _, groups = prog.coefficients(params, xT, sT, plans)
     return {label: fill_block(plan, params, c, np.empty((B, H, H), dtype=params.dtype))
             for label, plan, c in zip(labels, plans, groups, strict=True)}
 
 
 def term_coefficients(params: Params, x, state, *, block=None) -> list:
-    """Each term of a block with its coefficient vectors evaluated: ``[(Term, [(B, H), ...])]``.
+    """Each term of a block with its coefficient vectors evaluated: ``[(Term, [(B, d), ...])]``.
 
-    Constant coefficients (the trailing ``1`` of ``diag(a) W``) are broadcast to (B, H).
+    ``d`` is the size of the coefficient's dimension (H, or a dimension of the cell's own
+    between two matrices, see :func:`~numeric._compile.coefficient_dims`). Constant
+    coefficients (the trailing ``1`` of ``diag(a) W``) are broadcast to (B, d).
 
     Raises
     ------
     NumericError
-        For bad arguments (as :func:`jacobian`).
+        For bad arguments (as :func:`jacobian`), or when the coefficients do not fit in the
+        available memory.
     """
     prog, xT, sT, B = prepare(params, x, state)
     key = resolve_block(prog, block)
     terms = prog.jac.blocks[key].terms
-    n = sum(len(t.coeffs) for t in terms)
-    require_memory(2 * n * B * params.hidden_size * params.dtype.itemsize,
-                   f"{n} coefficient vectors of shape ({B}, {params.hidden_size})",
+    dims = [d for t in terms for d in coefficient_dims(params.cell, t)]
+    rows = sum(params.sizes[d] for d in dims)
+    require_memory(2 * rows * B * params.dtype.itemsize,
+                   f"{len(dims)} coefficient vectors of {rows} entries for {B} samples",
                    hint="use a smaller batch")
-    vals = iter(prog.evaluate(params, xT, sT, exprs=tuple(c for t in terms for c in t.coeffs)))
+    vals = iter(prog.evaluate(params, xT, sT, exprs=tuple(c for t in terms for c in t.coeffs),
+                              dims=dims))
     return [(t, [np.ascontiguousarray(next(vals).T, dtype=params.dtype) for _ in t.coeffs])
             for t in terms]
 
@@ -366,8 +417,12 @@ def _tangent(params, v, B, name):
 def _apply(product, params, x, state, t, name):
     prog, xT, sT, B = prepare(params, x, state)
     tT = _tangent(params, t, B, name)
-    m = len(prog.coef_exprs(tuple(prog.blocks))) + 4 * len(prog.state_names)
-    require_memory(m * B * params.hidden_size * params.dtype.itemsize,
+    sizes, keys = params.sizes, tuple(prog.blocks)
+    # the coefficients, the result and the products' temporaries (two per state, two of
+    # the largest dimension a term passes through)
+    rows = (coefficient_rows(prog, keys, sizes) + 4 * len(prog.state_names) * params.hidden_size
+            + 2 * max(sizes[d] for k in keys for d in (*prog.plan(k).dims, prog.cell.hidden_dim)))
+    require_memory(rows * B * params.dtype.itemsize,
                    f"{name} products for ({B}, {params.hidden_size}) states",
                    hint="use a smaller batch")
     res = product(prog, params, block_coefficients(prog, params, xT, sT)[1], tT)

@@ -42,6 +42,8 @@ from .jacobian import (
     _fill,
     block_coefficients,
     chunk_iter,
+    coefficient_rows,
+    fill_bytes,
     full_jvp,
     jacobian_setup,
     resolve_block,
@@ -74,15 +76,23 @@ def _lyapunov_k(params, k):
 
 
 def _lyapunov_bytes(params, B, k):
+    prog = program(params.cell)
     D = params.hidden_size * len(params.cell.states)
+    keys = tuple(prog.blocks)
+    # the coefficients of a step, and two (d, B, k) products of the widest dimension a
+    # term passes through
+    d = max(params.sizes[n] for key in keys for n in (*prog.plan(key).dims, prog.cell.hidden_dim))
+    work = (coefficient_rows(prog, keys, params.sizes) + 2 * d * k) * B * params.dtype.itemsize
     # tangent frames Q (float64 draw, cast, transposed copy), Z, and QR's Q and R
-    return (5 * D * k + 2 * k * k) * B * 8
+    return (5 * D * k + 2 * k * k) * B * 8 + work
 
 
 def _log_det_bytes(params, B):
+    prog = program(params.cell)
     D = params.hidden_size * len(params.cell.states)
-    # J, its float64 copy, the LU factorisation of slogdet
-    return B * D * D * (params.dtype.itemsize + 16)
+    # J, its float64 copy, the LU factorisation of slogdet; the coefficients and term
+    # products of the fill
+    return B * D * D * (params.dtype.itemsize + 16) + fill_bytes(prog, params, tuple(prog.blocks), B)
 
 
 def lyapunov(params: Params, xs, state0, k=None, *, seed: int = 0) -> np.ndarray:
@@ -218,8 +228,9 @@ def singular_values(params: Params, x, state, *, which: str = "all", full: bool 
     if max_bytes is None:
         nb = max(1, SV_CHUNK_BYTES // per)
     n0 = min(nb, B)
-    # the chunk, the copy and work space of the SVD, the result
-    require_memory(3 * n0 * per + B * D * 8,
+    # the chunk, the copy and work space of the SVD, the result; the fill's working memory
+    require_memory(3 * n0 * per + B * D * 8
+                   + fill_bytes(prog, params, tuple(prog.blocks) if full else (key,), n0),
                    f"singular values of {n0} {D}x{D} {params.dtype} Jacobians at a time",
                    hint="pass a smaller max_bytes, or use a smaller batch")
     out = np.empty((B, D) if which == "all" else (B,), dtype=params.dtype)
