@@ -68,9 +68,6 @@ class BlockPlan:
         #: dimension = W's rows; ``W diag(a)`` = W's columns)
         self.dims = tuple(dims)
         self.n_exprs = len(exprs)
-        #: True when every coefficient is of the state dimension (the common case: one
-        #: (n, H, B) layout serves all of them)
-        self.uniform = all(d == hidden for d in dims)
 
     def group(self, vals):
         """Flat values in :attr:`exprs` order -> (diag or None, [rows], [[general]])."""

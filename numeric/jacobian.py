@@ -212,18 +212,24 @@ def fill_bytes(prog, params, keys, n: int) -> int:
     work space, the coefficients, and the largest product ``diag(a0) W1 diag(a1) W2 ...``
     of a term (formed per sample as (n, H, d) arrays, d the columns of its matrices: a
     dimension of the cell's own may make it larger than the Jacobian)."""
-    sizes = params.sizes
-    kernel = prog.kernel((), prog.coef_exprs(keys))
-    rows = sum(r * c for r, c in kernel.workspace_shapes(sizes, n))
-    rows += sum(int(np.prod(s)) for s in coefficient_shapes(prog, keys, sizes, n))
-    prod = 0
-    for k in keys:
-        for names, _ in prog.plan(k).general:
-            shapes = [params.arrays[w].shape for w in names]
-            cols = [c for _, c in shapes]
-            # M (n, H, c_k) and the next product M @ W_{k+1} (n, H, c_{k+1}) live together
-            prod = max(prod, shapes[0][0] * max([cols[0], *map(sum, pairwise(cols))]))
-    return (rows + n * prod) * params.dtype.itemsize
+    ck = ("fill-bytes", keys)
+    hit = params._cache.get(ck)
+    if hit is None:
+        sizes = params.sizes
+        kernel = prog.kernel((), prog.coef_exprs(keys))
+        ws = kernel.workspace_shapes(sizes, 2)
+        per = sum(r for r, c in ws if c == 2)  # rows per sample; columns are (d, 1)
+        const = sum(r for r, c in ws if c == 1)
+        per += sum(int(np.prod(s)) // 2 for s in coefficient_shapes(prog, keys, sizes, 2))
+        prod = 0
+        for k in keys:
+            for names, _ in prog.plan(k).general:
+                shapes = [params.arrays[w].shape for w in names]
+                cols = [c for _, c in shapes]
+                # M (n, H, c_k) and the next product M @ W_{k+1} (n, H, c_{k+1}) coexist
+                prod = max(prod, shapes[0][0] * max([cols[0], *map(sum, pairwise(cols))]))
+        hit = params._cache[ck] = (per + prod, const)
+    return (hit[0] * n + hit[1]) * params.dtype.itemsize
 
 
 def coefficient_rows(prog, keys, sizes) -> int:
