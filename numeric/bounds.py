@@ -112,20 +112,32 @@ _LAMBDAS: dict = {}
 
 
 def _eval_norm_expr(expr, params, states, x):
-    """Evaluate a SymPy expression in norm symbols, per sample (B,)."""
+    """Evaluate a SymPy expression in norm symbols, per sample (B,).
+
+    Weight and bias norms come from :func:`weight_norms`; ``norminf`` of a state or the
+    input per sample, and of a quantity of the cell (an unbounded intermediate such as
+    ``q = (U h) * (W x)``, of any dimension) per sample from the forward pass.
+    """
     B = states[0].shape[0]
     vals = weight_norms(params)
     subs = {}
     names = {s.name: a for s, a in zip(params.cell.states, states, strict=True)}
     names[params.cell.inputs[0].name] = x
+    quantities = {q.symbol.name for q in params.cell.quantities}
+    env = None
     for s in sp.sympify(expr).free_symbols:
         if s.name in vals:
             subs[s] = vals[s.name]
             continue
         tgt = norm_target(s)
+        if tgt is not None and tgt[0] not in names and tgt[0] in quantities:
+            if env is None:
+                prog, xT, sT, _ = prepare(params, x, _public(params, states))
+                env = prog.forward(params, xT, sT)
+            names[tgt[0]] = env[tgt[0]].T
         if tgt is None or tgt[0] not in names:
             raise NumericError(f"cannot evaluate norm symbol {s} of {params.cell.title!r}")
-        subs[s] = np.abs(names[tgt[0]]).max(axis=1)
+        subs[s] = np.abs(names[tgt[0]]).max(axis=1, initial=0.0)
     key = (expr, tuple(subs))
     fn = _LAMBDAS.get(key)
     if fn is None:
