@@ -524,3 +524,70 @@ def test_a_global_bound_reading_the_norm_of_a_quantity_is_evaluated_per_sample()
         np.testing.assert_allclose(r.global_upper, want, rtol=1e-12)
         J = numeric.step_jacobian(p, xs, hs)
         assert r.ok.all() and (np.linalg.norm(J, 2, axis=(1, 2)) <= r.upper * (1 + 1e-12)).all()
+
+
+@pytest.mark.parametrize("name", ["bottleneck", "two-state", "chained"])
+def test_two_thread_path_matches_complex_step(monkeypatch, name):
+    """Above the threading threshold the batch halves run on two threads, each with its
+    own K-sized coefficient scratch (reused between calls): the same Jacobians."""
+    from numeric import _parallel
+
+    monkeypatch.setattr(_parallel, "MIN_PARALLEL_BYTES", 1)
+    monkeypatch.setattr(numeric.horizon, "MIN_STEP_BYTES", 1)
+    for B in (9, 2):
+        p, x, parts = _case(name, B=B, seed=B)
+        ref = _ref_jacobian(p, x, parts)
+        J = numeric.jacobian(p, x, _public(parts), full=True)
+        np.testing.assert_allclose(J, ref, rtol=1e-12, atol=1e-14)
+        res = numeric.gradient_norms(p, x[None], _public(parts), seed=1)
+        want = np.linalg.norm(np.einsum("bi,bij->bj", _flat(res.v), ref), axis=1)
+        np.testing.assert_allclose(res.norms()[0], want, rtol=1e-10, atol=1e-14)
+
+
+# -- bad inputs that a K-sized array could be mistaken for --------------------------------------
+
+def _bad_calls():
+    """name -> (call on (p, x, h) of the bottleneck case, K = 6, pattern of the message)."""
+    K = np.zeros((5, 6))
+    return {
+        "x-of-K": (lambda p, x, h: numeric.jacobian(p, K, h), r"x has shape \(5, 6\)"),
+        "state-of-K": (lambda p, x, h: numeric.jacobian(p, x, K), r"state has shape \(5, 6\)"),
+        "chunks-state-of-K": (lambda p, x, h: numeric.jacobian_chunks(p, x, K),
+                              r"state has shape \(5, 6\)"),
+        "jvp-v-of-K": (lambda p, x, h: numeric.jvp(p, x, h, K), r"v has shape \(5, 6\)"),
+        "vjp-g-of-K": (lambda p, x, h: numeric.vjp(p, x, h, K), r"g has shape \(5, 6\)"),
+        "block-of-quantity": (lambda p, x, h: numeric.jacobian(p, x, h, block=("u", "h")),
+                              r"no block \('u', 'h'\)"),
+        "paths-block": (lambda p, x, h: numeric.paths(p, x, h, block=("h", "u")),
+                        r"no block \('h', 'u'\)"),
+        "terms-block": (lambda p, x, h: numeric.term_coefficients(p, x, h, block=("u", "u")),
+                        r"no block \('u', 'u'\)"),
+        "sv-block": (lambda p, x, h: numeric.singular_values(p, x, h, block=("h", "u")),
+                     r"no block \('h', 'u'\)"),
+        "which-quantity": (lambda p, x, h: numeric.check_bounds(p, x, h, which=("u", "u")),
+                           r"which=\('u', 'u'\)"),
+        "gn-v-of-K": (lambda p, x, h: numeric.gradient_norms(p, x[None], h, K),
+                      r"v has shape \(5, 6\)"),
+        "gn-xs-of-K": (lambda p, x, h: numeric.gradient_norms(p, K[None], h),
+                       r"xs has shape \(1, 5, 6\)"),
+        "lyapunov-k-is-K": (lambda p, x, h: numeric.lyapunov(p, x[None], h, k=6),
+                            r"k must be an integer in \[1, 4\].*got 6"),
+        "horizon-xs-of-K": (lambda p, x, h: numeric.bounds.check_horizon(p, K[None], h),
+                            r"xs has shape \(1, 5, 6\)"),
+        "check-jacobian-state": (lambda p, x, h: numeric.check_jacobian(p, x, K),
+                                 r"state has shape \(5, 6\)"),
+        "sum-rule-state0": (lambda p, x, h: numeric.lyapunov_sum_rule(p, x[None], K),
+                            r"state0 has shape \(5, 6\)"),
+        "params-V-other-K": (lambda p, x, h: numeric.Params(
+            BOTTLENECK, {**p.arrays, "V": np.zeros((4, 7))}), r"'V' has shape \(4, 7\), so K = 7"),
+        "with-arrays-U-other-K": (lambda p, x, h: p.with_arrays(U=np.zeros((7, 4))),
+                                  r"K = 6, but 'U' already fixed K = 7"),
+    }
+
+
+@pytest.mark.parametrize("name", list(_bad_calls()))
+def test_bad_inputs_of_a_cell_with_its_own_dimensions_name_the_argument(name):
+    call, pattern = _bad_calls()[name]
+    p, x, (h,) = _case("bottleneck")
+    with pytest.raises(numeric.NumericError, match=pattern):
+        call(p, x, h)
