@@ -35,7 +35,7 @@ from ._validate import (
     require_memory,
     seed_value,
 )
-from .jacobian import coefficient_rows, full_vjp
+from .jacobian import coefficient_rows, full_vjp, widest_dim
 from .params import Params
 
 __all__ = ["gradient_norms", "GradientNorms", "random_unit_state", "chain_bytes"]
@@ -171,7 +171,7 @@ def chain_bytes(prog, params, T: int, B: int, store_bytes: int) -> int:
     hist = (T - n_keep) * S * H * B * it
     # the spare coefficients, the kernel's work space (about as many rows), the states,
     # cotangents and VJP scratch, two products of the widest dimension a term passes through
-    d = max(params.sizes[n] for k in prog.blocks for n in (*prog.plan(k).dims, prog.cell.hidden_dim))
+    d = widest_dim(prog, tuple(prog.blocks), params.sizes)
     buffers = (2 * R + 8 * S * H + 2 * d) * B * it + S * H * B * 8
     return store + hist + buffers + 2 * T * B * 8
 

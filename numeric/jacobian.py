@@ -40,7 +40,7 @@ from .step import prepare
 __all__ = ["jacobian", "jacobian_chunks", "paths", "term_coefficients", "jvp", "vjp",
            "resolve_block", "full_jvp", "full_vjp", "block_coefficients", "chunk_size",
            "jacobian_setup", "chunk_iter", "coefficient_shapes", "coefficient_rows",
-           "fill_bytes"]
+           "fill_bytes", "widest_dim"]
 
 #: what to use instead when a Jacobian does not fit
 HINT = ("use numeric.jacobian_chunks (or singular_values/spectral_norms, which stream), "
@@ -230,6 +230,13 @@ def fill_bytes(prog, params, keys, n: int) -> int:
                 prod = max(prod, shapes[0][0] * max([cols[0], *map(sum, pairwise(cols))]))
         hit = params._cache[ck] = (per + prod, const)
     return (hit[0] * n + hit[1]) * params.dtype.itemsize
+
+
+def widest_dim(prog, keys, sizes) -> int:
+    """The largest size of a dimension the terms of blocks ``keys`` pass through (H at
+    least): the rows of the widest intermediate of a JVP or VJP."""
+    H = sizes[prog.cell.hidden_dim]
+    return max([H, *(sizes[d] for k in keys for d in prog.plan(k).dims)])
 
 
 def coefficient_rows(prog, keys, sizes) -> int:
@@ -427,7 +434,7 @@ def _apply(product, params, x, state, t, name):
     # the coefficients, the result and the products' temporaries (two per state, two of
     # the largest dimension a term passes through)
     rows = (coefficient_rows(prog, keys, sizes) + 4 * len(prog.state_names) * params.hidden_size
-            + 2 * max(sizes[d] for k in keys for d in (*prog.plan(k).dims, prog.cell.hidden_dim)))
+            + 2 * widest_dim(prog, keys, sizes))
     require_memory(rows * B * params.dtype.itemsize,
                    f"{name} products for ({B}, {params.hidden_size}) states",
                    hint="use a smaller batch")

@@ -47,6 +47,7 @@ from .jacobian import (
     full_jvp,
     jacobian_setup,
     resolve_block,
+    widest_dim,
 )
 from .params import Params
 
@@ -81,8 +82,8 @@ def _lyapunov_bytes(params, B, k):
     keys = tuple(prog.blocks)
     # the coefficients of a step, and two (d, B, k) products of the widest dimension a
     # term passes through
-    d = max(params.sizes[n] for key in keys for n in (*prog.plan(key).dims, prog.cell.hidden_dim))
-    work = (coefficient_rows(prog, keys, params.sizes) + 2 * d * k) * B * params.dtype.itemsize
+    work = (coefficient_rows(prog, keys, params.sizes)
+            + 2 * widest_dim(prog, keys, params.sizes) * k) * B * params.dtype.itemsize
     # tangent frames Q (float64 draw, cast, transposed copy), Z, and QR's Q and R
     return (5 * D * k + 2 * k * k) * B * 8 + work
 
@@ -92,7 +93,8 @@ def _log_det_bytes(params, B):
     D = params.hidden_size * len(params.cell.states)
     # J, its float64 copy, the LU factorisation of slogdet; the coefficients and term
     # products of the fill
-    return B * D * D * (params.dtype.itemsize + 16) + fill_bytes(prog, params, tuple(prog.blocks), B)
+    return (B * D * D * (params.dtype.itemsize + 16)
+            + fill_bytes(prog, params, tuple(prog.blocks), B))
 
 
 def lyapunov(params: Params, xs, state0, k=None, *, seed: int = 0) -> np.ndarray:
