@@ -1,4 +1,5 @@
-"""Dense blocks, JVPs and VJPs from a :class:`~numeric._compile.BlockPlan` (private).
+"""Dense blocks, JVPs and VJPs from a :class:`~numeric._compile.BlockPlan`, and the layout
+and working memory of the coefficients they read (private).
 
 Feature-major throughout: coefficients are ``(d, B)``, vectors ``(d, B)`` or ``(d, B, m)``,
 where ``d`` is H, or for a coefficient between two matrices of a term the dimension they
@@ -8,11 +9,14 @@ coefficients are always (H, B).
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 
 from ._parallel import matmul_into
 
-__all__ = ["fill_block", "jvp_block", "vjp_block"]
+__all__ = ["fill_block", "jvp_block", "vjp_block", "coefficient_shapes", "coefficient_outputs",
+           "coefficient_rows", "fill_bytes", "widest_dim"]
 
 
 def _bc(a, ndim):
@@ -159,3 +163,73 @@ def vjp_block(plan, params, coefs, g: np.ndarray, H_in: int, *, out=None, add=Fa
     elif first:
         out.fill(0)
     return out
+
+
+# -- coefficient layouts and working memory ---------------------------------------------------
+
+def coefficient_shapes(prog, keys, sizes, B) -> list:
+    """Shapes of the coefficient kernel's outputs for blocks ``keys``: per block one
+    (H, K, B) slab (row coefficients, then the carry: the layout :func:`fill_block`
+    multiplies), then (d, B) for each coefficient of the other terms, d the size of its
+    dimension (:attr:`~numeric._compile.BlockPlan.dims`; H unless the term passes through
+    another dimension of the cell)."""
+    H = sizes[prog.cell.hidden_dim]
+    shapes = []
+    for k in keys:
+        plan = prog.plan(k)
+        K = len(plan.row_names) + plan.has_diag
+        shapes += [(H, K, B)] if K else []
+        shapes += [(sizes[d], B) for d in plan.dims[K:]]
+    return shapes
+
+
+def fill_bytes(prog, params, keys, n: int) -> int:
+    """Working memory of filling ``n`` samples of blocks ``keys``: the coefficient kernel's
+    work space, the coefficients, and the largest product ``diag(a0) W1 diag(a1) W2 ...``
+    of a term (formed per sample as (n, H, d) arrays, d the columns of its matrices: a
+    dimension of the cell's own may make it larger than the Jacobian)."""
+    ck = ("fill-bytes", keys)
+    hit = params._cache.get(ck)
+    if hit is None:
+        sizes = params.sizes
+        kernel = prog.kernel((), prog.coef_exprs(keys))
+        ws = kernel.workspace_shapes(sizes, 2)
+        per = sum(r for r, c in ws if c == 2)  # rows per sample; columns are (d, 1)
+        const = sum(r for r, c in ws if c == 1)
+        per += sum(int(np.prod(s)) // 2 for s in coefficient_shapes(prog, keys, sizes, 2))
+        prod = 0
+        for k in keys:
+            for names, _ in prog.plan(k).general:
+                shapes = [params.arrays[w].shape for w in names]
+                cols = [c for _, c in shapes]
+                # M (n, H, c_k) and the next product M @ W_{k+1} (n, H, c_{k+1}) coexist
+                prod = max(prod, shapes[0][0] * max([cols[0], *map(sum, pairwise(cols))]))
+        hit = params._cache[ck] = (per + prod, const)
+    return (hit[0] * n + hit[1]) * params.dtype.itemsize
+
+
+def widest_dim(prog, keys, sizes) -> int:
+    """The largest size of a dimension the terms of blocks ``keys`` pass through (H at
+    least): the rows of the widest intermediate of a JVP or VJP."""
+    H = sizes[prog.cell.hidden_dim]
+    return max([H, *(sizes[d] for k in keys for d in prog.plan(k).dims)])
+
+
+def coefficient_rows(prog, keys, sizes) -> int:
+    """Rows of all coefficient vectors of blocks ``keys`` (per sample): m H when all are
+    of the state dimension."""
+    return sum(sizes[d] for k in keys for d in prog.plan(k).dims)
+
+
+def coefficient_outputs(prog, keys, arrays):
+    """Arrays shaped by :func:`coefficient_shapes` -> (flat kernel outputs, slabs by block)."""
+    outs, slabs, it = [], {}, iter(arrays)
+    for k in keys:
+        plan = prog.plan(k)
+        K = len(plan.row_names) + plan.has_diag
+        A = slabs[k] = next(it) if K else None
+        if plan.has_diag:
+            outs.append(A[:, K - 1])
+        outs += [A[:, j] for j in range(len(plan.row_names))]
+        outs += [next(it) for _ in range(plan.n_exprs - K)]
+    return outs, slabs

@@ -26,6 +26,7 @@ import numpy as np
 from ._compile import program
 from ._errors import NumericError
 from ._memory import scratch
+from ._ops import coefficient_rows, widest_dim
 from ._parallel import run_halves
 from ._validate import (
     byte_count,
@@ -35,7 +36,7 @@ from ._validate import (
     require_memory,
     seed_value,
 )
-from .jacobian import coefficient_rows, full_vjp, widest_dim
+from .jacobian import full_vjp
 from .params import Params
 
 __all__ = ["gradient_norms", "GradientNorms", "random_unit_state", "chain_bytes"]

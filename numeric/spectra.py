@@ -27,6 +27,7 @@ import numpy as np
 
 from ._compile import program
 from ._errors import NumericError
+from ._ops import coefficient_rows, fill_bytes, widest_dim
 from ._validate import (
     check_nonempty,
     check_params,
@@ -42,12 +43,9 @@ from .jacobian import (
     _fill,
     block_coefficients,
     chunk_iter,
-    coefficient_rows,
-    fill_bytes,
     full_jvp,
     jacobian_setup,
     resolve_block,
-    widest_dim,
 )
 from .params import Params
 
