@@ -158,7 +158,7 @@ def check_states(params, state, name="state", *, allow_complex=False) -> tuple:
     for n, p in zip(names, parts, strict=True):
         label = f"{name} {n!r}" if len(names) > 1 else name
         arr = as_float_array(p, label, params.dtype, allow_complex=allow_complex)
-        out.append(check_batch(arr, label, H, "H"))
+        out.append(check_batch(arr, label, H, params.cell.dims[params.cell.states[0]]))
     B = out[0].shape[0]
     for n, a in zip(names, out, strict=True):
         if a.shape[0] != B:
@@ -169,7 +169,7 @@ def check_states(params, state, name="state", *, allow_complex=False) -> tuple:
 
 def check_inputs(params, x, B: int, name="x", *, allow_complex=False) -> np.ndarray:
     arr = as_float_array(x, name, params.dtype, allow_complex=allow_complex)
-    check_batch(arr, name, params.input_size, "I")
+    check_batch(arr, name, params.input_size, params.cell.dims[params.cell.inputs[0]])
     if arr.shape[0] != B:
         raise NumericError(f"{name} has batch size {arr.shape[0]} (shape {arr.shape}); "
                            f"the state has batch size {B}")
@@ -178,7 +178,8 @@ def check_inputs(params, x, B: int, name="x", *, allow_complex=False) -> np.ndar
 
 def check_sequence(params, xs, B: int, name="xs") -> np.ndarray:
     arr = as_float_array(xs, name, params.dtype)
-    check_batch(arr, name, params.input_size, "I", ndim=3)
+    check_batch(arr, name, params.input_size, params.cell.dims[params.cell.inputs[0]],
+                ndim=3)
     if arr.shape[1] != B:
         raise NumericError(f"{name} has batch size {arr.shape[1]} (shape {arr.shape}); "
                            f"the state has batch size {B}")

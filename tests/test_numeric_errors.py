@@ -78,3 +78,19 @@ def test_unknown_cells_conventions_and_parameters():
         p.with_arrays(b_hh=np.array([0.0, np.inf, 0.0]))
     with pytest.raises(numeric.NumericError, match="float32 or float64"):
         p.astype(np.float16)
+
+
+def test_shape_errors_name_the_cells_own_dimensions():
+    import derivations as dv
+
+    cb = dv.CellBuilder("named_dims", hidden="N")
+    x, h = cb.input("x", dim="E"), cb.state("h")
+    W, U = cb.weights("W U")
+    cb.update(h, dv.tanh(W @ x + U @ h))
+    p = numeric.init(cb.build(), 4, 3)
+    with pytest.raises(numeric.NumericError, match=r"x has shape \(2, 5\); expected \(B, E=3\)"):
+        numeric.step(p, np.zeros((2, 5)), np.zeros((2, 4)))
+    with pytest.raises(numeric.NumericError, match=r"state has shape \(2, 5\); expected \(B, N=4\)"):
+        numeric.jacobian(p, np.zeros((2, 3)), np.zeros((2, 5)))
+    with pytest.raises(numeric.NumericError, match=r"expected \(T, B, E=3\)"):
+        numeric.rollout(p, np.zeros((3, 2, 5)), np.zeros((2, 4)))
