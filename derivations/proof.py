@@ -214,6 +214,17 @@ class ProofResult:
     sizes: dict = field(default_factory=dict)  # every dimension's size in the instance
 
 
+def _block_proven(d, inst, key, block) -> bool:
+    """Closed form of ``block`` minus SymPy's ``Matrix.jacobian`` expands to exactly 0."""
+    out_name, in_name = key
+    out_sym = d.cell.next_states[d.cell.symbol(out_name)]
+    brute = inst.values[out_sym].jacobian(inst.values[d.cell.symbol(in_name)])
+    closed = (closed_form_matrix(block.terms, inst) if block.terms
+              else sp.zeros(brute.rows, brute.cols))
+    brute, closed = _atomize(brute, closed)
+    return bool((brute - closed).applyfunc(sp.expand).is_zero_matrix)
+
+
 def _atomize(*mats):
     """Replace each activation application by a fresh symbol, consistently."""
     apps = set()
@@ -245,7 +256,9 @@ def prove(cell: Cell, n: int, m: int | None = None, *, sizes=None) -> ProofResul
     ------
     DerivationError
         For a size that is not an integer from 1 to :data:`MAX_SIZE`, an unknown dimension
-        in ``sizes``, or a contradiction between ``sizes`` and ``n``/``m``.
+        in ``sizes``, or a contradiction between ``sizes`` and ``n``/``m``; and when
+        SymPy's expansion recurses past Python's limit (very large products of sums, at
+        sizes this cell cannot be proven at), instead of a raw ``RecursionError``.
     """
     t0 = time.perf_counter()
     c = _cell(cell)
@@ -253,14 +266,14 @@ def prove(cell: Cell, n: int, m: int | None = None, *, sizes=None) -> ProofResul
     d = derive(c)
     inst = instantiate(d.cell, n, m, sizes=sizes)
     n = inst.n
-    ok = True
-    for (out_name, in_name), block in d.jacobian.blocks.items():
-        out_sym = d.cell.next_states[d.cell.symbol(out_name)]
-        brute = inst.values[out_sym].jacobian(inst.values[d.cell.symbol(in_name)])
-        closed = closed_form_matrix(block.terms, inst) if block.terms else sp.zeros(n, n)
-        brute, closed = _atomize(brute, closed)
-        diff = (brute - closed).applyfunc(sp.expand)
-        ok = ok and diff.is_zero_matrix
+    try:
+        ok = all(_block_proven(d, inst, key, block)
+                 for key, block in d.jacobian.blocks.items())
+    except RecursionError:
+        raise DerivationError(
+            f"the brute-force proof of cell {d.cell.title!r} at sizes {dict(inst.sizes)} "
+            "nests deeper than SymPy's recursion limit (products of sums expand into very "
+            "large expressions); prove it at a smaller n") from None
     k = len(d.cell.states) * n
     return ProofResult(d.cell.title, tuple(d.jacobian.blocks), n, (k, k), bool(ok),
                        time.perf_counter() - t0, dict(inst.sizes))

@@ -113,3 +113,16 @@ def test_constant_coefficients_are_scaled_identities_of_the_right_size():
     cell = cb.build()
     for n in (1, 3):
         assert prove(cell, n).ok
+
+
+def test_recursion_in_sympy_becomes_a_derivation_error(monkeypatch):
+    """A proof too large for SymPy's recursion (seen: a squared product of two linear maps
+    at n = 3) is one DerivationError naming the cell and the sizes, not a RecursionError."""
+    import derivations.proof as proof
+
+    def too_deep(*args):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(proof, "_block_proven", too_deep)
+    with pytest.raises(dv.DerivationError, match=r"cell 'gru \(pytorch\)' at sizes .*'H': 2"):
+        proof.prove(dv.cell("gru", "pytorch"), 2)
