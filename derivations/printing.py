@@ -17,11 +17,14 @@ from __future__ import annotations
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
+from .functions import activation
 from .jacobian import Block, Branch, Jacobian
 from .language import MatVec
+from .naming import Display, Name
+from .statements import RELATIONS, Partial, Words, is_scalar  # noqa: F401 - Words: by MRO
 
-__all__ = ["GateLatexPrinter", "latex", "branch_latex", "block_latex", "jacobian_latex",
-           "equation_latex", "printer_for", "TermOrder", "order_for"]
+__all__ = ["GateLatexPrinter", "latex", "latex_name", "branch_latex", "block_latex",
+           "jacobian_latex", "equation_latex", "printer_for", "TermOrder", "order_for"]
 
 
 def _rank(term):
@@ -69,10 +72,43 @@ def order_for(cell) -> dict:
             "declared": {s: i for i, s in enumerate((*cell.weights, *cell.biases))}}
 
 
+_REL_LATEX = dict(zip(RELATIONS, ("<", r"\le", "=", r"\ge", ">", r"\ne"), strict=True))
+_REL_OF = {"StrictLessThan": "<", "LessThan": "<=", "Equality": "=", "GreaterThan": ">=",
+           "StrictGreaterThan": ">", "Unequality": "!="}
+
+
+def _powered(method):
+    """A node printer that also takes SymPy's ``exp=`` (the node raised to a power)."""
+
+    def printer(self, expr, exp=None):
+        body = method(self, expr)
+        return body if exp is None else r"\left(%s\right)^{%s}" % (body, exp)
+
+    printer.__name__ = method.__name__
+    printer.__doc__ = method.__doc__
+    return printer
+
+
+def latex_name(name: Name, time=None) -> str:
+    r"""A :class:`~derivations.naming.Name` at a time in LaTeX: ``W_{hz}``, ``\tilde{h}_{t}``."""
+    base = {"letter": name.base, "greek": "\\" + name.base,
+            "word": r"\mathrm{%s}" % name.base}[name.kind]
+    if name.accent:
+        base = r"\%s{%s}" % (name.accent, base)
+    subs = [x for x in (name.sub, None if time is None else time.value) if x]
+    return "%s_{%s}" % (base, ",".join(subs)) if subs else base
+
+
 class GateLatexPrinter(TermOrder, LatexPrinter):
-    """SymPy's LaTeX printer with the cell language's notation (see module doc)."""
+    """SymPy's LaTeX printer with the cell language's notation (see module doc).
+
+    ``names`` maps symbols to a :class:`~derivations.naming.Display` (or a LaTeX string);
+    the ``texts`` setting maps :class:`~derivations.statements.Words` members to the
+    words to print (default: their English values).
+    """
 
     printmethod = "_gatebound_latex"
+    _default_settings = {**LatexPrinter._default_settings, "texts": None, "scalar": False}
 
     def __init__(self, names=None, order=None, declared=None, **settings):
         LatexPrinter.__init__(self, settings)
@@ -80,8 +116,101 @@ class GateLatexPrinter(TermOrder, LatexPrinter):
 
     def _print_Symbol(self, expr, style="plain"):
         if expr in self.names:
-            return self.names[expr]
+            shown = self.names[expr]
+            return shown if isinstance(shown, str) else self._print(shown)
         return super()._print_Symbol(expr)
+
+    def _is_scalar(self, f) -> bool:
+        """True for a scalar factor (a norm, a number, a scalar variable): multiplied by
+        juxtaposition, not by the elementwise product."""
+        return self._settings.get("scalar") or is_scalar(f)
+
+    # -- names, words, statements ------------------------------------------------------
+    def _print_Display(self, d):
+        return latex_name(d.name, d.time)
+
+    @_powered
+    def _print_At(self, expr):
+        shown = self.names.get(expr.symbol)
+        name = shown.name if isinstance(shown, Display) else Name.from_code(expr.symbol.name)
+        return latex_name(name, expr.time)
+
+    def _print_Words(self, w):
+        texts = self._settings.get("texts") or {}
+        return r"\text{%s}" % texts.get(w, w.value)
+
+    @_powered
+    def _print_Norm(self, expr):
+        sub = "2" if expr.p == 2 else r"\infty"
+        inner = self._print(expr.arg)
+        if isinstance(expr.arg, (sp.Add, Partial)):
+            return r"\left\|%s\right\|_%s" % (inner, sub)
+        return r"\|%s\|_%s" % (inner, sub)
+
+    @_powered
+    def _print_SigmaMin(self, expr):
+        return r"\sigma_{\min}\left(%s\right)" % self._print(expr.args[0])
+
+    @_powered
+    def _print_SigmaMax(self, expr):
+        return r"\sigma_{\max}\left(%s\right)" % self._print(expr.args[0])
+
+    @_powered
+    def _print_Diag(self, expr):
+        return r"\operatorname{diag}(%s)" % self._print(expr.args[0])
+
+    def _print_Eye(self, expr):
+        return "I"
+
+    @_powered
+    def _print_Partial(self, expr):
+        return r"\frac{\partial %s}{\partial %s}" % (self._print(expr.output),
+                                                     self._print(expr.wrt))
+
+    def _entries(self, op, expr):
+        a = expr.args[0]
+        if isinstance(a, sp.Abs):
+            return r"\%s_i |%s|_i" % (op, self._print(a.args[0]))
+        inner = self._print(a)
+        return r"\%s_i (%s)_i" % (op, inner) if not isinstance(a, sp.Symbol) else \
+            r"\%s_i %s_i" % (op, inner)
+
+    @_powered
+    def _print_EntryMax(self, expr):
+        return self._entries("max", expr)
+
+    @_powered
+    def _print_EntryMin(self, expr):
+        return self._entries("min", expr)
+
+    @_powered
+    def _print_Sup(self, expr):
+        a = expr.args[0]
+        if isinstance(a, sp.Abs):
+            return r"\sup|%s|" % self._print(a.args[0])
+        return r"\sup %s" % self._print(a)
+
+    def _print_Relational(self, expr):
+        op = _REL_LATEX[_REL_OF[type(expr).__name__]]
+        return "%s %s %s" % (self._print(expr.lhs), op, self._print(expr.rhs))
+
+    def _print_Chain(self, c):
+        out = self._print(c.first)
+        for op, e in c.links:
+            out += " %s %s" % (_REL_LATEX[op], self._print(e))
+        return out
+
+    def _print_Implies(self, s):
+        return r"%s \implies %s" % (self._print(s.premise), self._print(s.conclusion))
+
+    def _print_Tends(self, s):
+        return r"%s \to %s" % (self._print(s.expr), self._print(s.limit))
+
+    def _print_Statements(self, s):
+        return r",\quad ".join(self._print(x) for x in s.items)
+
+    def _print_Juxt(self, s):
+        return " ".join(self._print(x) for x in s.parts)
 
     def _print_MatVec(self, expr):
         W, v = expr.args
@@ -90,13 +219,13 @@ class GateLatexPrinter(TermOrder, LatexPrinter):
             inner = r"(%s)" % inner
         return f"{self._print(W)} {inner}"
 
-    def _print_sigmoid(self, expr, exp=None):
-        s = r"\sigma\left(%s\right)" % self._print(expr.args[0])
-        return s if exp is None else r"\sigma^{%s}\left(%s\right)" % (exp, self._print(expr.args[0]))
-
-    def _print_tanh(self, expr, exp=None):
+    def _print_Function(self, expr, exp=None):
+        act = activation(expr)
+        if act is None:
+            return super()._print_Function(expr, exp)
         arg = self._print(expr.args[0])
-        return r"\tanh(%s)" % arg if exp is None else r"\tanh^{%s}(%s)" % (exp, arg)
+        head = act.latex if exp is None else "%s^{%s}" % (act.latex, exp)
+        return r"%s\left(%s\right)" % (head, arg)
 
     def _print_Add(self, expr, order=None):
         out = ""
@@ -118,13 +247,17 @@ class GateLatexPrinter(TermOrder, LatexPrinter):
 
     def _print_Mul_positive(self, coeff, rest):
         factors = sorted(sp.Mul.make_args(rest), key=self._factor_key)
-        parts = []
-        for f in factors:
+        scalars = [f for f in factors if self._is_scalar(f)]
+        vectors = [f for f in factors if not self._is_scalar(f)]
+
+        def show(f):
             s = self._print(f)
-            if isinstance(f, sp.Add):
-                s = "(%s)" % s
-            parts.append(s)
-        body = r" \odot ".join(parts)
+            return "(%s)" % s if isinstance(f, sp.Add) else s
+
+        body = r" \odot ".join(show(f) for f in vectors)
+        if scalars:
+            head = r" \, ".join(show(f) for f in scalars)
+            body = f"{head} {body}" if body else head
         if coeff == 1:
             return body
         c = self._print(coeff)
@@ -132,8 +265,8 @@ class GateLatexPrinter(TermOrder, LatexPrinter):
 
     def _print_Pow(self, expr):
         b, e = expr.base, expr.exp
-        if e.is_Integer and e > 0 and isinstance(b, sp.tanh):
-            return self._print_tanh(b, exp=self._print(e))
+        if e.is_Integer and e > 0 and activation(b) is not None:
+            return self._print_Function(b, exp=self._print(e))
         if e.is_Integer and e > 0 and isinstance(b, sp.Symbol):
             return "%s^{%s}" % (self._print(b), self._print(e))
         return super()._print_Pow(expr)

@@ -22,13 +22,17 @@ import re
 import sympy as sp
 from sympy.printing.printer import Printer
 
-from derivations.language import MatVec, default_latex
+from derivations.functions import activation
+from derivations.language import MatVec
+from derivations.naming import Display, Name
 from derivations.printing import TermOrder, order_for
+from derivations.statements import is_scalar
 
 from ._errors import ReportError
 from ._escape import typst_string
 
-__all__ = ["TypstPrinter", "typst", "typst_name", "typst_names", "typst_printer_for"]
+__all__ = ["TypstPrinter", "typst", "typst_name", "typst_names", "typst_printer_for",
+           "typst_display"]
 
 _GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "eta", "theta", "lambda", "mu",
           "nu", "xi", "pi", "rho", "sigma", "tau", "phi", "chi", "psi", "omega", "Gamma",
@@ -75,30 +79,150 @@ def typst_names(cell) -> dict:
     return {s: typst_name(tex) for s, tex in cell.latex_names.items()}
 
 
+#: Greek letters whose Typst name differs from the LaTeX one
+_TYPST_GREEK = {"varepsilon": "epsilon.alt", "epsilon": "epsilon"}
+_REL_TYPST = {"<": "<", "<=": "<=", "=": "=", ">=": ">=", ">": ">", "!=": "!="}
+_REL_OF = {"StrictLessThan": "<", "LessThan": "<=", "Equality": "=", "GreaterThan": ">=",
+           "StrictGreaterThan": ">", "Unequality": "!="}
+
+
+def typst_display(name: Name, time=None) -> str:
+    """A :class:`~derivations.naming.Name` at a time in Typst math: ``W_(h z)``,
+    ``tilde(h)_t``, ``h_(t-1)``, ``upright("emb")``."""
+    base = {"letter": name.base, "greek": _TYPST_GREEK.get(name.base, name.base),
+            "word": f"upright({typst_string(name.base)})"}[name.kind]
+    if name.accent:
+        base = f"{name.accent}({base})"
+    subs = []
+    if name.sub:
+        subs.append(re.sub(r"(?<=[A-Za-z])(?=[A-Za-z])", " ", name.sub))
+    if time is not None:
+        subs.append(time.value)
+    if not subs:
+        return base
+    sub = ", ".join(subs)
+    return f"{base}_{sub}" if re.fullmatch(r"[A-Za-z0-9]", sub) else f"{base}_({sub})"
+
+
 class TypstPrinter(TermOrder, Printer):
-    """SymPy expressions of the cell language as Typst math (see the module doc)."""
+    """SymPy expressions of the cell language as Typst math (see the module doc).
+
+    ``names`` maps symbols to a :class:`~derivations.naming.Display` (or a Typst string);
+    the ``texts`` setting maps :class:`~derivations.statements.Words` members to the words
+    to print (default: their English values).
+    """
 
     printmethod = "_typst"
+    _default_settings = {"texts": None}
 
     def __init__(self, names=None, order=None, *, scalar=False, declared=None, **settings):
         Printer.__init__(self, settings)
         self._init_order(names, order, declared)
+        self.scalar = scalar
         self.times = " " if scalar else " dot.o "
+
+    # -- names, words, statements ------------------------------------------------------
+    def _print_Display(self, d):
+        return typst_display(d.name, d.time)
+
+    def _print_At(self, expr, exp=None):
+        shown = self.names.get(expr.symbol)
+        name = shown.name if isinstance(shown, Display) else Name.from_code(expr.symbol.name)
+        return _pow(typst_display(name, expr.time), exp)
+
+    def _print_Words(self, w):
+        texts = self._settings.get("texts") or {}
+        return typst_string(texts.get(w, w.value))
+
+    def _print_Norm(self, expr, exp=None):
+        sub = "2" if expr.p == 2 else "oo"
+        return _pow(f"norm({self._print(expr.arg)})_{sub}", exp)
+
+    def _print_SigmaMin(self, expr, exp=None):
+        return _pow(f"sigma_min ({self._print(expr.args[0])})", exp)
+
+    def _print_SigmaMax(self, expr, exp=None):
+        return _pow(f"sigma_max ({self._print(expr.args[0])})", exp)
+
+    def _print_Diag(self, expr, exp=None):
+        return _pow(f'op("diag")({self._print(expr.args[0])})', exp)
+
+    def _print_Eye(self, expr):
+        return "I"
+
+    def _print_Partial(self, expr, exp=None):
+        return _pow(f"(partial {self._print(expr.output)})/(partial {self._print(expr.wrt)})",
+                    exp)
+
+    def _entries(self, op, expr, exp):
+        a = expr.args[0]
+        if isinstance(a, sp.Abs):
+            return _pow(f"{op}_i abs({self._print(a.args[0])})_i", exp)
+        inner = self._print(a)
+        body = f"{inner}_i" if isinstance(a, sp.Symbol) else f"({inner})_i"
+        return _pow(f"{op}_i {body}", exp)
+
+    def _print_EntryMax(self, expr, exp=None):
+        return self._entries("max", expr, exp)
+
+    def _print_EntryMin(self, expr, exp=None):
+        return self._entries("min", expr, exp)
+
+    def _print_Sup(self, expr, exp=None):
+        return _pow(f"sup {self._print(expr.args[0])}", exp)
+
+    def _print_Relational(self, expr):
+        return self._rel(expr, _REL_TYPST[_REL_OF[type(expr).__name__]])
+
+    def _print_Chain(self, c):
+        out = self._print(c.first)
+        for op, e in c.links:
+            out += f" {_REL_TYPST[op]} {self._print(e)}"
+        return out
+
+    def _print_Implies(self, s):
+        return f"{self._print(s.premise)} ==> {self._print(s.conclusion)}"
+
+    def _print_Tends(self, s):
+        return f"{self._print(s.expr)} -> {self._print(s.limit)}"
+
+    def _print_Statements(self, s):
+        return ", quad ".join(self._print(x) for x in s.items)
+
+    def _print_Juxt(self, s):
+        return " ".join(self._print(x) for x in s.parts)
+
+    def _print_Indexed(self, expr):
+        base = self._print(expr.base.label)
+        idx = ", ".join(self._print(i) for i in expr.indices)
+        return f"{base}_{idx}" if re.fullmatch(r"[A-Za-z0-9]", idx) else f"{base}_({idx})"
+
+    def _print_Product(self, expr):
+        (var, lo, hi), = expr.limits
+        return (f"product_({self._print(var)} = {self._print(lo)})^{_wrap(self._print(hi))} "
+                f"{self._print(expr.function)}")
+
+    def _print_Contains(self, expr):
+        return f"{self._print(expr.args[0])} in {self._print(expr.args[1])}"
+
+    def _print_FiniteSet(self, expr):
+        return "{" + ", ".join(self._print(a) for a in expr.args) + "}"
 
     # -- atoms -------------------------------------------------------------------------
     def _print_Symbol(self, expr):
         if expr in self.names:
-            return self.names[expr]
-        try:
-            return typst_name(default_latex(expr.name))
-        except ReportError:
-            return typst_string(expr.name)
+            shown = self.names[expr]
+            return shown if isinstance(shown, str) else self._print(shown)
+        return typst_display(Name.from_code(expr.name))
 
     def _print_Dummy(self, expr):
         return self._print_Symbol(expr)
 
     def _print_Integer(self, expr):
         return str(expr.p)
+
+    def _print_int(self, expr):
+        return str(expr)
 
     def _print_Rational(self, expr):
         sign = "-" if expr.p < 0 else ""
@@ -125,12 +249,6 @@ class TypstPrinter(TermOrder, Printer):
         head = name if exp is None else f"{name}^{exp}"
         return f"{head}({args})"
 
-    def _print_sigmoid(self, expr, exp=None):
-        return self._fn("sigma", expr, exp)
-
-    def _print_tanh(self, expr, exp=None):
-        return self._fn("tanh", expr, exp)
-
     def _print_exp(self, expr, exp=None):
         return f"e^({self._print(expr.args[0])})" if exp is None else \
             f"e^({exp} {self._print(expr.args[0])})"
@@ -149,6 +267,9 @@ class TypstPrinter(TermOrder, Printer):
         return "min(%s)" % ", ".join(self._print(a) for a in expr.args)
 
     def _print_Function(self, expr, exp=None):
+        act = activation(expr)
+        if act is not None:
+            return self._fn(act.typst, expr, exp)
         name = expr.func.__name__
         return self._fn(f"op({typst_string(name)})", expr, exp)
 
@@ -171,13 +292,14 @@ class TypstPrinter(TermOrder, Printer):
         return out
 
     def _product(self, factors):
-        parts = []
-        for f in sorted(factors, key=self._factor_key):
+        def show(f):
             s = self._print(f)
-            if isinstance(f, sp.Add):
-                s = f"({s})"
-            parts.append(s)
-        return self.times.join(parts)
+            return f"({s})" if isinstance(f, sp.Add) else s
+
+        ordered = sorted(factors, key=self._factor_key)
+        scalars = [show(f) for f in ordered if self.scalar or is_scalar(f)]
+        vectors = [show(f) for f in ordered if not (self.scalar or is_scalar(f))]
+        return " ".join(x for x in (" ".join(scalars), " dot.o ".join(vectors)) if x)
 
     def _print_Mul(self, expr):
         coeff, rest = expr.as_coeff_Mul()
@@ -211,6 +333,8 @@ class TypstPrinter(TermOrder, Printer):
             return f"1/({inner})" if " " in inner else f"1/{inner}"
         es = self._print(e)
         es = es if re.fullmatch(r"[0-9]+|[A-Za-z]", es) else f"({es})"
+        if activation(b) is not None:
+            return self._print_Function(b, exp=es)
         if isinstance(b, sp.Function) and not isinstance(b, MatVec):
             meth = getattr(self, f"_print_{type(b).__name__}", None)
             if meth is not None:
@@ -252,6 +376,10 @@ class TypstPrinter(TermOrder, Printer):
 
     def emptyPrinter(self, expr):
         raise ReportError(f"the Typst printer cannot print {type(expr).__name__}: {expr!r}")
+
+
+def _pow(s: str, exp) -> str:
+    return s if exp is None else f"({s})^{exp}"
 
 
 def _wrap(s: str) -> str:

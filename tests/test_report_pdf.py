@@ -4,33 +4,25 @@ LaTeX builds are marked ``tex``: skipped without latexmk, but a failure when
 ``GATEBOUND_REQUIRE_TEX=1`` (CI installs TeX and sets it).
 """
 
-import os
 import re
 import unicodedata
 
 import pytest
 
 import derivations as dv
-from reports import build_report, have_latex
+from reports import build_report
 from reports._i18n import label_tr
 from reports._sec_audit import TITLE as AUDIT
 from reports._sec_audit import audit_available, verdict_tr
 from reports._sec_figures import TITLE as COMPARISON
 from reports.model import Tr
+from tests._tex import need_tex
 
 pypdf = pytest.importorskip("pypdf")
 
 SECTIONS = [Tr("Introduction", "Giới thiệu"), Tr("Conventions", "Các quy ước"),
             Tr("Lemmas", "Các bổ đề"), Tr("Cells", "Các ô"), COMPARISON,
             Tr("Reproducibility", "Khả năng tái lập")]
-
-
-def _need_tex(lang):
-    if have_latex(lang):
-        return
-    if os.environ.get("GATEBOUND_REQUIRE_TEX") == "1":
-        pytest.fail("GATEBOUND_REQUIRE_TEX=1 but latexmk/pdflatex/lualatex are not on PATH")
-    pytest.skip("no TeX installation (latexmk)")
 
 
 def _text(pdf) -> str:
@@ -86,7 +78,7 @@ def test_typst_pdf_reads_back(built, lang):
 @pytest.mark.tex
 @pytest.mark.parametrize("lang", ["en", "vi"])
 def test_latex_pdf_reads_back(built, lang):
-    _need_tex(lang)
+    need_tex(lang)
     res, text = built("latex", lang)
     _check(res, text, lang)
 
@@ -113,7 +105,7 @@ def test_failed_compile_keeps_old_report_and_only_a_log(tmp_path, monkeypatch, e
     """A failed compile leaves the old report, no temporary folder, and its log at
     OUT.log (named in the error); the next successful build removes that log."""
     if engine == "latex":
-        _need_tex("en")
+        need_tex("en")
     import reports.build as b
 
     out = _old_report(tmp_path)
