@@ -2,57 +2,47 @@
 
 from __future__ import annotations
 
-import importlib
-
 import numpy as np
+
+import numeric
+from derivations.facts import Role
+from numeric.bounds import check_bounds
 
 from .model import M, Paragraph, Table, Tr
 
 _NORM = M(r"\|J\|_2", "||J||_2")
 
-__all__ = ["numeric_available", "draw_state", "jacobian_check", "bound_samples",
-           "numeric_blocks", "SCALES"]
+__all__ = ["draw_state", "jacobian_check", "bound_samples", "numeric_blocks", "SCALES"]
 
 #: recurrent-weight scales of the bound evidence: contracting, default, saturating
 SCALES = (0.5, 1.0, 3.0)
 
 
-def numeric_available() -> bool:
-    try:
-        importlib.import_module("numeric")
-        importlib.import_module("numeric.bounds")
-    except ImportError:
-        return False
-    return True
-
-
 def draw_state(params, B: int, rng: np.random.Generator):
-    """Inputs (B, I) ~ N(0, 1); hidden states uniform in [-1, 1]; LSTM ``c`` ~ N(0, 1)."""
+    """Inputs (B, I) ~ N(0, 1); hidden states uniform in [-1, 1]; a memory cell (a state
+    whose update has the role :attr:`~derivations.facts.Role.CELL_STATE`, LSTM ``c``) ~ N(0, 1)."""
     H, I = params.hidden_size, params.input_size
+    cell = params.cell
     x = rng.standard_normal((B, I))
     states = []
-    for s in params.cell.states:
-        states.append(rng.standard_normal((B, H)) if s.name == "c" else rng.uniform(-1, 1, (B, H)))
+    for s in cell.states:
+        memory = cell.roles[cell.next_states[s]] is Role.CELL_STATE
+        states.append(rng.standard_normal((B, H)) if memory else rng.uniform(-1, 1, (B, H)))
     return x, (states[0] if len(states) == 1 else tuple(states))
 
 
 def jacobian_check(cell, *, hidden: int = 64, inputs: int = 16, batch: int = 2, seed: int = 0):
     """:func:`numeric.check_jacobian` at ``hidden`` on random parameters and states."""
-    import numeric
-
     p = numeric.init(cell, hidden, inputs, seed=seed)
     x, state = draw_state(p, batch, np.random.default_rng(seed))
     return numeric.check_jacobian(p, x, state)
 
 
 def bound_samples(cell, *, samples: int, hidden: int = 32, inputs: int = 8, seed: int = 0):
-    """Run :func:`numeric.bounds.check_bounds` on ``samples`` states at each scale of SCALES.
+    """Run :func:`numeric.check_bounds` on ``samples`` states at each scale of SCALES.
 
     Returns ``{scale: BoundCheck}``.
     """
-    import numeric
-    from numeric.bounds import check_bounds
-
     out = {}
     for k, scale in enumerate(SCALES):
         p = numeric.init(cell, hidden, inputs, seed=seed + k, scale=scale)

@@ -1,9 +1,10 @@
 """Assemble the report's :class:`~reports.model.Document` from what the toolkit computes.
 
 Each section is computed, not written: conventions from the derived carries, Jacobians
-from :func:`derivations.derive`, proofs from :func:`derivations.proof.prove`. Sections
-whose source is not installed (numeric engine, bounds, lemmas, audit) are left out and
-listed in ``doc.meta["missing"]``.
+from :func:`derivations.derive`, proofs from :func:`derivations.proof.prove`, evidence
+from :mod:`numeric`. Every section is always built (an import error of the toolkit fails
+loudly); ``doc.meta["missing"]`` lists only what was not asked for (the figures when no
+``figures_dir`` is given).
 
 >>> doc = build_document(["elman"], quick=True)
 >>> [s.title.en for s in doc.sections][:2], "Cells" in [s.title.en for s in doc.sections]
@@ -20,12 +21,12 @@ import derivations as dv
 
 from ._errors import ReportError
 from ._escape import nfc
-from ._sec_audit import audit_available, audit_section
-from ._sec_bounds import bounds_available, bounds_blocks, lemmas_available, lemmas_section
+from ._sec_audit import audit_section
+from ._sec_bounds import bounds_blocks, lemmas_section
 from ._sec_cells import cell_section, proof_rows
 from ._sec_conventions import conventions_section
 from ._sec_figures import comparison_section
-from ._sec_numeric import numeric_available, numeric_blocks
+from ._sec_numeric import numeric_blocks
 from ._sec_repro import repro_section
 from .model import Document, Paragraph, Section, Tr
 
@@ -103,41 +104,31 @@ def build_document(cells=None, *, quick: bool = False, title: str | None = None,
     sizes = (1, 2) if quick else (1, 2, 3, 4)
     missing = []
     sections = [_intro(), conventions_section()]
-    if lemmas_available():
-        say("lemmas: re-running the SymPy proofs")
-        sections.append(lemmas_section())
-    else:
-        missing.append("lemmas")
-    have_numeric, have_bounds = numeric_available(), bounds_available()
-    missing += [] if have_numeric else ["numeric evidence", "figures"]
-    missing += [] if have_bounds else ["bounds"]
+    say("lemmas: re-running the SymPy proofs")
+    sections.append(lemmas_section())
     samples = 64 if quick else 512
     cell_secs = []
     for k, cell in enumerate(cells, 1):
         say(f"[{k}/{len(cells)}] deriving and proving {cell.title} at n = {list(sizes)}")
         d = dv.derive(cell)
-        extra = bounds_blocks(d) if have_bounds else []
-        if have_numeric:
-            say(f"[{k}/{len(cells)}] numeric checks of {cell.title} ({samples} samples per scale)")
-            extra += numeric_blocks(cell, samples=samples, hidden=32 if quick else 64, seed=seed)
+        extra = bounds_blocks(d)
+        say(f"[{k}/{len(cells)}] numeric checks of {cell.title} ({samples} samples per scale)")
+        extra += numeric_blocks(cell, samples=samples, hidden=32 if quick else 64, seed=seed)
         cell_secs.append(cell_section(d, proof_rows(cell, sizes), extra))
     sections.append(Section(Tr("Cells", "Các ô"), (Paragraph((Tr(
         "Each cell: its equations, the derived Jacobian with its paths, and the exact proofs.",
         "Mỗi ô: các phương trình, ma trận Jacobi suy ra cùng các đường của nó, và các chứng "
         "minh chính xác."),)), *cell_secs), label="sec:cells"))
-    if have_numeric and figures_dir is not None:
+    if figures_dir is not None:
         sections.append(comparison_section(figures_dir, lang=lang, quick=quick, seed=seed,
                                            progress=say))
-    elif have_numeric:
-        missing.append("figures")
-    if audit_available():
-        say("seed audit: computing each claim's verdict")
-        sections.append(audit_section())
     else:
-        missing.append("seed audit")
+        missing.append("figures")
+    say("seed audit: computing each claim's verdict")
+    sections.append(audit_section())
     cmd = command or " ".join(["gatebound", *sys.argv[1:]])
-    seeds = {"numeric checks (numeric.init, states)": seed} if have_numeric else {}
-    if have_numeric and figures_dir is not None:
+    seeds = {"numeric checks (numeric.init, states)": seed}
+    if figures_dir is not None:
         seeds["figures (numeric.init, inputs x_t, cotangents v)"] = seed
     sections.append(repro_section(cmd, seeds, engine or "—"))
     date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
