@@ -1,4 +1,4 @@
-"""gatebound.derivations: cells written once as equations; Jacobians derived by SymPy.
+"""derivations (gatebound): cells written once as equations; Jacobians derived by SymPy.
 
 >>> import derivations as dv
 >>> d = dv.derive("gru", convention="seed")

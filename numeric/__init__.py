@@ -1,4 +1,4 @@
-"""gatebound.numeric: the derived Jacobians evaluated on real parameters, in batches.
+"""numeric (gatebound): the derived Jacobians evaluated on real parameters, in batches.
 
 >>> import numpy as np, numeric
 >>> p = numeric.init("gru", hidden_size=8, input_size=4, seed=0)

@@ -1,4 +1,4 @@
-"""gatebound.reports: the document model, LaTeX and Typst renderers, figures and the CLI.
+"""reports (gatebound): the document model, LaTeX and Typst renderers, figures and the CLI.
 
 >>> from reports import Tr, render_typst, Document, Section, Paragraph
 >>> doc = Document(Tr("T", "T"), "me", (Section(Tr("A", "Ă"), (Paragraph(("x",)),)),))
