@@ -44,10 +44,8 @@ def configure_threads() -> None:
 
 def blas_lines() -> list[str]:
     """One line per thread pool (BLAS, OpenMP) loaded in this process, from threadpoolctl."""
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return ["threadpoolctl not installed: BLAS kernel unknown"]
+    from threadpoolctl import threadpool_info  # a dependency of numeric (not before re-exec)
+
     lines = []
     for pool in threadpool_info():
         arch = pool.get("architecture") or "-"

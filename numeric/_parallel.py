@@ -2,9 +2,13 @@
 
 A whole pipeline (gate GEMMs, coefficients, row-block products; or a whole recurrence)
 runs on each half of the batch on its own worker thread while OpenBLAS (or whichever BLAS
-NumPy uses) is limited to one thread, through ``threadpoolctl`` when it is installed; the
-controller and the pool are created once. Without ``threadpoolctl``, on one core, for
-small work, or with ``GATEBOUND_THREADS=1``, the work runs on the calling thread.
+NumPy uses) is limited to one thread through ``threadpoolctl`` (a dependency: the library
+made for exactly this); the controller and the pool are created once.
+
+The work runs on the calling thread (BLAS keeps its own threads) in exactly three cases:
+``GATEBOUND_THREADS=1`` in the environment, a machine with one core
+(``os.cpu_count() < 2``), or work below the size where two threads pay off
+(:data:`MIN_PARALLEL_BYTES`). Nested calls from a worker run inline.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 __all__ = ["run_halves", "matmul_into", "MIN_PARALLEL_BYTES"]
 
@@ -41,10 +46,6 @@ def _resources():
         if not _STATE["checked"]:
             _STATE["checked"] = True
             if (os.cpu_count() or 1) >= 2 and os.environ.get("GATEBOUND_THREADS", "2") != "1":
-                try:
-                    from threadpoolctl import ThreadpoolController
-                except ImportError:  # pragma: no cover - optional dependency
-                    return None, None
                 _STATE["blas"] = ThreadpoolController().select(user_api="blas")
                 _STATE["pool"] = ThreadPoolExecutor(2, thread_name_prefix="gatebound")
         return _STATE["pool"], _STATE["blas"]
