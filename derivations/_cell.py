@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from ._errors import DerivationError
+from .facts import Carrying, Role
 
 __all__ = ["MatVec", "Quantity", "Cell", "per_cell"]
 
@@ -36,11 +37,14 @@ class MatVec(sp.Function):
 
 @dataclass(frozen=True)
 class Quantity:
-    """One equation ``symbol = expr`` of a cell, in definition order."""
+    """One equation ``symbol = expr`` of a cell, in definition order.
+
+    ``role`` is a :class:`~derivations.facts.Role` member, or a user's own role (a string).
+    """
 
     symbol: sp.Symbol
     expr: sp.Expr
-    role: str
+    role: Role | str
     is_update: bool = False
     state: sp.Symbol | None = None  # for updates: the previous-state symbol
 
@@ -70,6 +74,8 @@ class Cell:
     latex_names: dict  # symbol -> LaTeX
     layout: dict | None = None  # packed name -> tuple of symbol names (PyTorch layout)
     attributes: dict = field(default_factory=dict)  # convention facts, e.g. update direction
+    #: the gate that carries the state and the value it carries at (``None``: no gate)
+    carrying: Carrying | None = None
     #: results computed once per cell (derivation, compiled program); they live and die
     #: with the cell, so user cells are not kept alive by a module-level cache
     memo: dict = field(default_factory=dict, repr=False, compare=False)

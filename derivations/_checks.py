@@ -157,8 +157,9 @@ def check_layout(layout: dict, cell_name: str, weights: dict, biases: dict,
 _CARRYING = re.compile(r"\s*(\w+)\s*->\s*([01])\s*")
 
 
-def check_carrying(value, cell_name: str, quantities: set) -> None:
-    """``attributes(carrying=...)`` is ``"<gate> -> 0|1"`` naming a quantity of the cell."""
+def check_carrying(value, cell_name: str, quantities: set) -> tuple:
+    """``attributes(carrying=...)`` is ``"<gate> -> 0|1"`` naming a quantity of the cell;
+    returns ``(gate name, 0 or 1)``."""
     m = _CARRYING.fullmatch(value) if isinstance(value, str) else None
     if m is None:
         raise DerivationError(f"cell {cell_name!r}: attribute carrying must read "
@@ -167,3 +168,4 @@ def check_carrying(value, cell_name: str, quantities: set) -> None:
         raise DerivationError(f"cell {cell_name!r}: attribute carrying={value!r} names "
                               f"{m.group(1)!r}, which is not a quantity of the cell; "
                               f"quantities: {sorted(quantities)}")
+    return m.group(1), int(m.group(2))

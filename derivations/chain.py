@@ -22,6 +22,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ._errors import DerivationError
+from .facts import PathLabel
 from .jacobian import Block, Branch, Jacobian
 from .language import Cell, MatVec
 
@@ -68,8 +69,8 @@ class _Context:
                     return True
         return False
 
-    def label(self, path):
-        return self.roles[path[-1]] if path else "carry"
+    def label(self, path) -> PathLabel:
+        return PathLabel.of(self.roles[path[-1]]) if path else PathLabel.carry()
 
 
 def _partial(expr_dummy, atom, undo, ctx):
@@ -159,15 +160,14 @@ def _relabel(branch, counts, roles, through_matrix=False):
     return Branch(branch.coeff, branch.matrix, kids, branch.path, label)
 
 
-def _label(path, counts, roles, through_matrix):
+def _label(path, counts, roles, through_matrix) -> PathLabel:
     """Name a path: ``carry`` (matrix-free, no gate), ``recurrent`` (a matrix, no gate),
     else the role of the innermost quantity (``via`` its parent if that role recurs)."""
     if not path:
-        return "recurrent" if through_matrix else "carry"
-    base = roles[path[-1]]
+        return PathLabel("recurrent") if through_matrix else PathLabel.carry()
     if counts.get(path[-1], 0) > 1 and len(path) > 1:
-        return f"{base} via {roles[path[-2]]}"
-    return base
+        return PathLabel.of(roles[path[-1]], via=roles[path[-2]])
+    return PathLabel.of(roles[path[-1]])
 
 
 def _leaf_paths(branch):

@@ -49,6 +49,7 @@ derivations._errors.DerivationError: symbol name must be a Python identifier (le
 
 from __future__ import annotations
 
+import numbers
 import re
 
 import sympy as sp
@@ -63,6 +64,7 @@ from ._checks import (
     check_text,
 )
 from ._errors import DerivationError
+from .facts import Carrying, Role, role_of
 
 __all__ = ["MatVec", "Weight", "CellBuilder", "Cell", "Quantity", "default_latex", "per_cell"]
 
@@ -158,6 +160,7 @@ class CellBuilder:
         self._latex: dict = {}
         self._layout = None
         self._attributes: dict = {}
+        self._carrying: Carrying | None = None
         self._names: set = set()
 
     # -- declarations ------------------------------------------------------------------
@@ -212,8 +215,14 @@ class CellBuilder:
         """Declare several biases from a space-separated string (or a list)."""
         return tuple(self.bias(n) for n in check_names(names, "biases"))
 
-    def let(self, name: str, expr, *, role: str | None = None, latex: str | None = None):
-        """Define a named intermediate vector ``name = expr`` (a gate, a candidate)."""
+    def let(self, name: str, expr, *, role: Role | str | None = None,
+            latex: str | None = None):
+        """Define a named intermediate vector ``name = expr`` (a gate, a candidate).
+
+        ``role`` is a :class:`~derivations.facts.Role` (``Role.UPDATE_GATE``; its English
+        value, ``"update gate"``, means the same) or a role of the user's own, a string;
+        it names the Jacobian paths through the quantity (default: the quantity's name).
+        """
         check_name(name, "symbol name")
         check_text(role, f"role of {name!r}", optional=True, empty=False)
         expr = self._checked(expr, name)
@@ -224,11 +233,16 @@ class CellBuilder:
                                   "constant where it is used)")
         s = self._new(name, latex, time="t")
         self._dims[s] = d
-        self._quantities.append(Quantity(s, expr, role or name))
+        self._quantities.append(Quantity(s, expr, name if role is None else role_of(role)))
         return s
 
-    def update(self, state, expr, *, role: str | None = None, latex: str | None = None):
-        """Give the next value of ``state``; returns the next-state symbol ``<state>_next``."""
+    def update(self, state, expr, *, role: Role | str | None = None,
+               latex: str | None = None):
+        """Give the next value of ``state``; returns the next-state symbol ``<state>_next``.
+
+        ``role`` defaults to ``Role.NEXT_STATE``; a cell whose state is a memory cell says
+        so (``role=Role.CELL_STATE``, as the LSTM's ``c``).
+        """
         if not isinstance(state, sp.Symbol) or state not in self._states:
             raise DerivationError(f"update: {state!r} is not a state of cell {self._name!r}; "
                                   f"states: {[s.name for s in self._states]}")
@@ -251,8 +265,8 @@ class CellBuilder:
         check_text(latex, f"latex of {name!r}", optional=True)
         s = self._new(name, latex if latex is not None else default_latex(state.name, time="t"))
         self._dims[s] = self._dims[state]
-        default_role = "cell state" if state.name == "c" else "next state"
-        self._quantities.append(Quantity(s, expr, role or default_role, True, state))
+        role = Role.NEXT_STATE if role is None else role_of(role)
+        self._quantities.append(Quantity(s, expr, role, True, state))
         return s
 
     def layout(self, **packed):
@@ -271,12 +285,36 @@ class CellBuilder:
     def attributes(self, **facts):
         """Record convention facts (update direction, reset placement, gate order), as text.
 
-        ``carrying="<gate> -> 1"`` (or ``-> 0``) names the gate whose value 1 (or 0) makes
-        the state carry; :meth:`build` checks that it names a quantity.
+        The gate that carries the state is not text: declare it with :meth:`carrying`.
         """
         for k, v in facts.items():
             check_text(v, f"attribute {k!r}")
         self._attributes.update(facts)
+        return self
+
+    def carrying(self, gate, towards: int):
+        r"""Declare the gate whose value ``towards`` (1 or 0) makes the state carry.
+
+        ``cb.carrying(z, 1)`` for the PyTorch GRU (:math:`z \to 1` keeps
+        :math:`h_{t-1}`), ``cb.carrying(z, 0)`` for the seed GRU. ``gate`` is the symbol
+        :meth:`let` returned; the saturation bound, the report's gate figures and the
+        ``chrono`` initialisation read it as :attr:`Cell.carrying`.
+        """
+        gates = {q.symbol: q for q in self._quantities if not q.is_update}
+        if self._carrying is not None:
+            raise DerivationError(f"cell {self._name!r}: carrying is declared twice "
+                                  f"(already {self._carrying})")
+        if not isinstance(gate, sp.Symbol) or gate not in gates:
+            shown = gate.name if isinstance(gate, sp.Symbol) else gate
+            raise DerivationError(
+                f"cell {self._name!r}: carrying gate must be a quantity of the cell (the "
+                f"symbol cb.let returned), got {shown!r} ({type(gate).__name__}); "
+                f"quantities: {[s.name for s in gates]}")
+        if isinstance(towards, bool) or not isinstance(towards, numbers.Integral) \
+                or towards not in (0, 1):
+            raise DerivationError(f"cell {self._name!r}: carrying towards must be 0 or 1 "
+                                  f"(the gate's value that keeps the state), got {towards!r}")
+        self._carrying = Carrying(gate, int(towards))
         return self
 
     # -- checks ------------------------------------------------------------------------
@@ -344,9 +382,15 @@ class CellBuilder:
             check_layout(self._layout, self._name,
                          {W.name: self._weight_shapes[W] for W in self._weights},
                          {b.name: self._dims[b] for b in self._biases}, self._names)
-        if "carrying" in self._attributes:
-            check_carrying(self._attributes["carrying"], self._name,
-                           {q.symbol.name for q in self._quantities if not q.is_update})
+        attributes = dict(self._attributes)
+        carrying = self._carrying
+        if "carrying" in attributes:  # the string form, until every reader takes the type
+            gate, towards = check_carrying(
+                attributes["carrying"], self._name,
+                {q.symbol.name for q in self._quantities if not q.is_update})
+            carrying = carrying or Carrying(sp.Symbol(gate), towards)
+        if carrying is not None:
+            attributes["carrying"] = str(carrying)
         return Cell(
             name=self._name, convention=self._convention, reference=self._reference,
             description=self._description, inputs=tuple(self._inputs),
@@ -356,7 +400,7 @@ class CellBuilder:
             quantities=tuple(self._quantities), dims=dict(self._dims),
             weight_shapes=dict(self._weight_shapes), latex_names=dict(self._latex),
             layout=None if self._layout is None else dict(self._layout),
-            attributes=dict(self._attributes),
+            attributes=attributes, carrying=carrying,
         )
 
 

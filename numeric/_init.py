@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from derivations.facts import Role
+
 from ._errors import NumericError
 from ._validate import check_memory, finite_real, float_dtype, positive_int, seed_value
 from .params import (
@@ -130,18 +132,15 @@ def _check_init_memory(c, dims, scheme, dtype):
 
 
 def _chrono(c, arrays, rng, t_max, H):
-    carrying = c.attributes.get("carrying")
-    if not carrying:
+    carrying = c.carrying
+    if carrying is None:
         raise NumericError(f"cell {c.title!r} has no carrying gate; 'chrono' does not apply")
-    parts = [p.strip() for p in str(carrying).split("->")]
-    if len(parts) != 2 or parts[1] not in ("0", "1"):
-        raise NumericError(f"cell {c.title!r}: cannot read carrying={carrying!r} for 'chrono'")
-    gate, target = parts
-    sign = 1.0 if target == "1" else -1.0
+    gate = carrying.gate.name
+    sign = 1.0 if carrying.towards == 1 else -1.0
     b = np.log(rng.uniform(1.0, t_max - 1.0, size=H))
     settings = {gate: sign * b}
     for q in c.quantities:
-        if q.role == "input gate":
+        if q.role is Role.INPUT_GATE:
             settings[q.symbol.name] = -settings.get(gate, sign * b)
     defs = {q.symbol.name: q.expr for q in c.quantities}
     for g, value in settings.items():

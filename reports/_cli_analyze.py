@@ -153,7 +153,7 @@ def _gate_histogram(p, xs, s0, out, say):
     """Histogram of the carrying gate along the rollout (None for a cell without one)."""
     from ._fig_data import gate_samples
 
-    if not p.cell.attributes.get("carrying"):
+    if p.cell.carrying is None:
         return None
     say("gate saturation along the trajectory")
     T = xs.shape[0]
@@ -261,5 +261,5 @@ def _diagnose(p, out: Path, *, steps, batch, seed, say) -> list[str]:
         lines.append(f"carrying gate {name}: median {np.median(g):.3f}, "
                      f"{100 * np.mean(g > 0.9):.1f}% above 0.9, "
                      f"{100 * np.mean(g < 0.1):.1f}% below 0.1 (carrying is {name} -> "
-                     f"{p.cell.attributes['carrying'].split('->')[1].strip()})")
+                     f"{p.cell.carrying.towards})")
     return lines

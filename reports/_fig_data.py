@@ -140,12 +140,11 @@ def bias_sweep(cfg: FigConfig, *, seed: int = 0) -> dict:
 def _carry_block(cell):
     """(block key, gate name, sign): the block whose carry is the gate ``g`` (sign +1) or
     ``1 - g`` (sign -1). Cached per cell object."""
-    carrying = cell.attributes.get("carrying")
-    if not carrying:
-        raise ReportError(f"cell {cell.title!r} has no carrying gate (attributes "
-                          f"{sorted(cell.attributes)})")
-    name = carrying.split("->")[0].strip()
-    g = sp.Symbol(name)
+    if cell.carrying is None:
+        raise ReportError(f"cell {cell.title!r} has no carrying gate (declare one with "
+                          "CellBuilder.carrying)")
+    g = cell.carrying.gate
+    name = g.name
     for key, block in dv.derive(cell).jacobian.blocks.items():
         c = block.carry
         if c is None:

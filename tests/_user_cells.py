@@ -1,6 +1,7 @@
 """User-defined cells written only with the public cell language (shared by the tests)."""
 
 import derivations as dv
+from derivations.facts import Role
 
 
 def gated_indrnn(name: str = "gated_indrnn"):
@@ -32,7 +33,7 @@ def gated_bottleneck(name: str = "gated_bottleneck"):
     g = cb.let("g", dv.sigmoid(W_g @ x + U_g @ h + b_g), role="gate")
     n = cb.let("n", dv.tanh(V @ (u * u) + V_l @ u + A @ x + b_n), role="candidate")
     cb.update(h, g * h + (1 - g) * n)
-    cb.attributes(carrying="g -> 1")
+    cb.carrying(g, 1)
     return cb.build()
 
 
@@ -53,7 +54,7 @@ def two_state_features(name: str = "two_state_features"):
     p = cb.let("p", dv.tanh(W_p @ x + U_p @ c), role="feature")
     f = cb.let("f", dv.sigmoid(W_f @ x + U_f @ h + b_f), role="gate")
     m = cb.let("m", dv.tanh(V_c @ p + b_c), role="candidate")
-    c_next = cb.update(c, f * c + (1 - f) * m)
+    c_next = cb.update(c, f * c + (1 - f) * m, role=Role.CELL_STATE)
     o = cb.let("o", dv.sigmoid(U_o @ h + V_o @ (p * p) + b_o), role="gate")
     cb.update(h, o * dv.tanh(c_next))
     return cb.build()

@@ -61,7 +61,7 @@ def ref_step(name, conv, P, x, state):
 
 
 def ref_gates(name, conv, P, x, state):
-    """The carrying gate (the one of ``cell.attributes['carrying']``) and its pre-activation."""
+    """The carrying gate (``cell.carrying.gate``) and its pre-activation."""
     h = state[0] if isinstance(state, tuple) else state
     key = {"gru": "z", "lstm": "f", "mgu": "f", "minimalrnn": None}[name]
     if key is None:

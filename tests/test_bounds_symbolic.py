@@ -9,6 +9,7 @@ import sympy as sp
 import derivations as dv
 from derivations._bounds_range import Env, cell_env, interval, sup_abs
 from derivations.bounds import Bounds, derive_bounds, norm_symbol
+from derivations.facts import Carrying
 from derivations.functions import sigmoid, tanh
 from derivations.language import MatVec
 
@@ -69,8 +70,7 @@ def test_saturation_constants_equal_the_hand_derived_ones(name, conv):
     assert len(sats) == 1
     assert sp.simplify(sats[0].expr - HAND_K[(name, conv)]) == 0
     gate, value = sats[0].data["gate"], sats[0].data["value"]
-    want = dv.cell(name, conv).attributes["carrying"]
-    assert want == f"{gate.name} -> {value}"
+    assert dv.cell(name, conv).carrying == Carrying(gate, value)
 
 
 def _grid(lo, hi, k=9):
@@ -133,7 +133,7 @@ def _user_mgu():
     f = cb.let("f", sigmoid(W_if @ x + b_if + W_hf @ h + b_hf), role="forget gate")
     n = cb.let("n", tanh(W_in @ x + b_in + W_hn @ (f * h) + b_hn), role="candidate")
     cb.update(h, (1 - f) * h + f * n)
-    cb.attributes(carrying="f -> 0")
+    cb.carrying(f, 0)
     return cb.build()
 
 

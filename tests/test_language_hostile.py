@@ -234,7 +234,7 @@ def tricky_cell():
     beta = cb.let("beta", dv.sigmoid(I_ @ out + E_ @ np_ + a0), role="gate")
     x0 = cb.let("x0", dv.tanh(lam @ out + S_ @ (beta * np_) + o0), role="candidate")
     cb.update(np_, beta * np_ + (1 - beta) * x0)
-    cb.attributes(carrying="beta -> 1")
+    cb.carrying(beta, 1)
     return cb.build()
 
 

@@ -26,28 +26,33 @@ be read under each convention.
 """
 
 from .._errors import DerivationError
+from ..facts import Role
 from ..functions import sigmoid, tanh
 from ..language import CellBuilder
 
 __all__ = ["gru", "GRU_CONVENTIONS"]
 
-#: convention -> (update direction, reset placement, who uses it)
+#: convention -> update direction (as text, and ``towards``: the value of z that carries),
+#: reset placement, who uses it
 GRU_CONVENTIONS = {
     "pytorch": {
         "update": "z keeps the old state: h_t = (1 - z_t) n_t + z_t h_{t-1}",
         "carrying": "z -> 1",
+        "towards": 1,
         "reset": "after the recurrent matmul: r_t * (W_hn h_{t-1} + b_hn)",
         "used_by": "PyTorch nn.GRU/GRUCell, cuDNN, Keras reset_after=True, Cho et al. arXiv v1",
     },
     "cho": {
         "update": "z keeps the old state: h_t = (1 - z_t) n_t + z_t h_{t-1}",
         "carrying": "z -> 1",
+        "towards": 1,
         "reset": "before the recurrent matmul: W_hn (r_t * h_{t-1})",
         "used_by": "Cho et al. 2014 (final), Keras reset_after=False, ONNX default",
     },
     "seed": {
         "update": "z takes the new state: h_t = (1 - z_t) h_{t-1} + z_t h~_t",
         "carrying": "z -> 0",
+        "towards": 0,
         "reset": "before the recurrent matmul: W_hn (r_t * h_{t-1})",
         "used_by": "Chung et al. 2014, the seed notes",
     },
@@ -70,19 +75,22 @@ def gru(convention="pytorch"):
     W_hr, W_hz, W_hn = cb.weights("W_hr W_hz W_hn")
     b_ir, b_iz, b_in = cb.biases("b_ir b_iz b_in")
     b_hr, b_hz, b_hn = cb.biases("b_hr b_hz b_hn")
-    r = cb.let("r", sigmoid(W_ir @ x + b_ir + W_hr @ h + b_hr), role="reset gate")
-    z = cb.let("z", sigmoid(W_iz @ x + b_iz + W_hz @ h + b_hz), role="update gate")
+    r = cb.let("r", sigmoid(W_ir @ x + b_ir + W_hr @ h + b_hr), role=Role.RESET_GATE)
+    z = cb.let("z", sigmoid(W_iz @ x + b_iz + W_hz @ h + b_hz), role=Role.UPDATE_GATE)
     if convention == "pytorch":
-        n = cb.let("n", tanh(W_in @ x + b_in + r * (W_hn @ h + b_hn)), role="candidate")
+        n = cb.let("n", tanh(W_in @ x + b_in + r * (W_hn @ h + b_hn)), role=Role.CANDIDATE)
         cb.update(h, (1 - z) * n + z * h)
     elif convention == "cho":
-        n = cb.let("n", tanh(W_in @ x + b_in + W_hn @ (r * h) + b_hn), role="candidate")
+        n = cb.let("n", tanh(W_in @ x + b_in + W_hn @ (r * h) + b_hn), role=Role.CANDIDATE)
         cb.update(h, (1 - z) * n + z * h)
     else:
         h_tilde = cb.let("h_tilde", tanh(W_in @ x + b_in + W_hn @ (r * h) + b_hn),
-                         role="candidate")
+                         role=Role.CANDIDATE)
         cb.update(h, (1 - z) * h + z * h_tilde)
     cb.layout(weight_ih="W_ir W_iz W_in", weight_hh="W_hr W_hz W_hn",
               bias_ih="b_ir b_iz b_in", bias_hh="b_hr b_hz b_hn")
-    cb.attributes(gate_order="r, z, n", **GRU_CONVENTIONS[convention])
+    facts = GRU_CONVENTIONS[convention]
+    cb.attributes(gate_order="r, z, n", update=facts["update"], reset=facts["reset"],
+                  used_by=facts["used_by"])
+    cb.carrying(z, facts["towards"])
     return cb.build()

@@ -9,6 +9,7 @@ r"""The minimal gated unit of Zhou et al. (2016), written with the public langua
 One forget gate plays both GRU roles: reset (inside the candidate) and update.
 """
 
+from ..facts import Role
 from ..functions import sigmoid, tanh
 from ..language import CellBuilder
 
@@ -21,10 +22,11 @@ def mgu(convention=None):
     W_if, W_in = cb.weights("W_if W_in")
     W_hf, W_hn = cb.weights("W_hf W_hn")
     b_if, b_in, b_hf, b_hn = cb.biases("b_if b_in b_hf b_hn")
-    f = cb.let("f", sigmoid(W_if @ x + b_if + W_hf @ h + b_hf), role="forget gate")
-    n = cb.let("n", tanh(W_in @ x + b_in + W_hn @ (f * h) + b_hn), role="candidate")
+    f = cb.let("f", sigmoid(W_if @ x + b_if + W_hf @ h + b_hf), role=Role.FORGET_GATE)
+    n = cb.let("n", tanh(W_in @ x + b_in + W_hn @ (f * h) + b_hn), role=Role.CANDIDATE)
     cb.update(h, (1 - f) * h + f * n)
     cb.layout(weight_ih="W_if W_in", weight_hh="W_hf W_hn",
               bias_ih="b_if b_in", bias_hh="b_hf b_hn")
-    cb.attributes(gate_order="f, n", carrying="f -> 0")
+    cb.attributes(gate_order="f, n")
+    cb.carrying(f, 0)
     return cb.build()

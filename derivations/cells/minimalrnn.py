@@ -10,6 +10,7 @@ The input is embedded once (:math:`\Phi(x) = \tanh(W_x x + b_z)`); only the upda
 :math:`u_t` sees the past, so the carry path is :math:`\operatorname{diag}(u_t)`.
 """
 
+from ..facts import Role
 from ..functions import sigmoid, tanh
 from ..language import CellBuilder
 
@@ -22,8 +23,8 @@ def minimalrnn(convention=None):
     x, h = cb.input("x"), cb.state("h")
     W_x, U_h, U_z = cb.weights("W_x U_h U_z")
     b_z, b_u = cb.biases("b_z b_u")
-    z = cb.let("z", tanh(W_x @ x + b_z), role="input embedding")
-    u = cb.let("u", sigmoid(U_h @ h + U_z @ z + b_u), role="update gate")
+    z = cb.let("z", tanh(W_x @ x + b_z), role=Role.INPUT_EMBEDDING)
+    u = cb.let("u", sigmoid(U_h @ h + U_z @ z + b_u), role=Role.UPDATE_GATE)
     cb.update(h, u * h + (1 - u) * z)
-    cb.attributes(carrying="u -> 1")
+    cb.carrying(u, 1)
     return cb.build()
