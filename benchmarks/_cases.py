@@ -12,14 +12,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _prototype as proto
 from . import _reference as ref
 from . import peers
 from ._timing import measure
 
 GRU_SHAPES = ((256, 256), (1024, 64), (64, 512))
 GRU_SHAPES_QUICK = ((128, 64),)
-PROTO = "prototype (benchmarks/_prototype.py)"
 
 
 @dataclass(frozen=True)
@@ -88,13 +86,13 @@ def _floor(shape, dtype) -> Callable[[], object]:
 
 @dataclass
 class Context:
-    """What every case needs: the engine module, which peers to use, timing settings."""
+    """What every case needs: the engine (the ``numeric`` module), which peers to use,
+    timing settings."""
 
     engine: object
     peers: dict[str, bool]
     rounds: int
     quick: bool
-    prototype: bool = False
     missing: str = "not installed"
 
     def time(self, contenders):
@@ -129,18 +127,12 @@ def gru_jacobian_rows(ctx: Context, B: int, H: int, dtype) -> list[Row]:
         makers["torch vmap(jacrev)"] = (peers.torch_gru_jacobian, _torch_in, 200.0)
     for label, (make, conv, _) in makers.items():
         _check(label, make(small)(*conv(xs_, hs_)), want, dtype)
-    if ctx.prototype:
-        _check("prototype", proto.GRUJacobian(small)(xs_, hs_, np.empty((3, 6, 6), dtype)),
-               want, dtype)
 
     p = eng.init("gru", H, H, convention="pytorch", seed=0, dtype=dtype)
     x, h, _ = _inputs(rng, B, H, H, dtype)
     out = np.empty((B, H, H), dtype=dtype)
     contenders = {"numeric": lambda: eng.jacobian(p, x, h, out=out),
                   "floor": _floor(out.shape, dtype)}
-    if ctx.prototype:
-        fn, pout = proto.GRUJacobian(p), np.empty_like(out)
-        contenders[PROTO] = lambda fn=fn: fn(x, h, pout)
     results = {}
     for label, (make, conv, _) in makers.items():
         fn, args = make(p), conv(x, h)
@@ -152,12 +144,6 @@ def gru_jacobian_rows(ctx: Context, B: int, H: int, dtype) -> list[Row]:
     rows = [_row(name, dn, t, "floor", "fill floor", "numeric/floor", "<=", 2.5)]
     for label, (_, _, target) in makers.items():
         rows.append(_row(name, dn, t, label, label, "peer/numeric", ">=", target))
-    if ctx.prototype:
-        _check(f"prototype at B={B}, H={H}", pout, out, dtype)
-        rows.append(_row(name, dn, t, PROTO, PROTO, "numeric/proto", "info", 0))
-        rows.append(Row(name, dn, t[PROTO].median, "(prototype) vs fill floor",
-                        t["floor"].median, "proto/floor", t[PROTO].median / t["floor"].median,
-                        "info", 0))
     for label, target in (("JAX jit(vmap(jacfwd))", 4.0), ("torch vmap(jacrev)", 200.0)):
         if label not in makers:
             rows.append(Row(name, dn, t["numeric"].median, label, None, "peer/numeric", None,
@@ -196,9 +182,6 @@ def lstm_jacobian_rows(ctx: Context, B: int, H: int, dtype, *, full: bool) -> li
 def gradient_norm_rows(ctx: Context, T: int, B: int, H: int, dtype) -> list[Row]:
     eng, dn = ctx.engine, np.dtype(dtype).name
     name = f"GRU grad norms (T={T}, B={B}, H={H})"
-    if not hasattr(eng, "gradient_norms"):
-        return [Row(name, dn, None, "(all)", None, "-", None, "<=", 1.0,
-                    note="engine has no gradient_norms yet")]
     rng = np.random.default_rng(3)
 
     def data(T, B, H, I):
@@ -221,10 +204,6 @@ def gradient_norm_rows(ctx: Context, T: int, B: int, H: int, dtype) -> list[Row]
                                              "peer/numeric", ">=", 1.5)
     for label, (make, conv, *_) in makers.items():
         _check(label, make(small, sv)(*conv(sx, sh)), want, dtype)
-    if ctx.prototype:
-        _check("prototype", proto.gru_gradient_log_norms(small, sx, sh, sv), want, dtype)
-        makers[PROTO] = (lambda p, v: lambda xs, h0: proto.gru_gradient_log_norms(p, xs, h0, v),
-                         lambda *a: a, "numeric/proto", "info", 0)
 
     p = eng.init("gru", H, H, convention="pytorch", seed=0, dtype=dtype)
     xs, h0, v = data(T, B, H, H)

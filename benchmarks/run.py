@@ -35,11 +35,7 @@ def _parse(argv):
     ap.add_argument("--out", type=Path, help="also write the table to this Markdown file")
     ap.add_argument("--only", default="gru,lstm,norms",
                     help="comma-separated subset of cases: gru, lstm, norms")
-    ap.add_argument("--prototype", action="store_true",
-                    help="add the hand-written GRU kernels of benchmarks/_prototype.py")
     ap.add_argument("--no-peers", action="store_true", help="skip torch and JAX")
-    ap.add_argument("--engine", choices=("numeric", "standin"), default="numeric",
-                    help=argparse.SUPPRESS)  # 'standin' only tests the harness
     args = ap.parse_args(argv)
     if args.rounds < 5:
         ap.error(f"--rounds must be at least 5, got {args.rounds}")
@@ -85,12 +81,9 @@ def main(argv=None) -> int:
 
     import numpy as np
 
+    import numeric
     from benchmarks import _cases, peers
 
-    if args.engine == "standin":
-        from benchmarks import _standin as engine
-    else:
-        import numeric as engine
     names = [d.strip() for d in args.dtype.split(",") if d.strip()]
     if not names or set(names) - {"float64", "float32"}:
         print(f"run.py: --dtype takes float64 and/or float32, got {args.dtype!r}",
@@ -100,8 +93,7 @@ def main(argv=None) -> int:
     have = {k: False for k in ("torch", "jax")} if args.no_peers else peers.available()
     versions = peers.versions() if any(have.values()) else {}
     only = {s.strip() for s in args.only.split(",")}
-    ctx = _cases.Context(engine=engine, peers=have, rounds=args.rounds, quick=args.quick,
-                           prototype=args.prototype,
+    ctx = _cases.Context(engine=numeric, peers=have, rounds=args.rounds, quick=args.quick,
                            missing="skipped (--no-peers)" if args.no_peers else "not installed")
 
     q = args.quick
@@ -124,7 +116,7 @@ def main(argv=None) -> int:
                          dt=dt: _cases.gradient_norm_rows(ctx, T, B, H, dt)))
 
     header = [f"gatebound benchmarks ({'quick' if q else 'full'}), "
-              f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, engine: {args.engine}",
+              f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, engine: numeric",
               *_env.machine_lines(),
               "BLAS: " + "; ".join(_env.blas_lines()),
               "peers: " + (", ".join(f"{k} {v}" for k, v in versions.items()) or "none")
