@@ -44,9 +44,8 @@ from ._validate import boolean, byte_count, check_states, require_memory
 from .params import Params
 from .step import prepare
 
-__all__ = ["jacobian", "jacobian_chunks", "paths", "term_coefficients", "jvp", "vjp",
-           "resolve_block", "full_jvp", "full_vjp", "block_coefficients", "chunk_size",
-           "jacobian_setup", "chunk_iter"]
+#: public functions only: the helpers taking the private ``Program`` are imported by name
+__all__ = ["jacobian", "jacobian_chunks", "paths", "term_coefficients", "jvp", "vjp"]
 
 #: what to use instead when a Jacobian does not fit
 HINT = ("use numeric.jacobian_chunks (or singular_values/spectral_norms, which stream), "

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import numeric
+from tests._numeric_cases import flat_state, make_case
 from tests.strategies import cell_cases
-from tests.test_numeric_jacobian import flat_state, make_case
 
 
 def _trajectory(p, xs, s0):

@@ -15,26 +15,10 @@ import derivations as dv
 import numeric
 from derivations.functions import sigmoid
 from derivations.proof import instantiate
-from tests.strategies import CellCase, cell_cases
+from tests._numeric_cases import flat_state, make_case
+from tests.strategies import cell_cases
 
 KEYS = [(n, c) for n, convs in dv.CELLS.items() for c in convs]
-
-
-def make_case(case: CellCase, dtype=np.float64):
-    """Params scaled by case.scale, gate biases shifted, random x and state in range."""
-    p = numeric.init(case.name, case.hidden, case.inputs, case.convention, seed=case.seed % 2**31,
-                     scale=case.scale, dtype=dtype)
-    p = p.with_arrays(**{b: p.arrays[b] + case.bias_shift for b in p.arrays
-                         if b.startswith("b")})
-    rng = case.rng()
-    x = rng.normal(size=(case.batch, case.inputs)).astype(dtype)
-    parts = tuple(rng.uniform(-0.95, 0.95, size=(case.batch, case.hidden)).astype(dtype)
-                  for _ in p.cell.states)
-    return p, x, (parts if len(parts) > 1 else parts[0])
-
-
-def flat_state(state):
-    return np.concatenate(state, axis=1) if isinstance(state, tuple) else state
 
 
 @given(cell_cases(max_hidden=64, max_batch=3))
