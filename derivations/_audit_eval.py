@@ -1,18 +1,28 @@
 r"""Small explicit evaluations for the seed audit (private): Jacobians at numbers.
 
-A cell is instantiated at hidden and input size ``n`` with explicit SymPy entries
-(:func:`derivations.proof.instantiate`); the derived closed form of a block is assembled on
-that instance and evaluated at seeded random numbers (PyTorch's default scale
-:math:`U(-1/\sqrt{n}, 1/\sqrt{n})`, :math:`h \in [-1, 1]`), with optional bias shifts
-that push a gate to saturation. Everything stays inside ``derivations`` (SymPy and NumPy).
+A :class:`Sample` is a point of a cell's parameter space, drawn once with a seeded
+generator (PyTorch's default scale :math:`U(-1/\sqrt{n}, 1/\sqrt{n})` for weights and
+biases, :math:`x \sim N(0, 1)`, states in :math:`[-1, 1]`), with some biases *set* to
+given values to push a gate to saturation (``biases={"b_iz": 8}`` makes :math:`b_{iz} = 8`
+exactly). Its values are keyed by the cell's code names, so one sample serves every cell
+with those names (the three GRU conventions) and a test can rebuild the same point for an
+independent reference. The derived closed form of a block is assembled on an explicit
+instance (:func:`derivations.proof.instantiate`) and evaluated there; everything stays
+inside ``derivations`` (SymPy and NumPy).
 
 >>> import derivations as dv
->>> J, vals = evaluate_block(dv.cell("gru", "seed"), ("h", "h"), shifts={"b_iz": -30.0})
+>>> gru = dv.cell("gru", "seed")
+>>> s = draw(gru, biases={"b_iz": -30})
+>>> s.values["b_iz"].tolist(), s.values["W_hz"].shape
+([-30.0, -30.0], (2, 2))
+>>> J, vals = evaluate_block(gru, ("h", "h"), s, gates=("z",))
 >>> J.shape, bool(abs(J - np.eye(2)).max() < 1e-9)     # z ~ 0 carries under seed: J ~ I
 ((2, 2), True)
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import sympy as sp
@@ -20,25 +30,45 @@ import sympy as sp
 from .functions import sigmoid
 from .proof import closed_form_matrix, instantiate
 
-__all__ = ["evaluate_block", "spectral_norm", "sigma_min"]
+__all__ = ["Sample", "draw", "evaluate_block", "spectral_norm", "sigma_min"]
 
 
-def _numbers(inst, cell, n, seed, shifts):
+@dataclass(frozen=True, eq=False)
+class Sample:
+    """Values of a cell's weights, biases, inputs and states at one point, by code name
+    (vectors ``(n,)``, weights ``(rows, cols)``), drawn with ``seed``."""
+
+    values: dict
+    n: int
+    seed: int
+
+
+def draw(cell, *, n: int = 2, seed: int = 0, biases=None) -> Sample:
+    """A :class:`Sample` of ``cell`` at size ``n``; ``biases`` sets named biases to values."""
     rng = np.random.default_rng(seed)
     k = 1 / np.sqrt(n)
-    sub = {}
+    inst = instantiate(cell, n, n)
+    fixed = dict(biases or {})
+    values = {}
     for W in cell.weights:
-        for e in inst.values[W]:
-            sub[e] = sp.Float(rng.uniform(-k, k))
+        values[W.name] = rng.uniform(-k, k, size=inst.values[W].shape)
     for b in cell.biases:
-        for e in inst.values[b]:
-            sub[e] = sp.Float(rng.uniform(-k, k) + shifts.get(b.name, 0.0))
+        values[b.name] = rng.uniform(-k, k, size=len(inst.values[b]))
+        if b.name in fixed:
+            values[b.name] = np.full(len(inst.values[b]), float(fixed[b.name]))
     for x in cell.inputs:
-        for e in inst.values[x]:
-            sub[e] = sp.Float(rng.normal())
+        values[x.name] = rng.normal(size=len(inst.values[x]))
     for s in cell.states:
-        for e in inst.values[s]:
-            sub[e] = sp.Float(rng.uniform(-1, 1))
+        values[s.name] = rng.uniform(-1, 1, size=len(inst.values[s]))
+    return Sample(values, n, seed)
+
+
+def _substitution(inst, cell, sample: Sample) -> dict:
+    sub = {}
+    for s in (*cell.weights, *cell.biases, *cell.inputs, *cell.states):
+        entries = np.asarray(sample.values[s.name], dtype=float).reshape(inst.values[s].shape)
+        for e, v in zip(inst.values[s], entries.ravel(), strict=True):
+            sub[e] = sp.Float(float(v), 30)
     return sub
 
 
@@ -47,18 +77,16 @@ def _to_float(M, sub):
     return np.array(M.evalf(30), dtype=float)
 
 
-def evaluate_block(cell, key, *, n: int = 2, seed: int = 0, shifts=None, gates=()):
-    """The block ``key`` of ``cell`` at numbers: ``(J (n, n) ndarray, {gate: (n,) values})``.
+def evaluate_block(cell, key, sample: Sample, *, gates=()):
+    """The block ``key`` of ``cell`` at ``sample``: ``(J (n, n) ndarray, {gate: (n,) values})``.
 
-    ``shifts`` adds constants to named biases (e.g. ``{"b_iz": 8.0}``); ``gates`` names
-    quantities whose values to return as well.
+    ``gates`` names quantities whose values to return as well.
     """
     from .derivation import derive
 
-    d = derive(cell)
-    inst = instantiate(cell, n, n)
-    sub = _numbers(inst, cell, n, seed, dict(shifts or {}))
-    block = d.jacobian.blocks[key]
+    inst = instantiate(cell, sample.n, sample.n)
+    sub = _substitution(inst, cell, sample)
+    block = derive(cell).jacobian.blocks[key]
     J = _to_float(closed_form_matrix(block.terms, inst), sub)
     vals = {g: _to_float(inst.values[cell.symbol(g)], sub).ravel() for g in gates}
     return J, vals

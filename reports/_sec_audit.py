@@ -2,120 +2,92 @@ r"""The seed audit section: each claim of the seed notes, its Vietnamese quote, 
 computed by :func:`derivations.audit.audit`, the evidence (display math) and the explanation
 in the report's language.
 
->>> verdict_tr("true only under convention pytorch, cho").vi
+Everything is read from typed objects: the verdict is a :class:`~derivations.facts.Verdict`,
+the evidence a statement printed by :func:`~reports._statements.statement_math`, the quote
+a structure of text and math nodes, the explanation chosen from the claim's facts
+(:mod:`reports._audit_text`).
+
+>>> from derivations.facts import Verdict
+>>> verdict_tr(Verdict.only_under(("pytorch", "cho"))).vi
 'chỉ đúng với quy ước pytorch, cho'
->>> [type(p).__name__ for p in quote_parts(r"Khi $z_t$ gần 1")]
-['str', 'M', 'str']
 """
 
 from __future__ import annotations
 
-import importlib
-import re
+from derivations.facts import Verdict, VerdictKind
+from derivations.printing import GateLatexPrinter, printer_for
 
-from ._breaking import break_rows, typst_row
-from ._i18n import tex_vi
-from .latex2typst import prose2typst, tex2typst
-from .model import ByLang, Code, M, Math, MathRow, Paragraph, RawInline, Section, Table, Tr
+from ._audit_text import VI, explanation_parts
+from ._statements import Printers, prose_parts, statement_math
+from .model import ByLang, Code, Paragraph, Section, Table, Tr
+from .typst_math import TypstPrinter, typst_printer_for
 
-__all__ = ["audit_available", "audit_section", "verdict_tr", "quote_parts", "evidence_math",
+__all__ = ["audit_section", "verdict_tr", "claim_printers", "quote_parts", "evidence_block",
            "TITLE"]
 
 TITLE = Tr("Seed audit", "Kiểm tra ghi chú gốc")
 
-_VERDICT_VI = {"true": "đúng", "false": "sai", "incomplete": "chưa đầy đủ"}
-_ONLY = "true only under convention "
-
-def audit_available() -> bool:
-    """True if :mod:`derivations.audit` is installed."""
-    try:
-        importlib.import_module("derivations.audit")
-    except ImportError:
-        return False
-    return True
+_VERDICT_VI = {VerdictKind.TRUE: "đúng", VerdictKind.FALSE: "sai",
+               VerdictKind.INCOMPLETE: "chưa đầy đủ",
+               VerdictKind.TRUE_ONLY_UNDER: "chỉ đúng với quy ước"}
 
 
-def verdict_tr(verdict: str) -> Tr:
+def verdict_tr(verdict: Verdict) -> Tr:
     """The bilingual text of a computed verdict."""
-    if verdict in _VERDICT_VI:
-        return Tr(verdict, _VERDICT_VI[verdict])
-    if verdict.startswith(_ONLY):
-        return Tr(verdict, "chỉ đúng với quy ước " + verdict[len(_ONLY):])
-    return Tr(verdict, verdict)
+    vi = _VERDICT_VI[verdict.kind]
+    if verdict.kind is VerdictKind.TRUE_ONLY_UNDER:
+        vi += " " + ", ".join(verdict.conventions)
+    return Tr(str(verdict), vi)
 
 
-def _sci(tex: str) -> str:
-    """``2.6e-04`` -> ``2.6 \\cdot 10^{-4}`` (numbers in math, not ``2.6e - 04``)."""
-    def rep(m):
-        e = int(m.group(2))
-        return m.group(1) if e == 0 else rf"{m.group(1)} \cdot 10^{{{e}}}"
+def claim_printers(claim) -> Printers:
+    """Printers with the names of every cell the claim's math uses (the first cell's name of
+    a symbol wins; the cells of one claim agree on shared symbols)."""
+    if len(claim.cells) == 1:
+        return Printers.for_cell(claim.cells[0])
+    latex = [printer_for(c) for c in claim.cells]
+    typst = [typst_printer_for(c) for c in claim.cells]
 
-    return re.sub(r"(\d+(?:\.\d+)?)e([+-]\d+)", rep, tex)
+    def merged(printers, attr):
+        out = {}
+        for p in reversed(printers):
+            out.update(getattr(p, attr))
+        return out
 
-
-def quote_parts(text: str) -> tuple:
-    """A seed quote (prose with ``$...$`` math, ``*emphasis*``) as inline parts."""
-    out = []
-    for i, piece in enumerate(re.split(r"\$(.+?)\$", text)):
-        if i % 2:
-            out.append(M(piece, tex2typst(piece)))
-        elif piece:
-            out.append(re.sub(r"\*([^*]+)\*", r"\1", piece))
-    return tuple(out)
-
-
-def _split_top(tex: str, seps) -> list:
-    """Split ``tex`` at any of ``seps`` outside braces and ``\\left..\\right`` pairs."""
-    parts, depth, start, i = [], 0, 0, 0
-    while i < len(tex):
-        if tex.startswith(r"\left", i):
-            depth += 1
-        elif tex.startswith(r"\right", i):
-            depth -= 1
-        elif tex[i] == "{":
-            depth += 1
-        elif tex[i] == "}":
-            depth -= 1
-        elif depth == 0:
-            hit = next((s for s in seps if tex.startswith(s, i)), None)
-            if hit:
-                parts.append(tex[start:i].strip())
-                i += len(hit)
-                start = i
-                continue
-        i += 1
-    parts.append(tex[start:].strip())
-    return [p for p in parts if p]
+    return Printers(
+        GateLatexPrinter(merged(latex, "names"), merged(latex, "factor_order"),
+                         merged(latex, "declared")),
+        TypstPrinter(merged(typst, "names"), merged(typst, "factor_order"),
+                     declared=merged(typst, "declared")))
 
 
-def evidence_math(evidence: str, lang: str) -> Math:
-    """The evidence (LaTeX) as display rows, broken at top-level ``;\\ `` and ``,\\quad``."""
-    tex = _sci(evidence)
-    if lang == "vi":
-        tex = tex_vi(tex)
-    rows = []
-    for piece in _split_top(tex, (r";\ ", r";\quad", r",\quad")):
-        for r in break_rows(piece, width=70):
-            text = " ".join(x for x in (r.latex_lhs, r.latex_rel, r.latex_rhs) if x)
-            rows.append(MathRow("", text, "", typst_row(text), None, "", ""))
-    return Math(tuple(rows))
+def quote_parts(claim, pr: Printers | None = None) -> tuple:
+    """The claim's quote of the notes as inline parts (text as written, math printed)."""
+    return prose_parts(claim.quote.prose, pr or claim_printers(claim))
+
+
+def evidence_block(claim, pr: Printers | None = None):
+    """The evidence as display math, broken by its structure; its phrases in the report's
+    language (a :class:`~reports.model.ByLang` when they differ)."""
+    pr = pr or claim_printers(claim)
+    en = statement_math(claim.evidence, pr)
+    vi = statement_math(claim.evidence, pr.with_texts(VI))
+    return en if en == vi else ByLang(en, vi)
 
 
 def _claim_blocks(k: int, c) -> Section:
     v = verdict_tr(c.verdict)
-    blocks = [
-        Paragraph((Tr("The seed notes: ", "Ghi chú gốc: "), "“", *quote_parts(c.quote_vi), "”")),
+    pr = claim_printers(c)
+    blocks = (
+        Paragraph((Tr("The seed notes: ", "Ghi chú gốc: "), "“", *quote_parts(c, pr), "”")),
         Paragraph((Tr("In English: ", "Diễn đạt bằng tiếng Anh: "),
-                   RawInline(en_latex=c.claim_en, en_typst=prose2typst(c.claim_en)))),
+                   *prose_parts(c.claim_en, pr))),
         Paragraph((Tr("Verdict: ", "Kết luận: "), v, ".")),
         Paragraph((Tr("Evidence (computed):", "Bằng chứng (được tính toán):"),)),
-    ]
-    ev = {lang: evidence_math(c.evidence, lang) for lang in ("en", "vi")}
-    blocks.append(ev["en"] if ev["en"] == ev["vi"] else ByLang(ev["en"], ev["vi"]))
-    # the explanations are prose with inline $...$ math, one per language
-    blocks.append(ByLang(*(Paragraph((RawInline(en_latex=t, en_typst=prose2typst(t)),))
-                           for t in (c.explanation_en, c.explanation_vi))))
-    return Section(Tr(f"Claim {k}: {v.en}", f"Nhận định {k}: {v.vi}"), tuple(blocks))
+        evidence_block(c, pr),
+        Paragraph(explanation_parts(c, pr)),
+    )
+    return Section(Tr(f"Claim {k}: {v.en}", f"Nhận định {k}: {v.vi}"), blocks)
 
 
 def audit_section(claims=None) -> Section:

@@ -10,10 +10,11 @@ import unicodedata
 import pytest
 
 import derivations as dv
+from derivations.audit import audit
 from reports import build_report
 from reports._i18n import label_tr
 from reports._sec_audit import TITLE as AUDIT
-from reports._sec_audit import audit_available, verdict_tr
+from reports._sec_audit import verdict_tr
 from reports._sec_figures import TITLE as COMPARISON
 from reports.model import Tr
 from tests._tex import need_tex
@@ -59,12 +60,9 @@ def _check(res, text, lang):
         for label in dv.derive(cell).jacobian.main.labels():
             assert label_tr(label).get(lang) in text, (cell.title, label)
     assert "∂" in text  # the Jacobian fractions
-    if audit_available():
-        from derivations.audit import audit
-
-        assert AUDIT.get(lang) in text
-        for claim in audit():
-            assert verdict_tr(claim.verdict).get(lang) in text, claim.id
+    assert AUDIT.get(lang) in text
+    for claim in audit():
+        assert verdict_tr(claim.verdict).get(lang) in text, claim.id
     assert "Ánh & 50% {x_1} #t" in text  # user text escaped, printed literally
     assert unicodedata.normalize("NFKC", "Lê Văn Ánh") in text
 
