@@ -10,8 +10,10 @@ r"""``derive``: a cell's equations in, its closed-form Jacobian (and more) out.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 
+from .bounds import Bounds, derive_bounds
 from .cells import cell as _cell
 from .chain import derive_jacobian
 from .jacobian import Jacobian
@@ -34,7 +36,6 @@ class Derivation:
 
     cell: Cell
     jacobian: Jacobian
-    _extra: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def equations(self) -> list:
@@ -43,7 +44,8 @@ class Derivation:
 
     @property
     def names(self) -> dict:
-        """Symbol -> LaTeX name (``z`` -> ``z_{t}``, ``h`` -> ``h_{t-1}``)."""
+        """Symbol -> LaTeX name (``z`` -> ``z_{t}``, ``h`` -> ``h_{t-1}``), from the cell's
+        :attr:`~derivations.language.Cell.displays`."""
         return self.cell.latex_names
 
     def latex(self, *, labelled: bool = False) -> str:
@@ -57,14 +59,10 @@ class Derivation:
     def _repr_latex_(self):
         return "$$" + self.equations_latex() + r"\\[1ex]" + self.latex() + "$$"
 
-    @property
-    def bounds(self):
-        """The norm bounds derived from the Jacobian's term structure."""
-        if "bounds" not in self._extra:
-            from .bounds import derive_bounds
-
-            self._extra["bounds"] = derive_bounds(self)
-        return self._extra["bounds"]
+    @cached_property
+    def bounds(self) -> Bounds:
+        """The norm bounds derived from the Jacobian's term structure (computed once)."""
+        return derive_bounds(self)
 
 
 @per_cell

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from .facts import PathLabel
+
 __all__ = ["Term", "Branch", "Block", "Jacobian"]
 
 
@@ -30,19 +32,25 @@ class Term:
 
     ``coeffs`` holds :math:`a_0, \ldots, a_k` (``len(matrices) + 1`` elementwise
     SymPy expressions, 1 for an identity factor); ``path`` the named quantities the
-    chain rule went through; ``label`` the path's name (the role of the innermost
-    quantity, or ``"carry"`` for the direct path).
+    chain rule went through; ``label`` the path's name, a
+    :class:`~derivations.facts.PathLabel` (the role of the innermost quantity, or
+    ``"carry"`` for the direct path).
     """
 
     coeffs: tuple
     matrices: tuple
     path: tuple
-    label: str
+    label: PathLabel
 
     @property
     def is_diagonal(self) -> bool:
         """True for a term with no matrix factor, e.g. the GRU carry ``diag(z)``."""
         return not self.matrices
+
+    @property
+    def is_identity(self) -> bool:
+        """True for the identity term :math:`I` (no matrix, coefficient 1)."""
+        return not self.matrices and self.coeffs == (sp.S.One,)
 
 
 @dataclass(frozen=True)
@@ -50,14 +58,24 @@ class Branch:
     r"""A node of the grouped Jacobian: :math:`\operatorname{diag}(a)\, W \,[\sum \text{children}]`.
 
     ``matrix`` is ``None`` for a pure diagonal factor; a branch with no children ends
-    the product (identity).
+    the product (identity). ``label`` is the path's
+    :class:`~derivations.facts.PathLabel`.
     """
 
     coeff: sp.Expr
     matrix: sp.Symbol | None
     children: tuple
     path: tuple
-    label: str
+    label: PathLabel
+
+    @property
+    def is_identity(self) -> bool:
+        """True for the identity factor :math:`I`: coefficient 1, no matrix, no children.
+
+        Printers leave it out of a product (``diag(a) W I`` is ``diag(a) W``) and print
+        ``I`` where it stands alone; a weight the user named ``I`` is not an identity.
+        """
+        return self.coeff == 1 and self.matrix is None and not self.children
 
     def terms(self) -> list:
         """Distribute this branch into flat :class:`Term` objects."""

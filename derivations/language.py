@@ -50,7 +50,6 @@ derivations._errors.DerivationError: symbol name must be a Python identifier (le
 from __future__ import annotations
 
 import numbers
-import re
 
 import sympy as sp
 
@@ -65,8 +64,10 @@ from ._checks import (
 )
 from ._errors import DerivationError
 from .facts import Carrying, Role, role_of
+from .naming import Display, Name, Time
+from .printing import latex_name
 
-__all__ = ["MatVec", "Weight", "CellBuilder", "Cell", "Quantity", "default_latex", "per_cell"]
+__all__ = ["MatVec", "Weight", "CellBuilder", "Cell", "Quantity", "per_cell"]
 
 
 class Weight:
@@ -96,31 +97,6 @@ class Weight:
 
     def __repr__(self):
         return f"Weight({self.symbol.name})"
-
-
-def default_latex(name: str, *, time: str | None = None) -> str:
-    r"""LaTeX for a code name: ``W_hz`` -> ``W_{hz}``, ``h_tilde`` -> ``\tilde{h}``.
-
-    ``time`` appends a time subscript (``t`` or ``t-1``).
-
-    >>> default_latex("W_hz"), default_latex("z", time="t"), default_latex("h_tilde", time="t")
-    ('W_{hz}', 'z_{t}', '\\tilde{h}_{t}')
-    """
-    m = re.fullmatch(r"([A-Za-z]+)_tilde", name)
-    if m:
-        base = r"\tilde{%s}" % m.group(1)
-        sub = None
-    elif "_" in name:
-        base, sub = name.split("_", 1)
-    else:
-        base, sub = name, None
-    if len(base) > 1 and not base.startswith("\\"):
-        greek = {"sigma", "alpha", "beta", "gamma", "phi", "psi", "eta", "mu"}
-        base = "\\" + base if base in greek else r"\mathrm{%s}" % base
-    subs = [s for s in (sub, time) if s]
-    if not subs:
-        return base
-    return "%s_{%s}" % (base, ",".join(subs))
 
 
 class CellBuilder:
@@ -157,45 +133,51 @@ class CellBuilder:
         self._quantities: list[Quantity] = []
         self._dims: dict = {}
         self._weight_shapes: dict = {}
-        self._latex: dict = {}
+        self._displays: dict = {}
         self._layout = None
         self._attributes: dict = {}
         self._carrying: Carrying | None = None
         self._names: set = set()
 
     # -- declarations ------------------------------------------------------------------
-    def _new(self, name, latex, time=None):
-        """A new symbol ``name``; its LaTeX is ``latex`` or :func:`default_latex` of it."""
+    def _new(self, name, display, time=None, *, shown=None):
+        """A new symbol ``name``, displayed as ``display`` (a :class:`Name`; default
+        ``shown``, else the name its code spells) at ``time``."""
         check_name(name, "symbol name")
-        check_text(latex, f"latex of {name!r}", optional=True)
+        if display is not None and not isinstance(display, Name):
+            raise DerivationError(
+                f"display of {name!r} must be a derivations.naming.Name, e.g. "
+                f"display=Name('C') or Name('W', sub='hz'); got {display!r} "
+                f"({type(display).__name__}): LaTeX text is not parsed")
         if name in self._names:
             raise DerivationError(f"symbol {name!r} is declared twice in cell {self._name!r}")
         self._names.add(name)
         s = sp.Symbol(name)
-        self._latex[s] = latex if latex is not None else default_latex(name, time=time)
+        self._displays[s] = Display(display or shown or Name.from_code(name), time)
         return s
 
-    def input(self, name: str = "x", *, dim: str = "I", latex: str | None = None):
-        """Declare an input vector (time ``t``) of dimension ``dim``."""
+    def input(self, name: str = "x", *, dim: str = "I", display: Name | None = None):
+        """Declare an input vector (shown at time ``t``) of dimension ``dim``."""
         check_name(dim, f"dim of input {name!r}")
-        s = self._new(name, latex, time="t")
+        s = self._new(name, display, Time.NOW)
         self._inputs.append(s)
         self._dims[s] = dim
         return s
 
-    def state(self, name: str = "h", *, latex: str | None = None):
-        """Declare a state vector (time ``t-1``); :meth:`update` gives its next value."""
-        s = self._new(name, latex, time="t-1")
+    def state(self, name: str = "h", *, display: Name | None = None):
+        """Declare a state vector (shown at time ``t-1``); :meth:`update` gives its next
+        value (shown with the same name at ``t``)."""
+        s = self._new(name, display, Time.PREV)
         self._states.append(s)
         self._dims[s] = self._hidden
         return s
 
-    def weight(self, name: str, *, rows: str | None = None, latex: str | None = None):
+    def weight(self, name: str, *, rows: str | None = None, display: Name | None = None):
         """Declare a weight matrix with ``rows`` (a dimension name, default the hidden one);
         its column dimension is inferred from ``W @ v``."""
         if rows is not None:
             check_name(rows, f"rows of weight {name!r}")
-        s = self._new(name, latex)
+        s = self._new(name, display)
         self._weights.append(s)
         self._weight_shapes[s] = (rows or self._hidden, None)
         return Weight(s)
@@ -204,9 +186,9 @@ class CellBuilder:
         """Declare several weight matrices from a space-separated string (or a list)."""
         return tuple(self.weight(n) for n in check_names(names, "weights"))
 
-    def bias(self, name: str, *, latex: str | None = None):
+    def bias(self, name: str, *, display: Name | None = None):
         """Declare a bias vector (hidden size)."""
-        s = self._new(name, latex)
+        s = self._new(name, display)
         self._biases.append(s)
         self._dims[s] = self._hidden
         return s
@@ -216,7 +198,7 @@ class CellBuilder:
         return tuple(self.bias(n) for n in check_names(names, "biases"))
 
     def let(self, name: str, expr, *, role: Role | str | None = None,
-            latex: str | None = None):
+            display: Name | None = None):
         """Define a named intermediate vector ``name = expr`` (a gate, a candidate).
 
         ``role`` is a :class:`~derivations.facts.Role` (``Role.UPDATE_GATE``; its English
@@ -231,13 +213,13 @@ class CellBuilder:
             raise DerivationError(f"the definition of {name!r} is the constant {expr}; a "
                                   "quantity must depend on the cell's vectors (write the "
                                   "constant where it is used)")
-        s = self._new(name, latex, time="t")
+        s = self._new(name, display, Time.NOW)
         self._dims[s] = d
         self._quantities.append(Quantity(s, expr, name if role is None else role_of(role)))
         return s
 
     def update(self, state, expr, *, role: Role | str | None = None,
-               latex: str | None = None):
+               display: Name | None = None):
         """Give the next value of ``state``; returns the next-state symbol ``<state>_next``.
 
         ``role`` defaults to ``Role.NEXT_STATE``; a cell whose state is a memory cell says
@@ -262,8 +244,7 @@ class CellBuilder:
         if d != self._dims[state]:
             raise DerivationError(f"the update of {state.name!r} has dimension {d}, "
                                   f"the state has {self._dims[state]}")
-        check_text(latex, f"latex of {name!r}", optional=True)
-        s = self._new(name, latex if latex is not None else default_latex(state.name, time="t"))
+        s = self._new(name, display, Time.NOW, shown=self._displays[state].name)
         self._dims[s] = self._dims[state]
         role = Role.NEXT_STATE if role is None else role_of(role)
         self._quantities.append(Quantity(s, expr, role, True, state))
@@ -398,7 +379,8 @@ class CellBuilder:
             next_states={q.state: q.symbol for q in self._quantities if q.is_update},
             weights=tuple(self._weights), biases=tuple(self._biases),
             quantities=tuple(self._quantities), dims=dict(self._dims),
-            weight_shapes=dict(self._weight_shapes), latex_names=dict(self._latex),
+            weight_shapes=dict(self._weight_shapes), displays=dict(self._displays),
+            latex_names={s: latex_name(d.name, d.time) for s, d in self._displays.items()},
             layout=None if self._layout is None else dict(self._layout),
             attributes=attributes, carrying=carrying,
         )

@@ -17,11 +17,11 @@ from __future__ import annotations
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
+from ._cell import MatVec
 from .functions import activation
 from .jacobian import Block, Branch, Jacobian
-from .language import MatVec
 from .naming import Display, Name
-from .statements import RELATIONS, Partial, Words, is_scalar  # noqa: F401 - Words: by MRO
+from .statements import EYE, RELATIONS, Partial, Words, is_scalar  # noqa: F401 - Words: by MRO
 
 __all__ = ["GateLatexPrinter", "latex", "latex_name", "branch_latex", "block_latex",
            "jacobian_latex", "equation_latex", "printer_for", "TermOrder", "order_for"]
@@ -278,8 +278,9 @@ def latex(expr, names=None, order=None) -> str:
 
 
 def printer_for(cell) -> GateLatexPrinter:
-    """A printer with ``cell``'s LaTeX names and factor order (gates in definition order)."""
-    return GateLatexPrinter(cell.latex_names, **order_for(cell))
+    """A printer with ``cell``'s displayed names (:attr:`Cell.displays`) and factor order
+    (gates in definition order)."""
+    return GateLatexPrinter(cell.displays, **order_for(cell))
 
 
 def _diag(p: GateLatexPrinter, coeff) -> str:
@@ -288,17 +289,19 @@ def _diag(p: GateLatexPrinter, coeff) -> str:
 
 def branch_latex(branch: Branch, p: GateLatexPrinter) -> str:
     r"""One grouped branch: ``\operatorname{diag}(a) W [children]``."""
+    if branch.is_identity:
+        return p.doprint(EYE)
     parts = []
     if branch.coeff != 1:
         parts.append(_diag(p, branch.coeff))
     if branch.matrix is not None:
         parts.append(p.doprint(branch.matrix))
-    kids = [branch_latex(c, p) for c in branch.children]
-    if len(kids) == 1:
-        parts.append(kids[0])
-    elif kids:
-        parts.append(r"\left[%s\right]" % " + ".join(kids))
-    return " ".join(x for x in parts if x and x != "I") or "I"
+    kids = branch.children
+    if len(kids) == 1 and not kids[0].is_identity:
+        parts.append(branch_latex(kids[0], p))
+    elif len(kids) > 1:
+        parts.append(r"\left[%s\right]" % " + ".join(branch_latex(c, p) for c in kids))
+    return " ".join(parts) or p.doprint(EYE)
 
 
 def block_latex(block: Block, p: GateLatexPrinter, *, lhs=True, labelled=False) -> str:

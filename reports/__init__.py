@@ -28,12 +28,12 @@ from .model import (
 )
 from .render_latex import render_latex
 from .render_typst import render_typst
-from .typst_math import TypstPrinter, typst, typst_name, typst_printer_for
+from .typst_math import TypstPrinter, typst, typst_display, typst_printer_for
 
 __all__ = [
     "ReportError", "BuildResult", "build_report", "build_document", "parse_cells",
     "choose_engine", "compile_latex", "compile_typst", "have_latex", "prose2typst", "tex2typst",
     "equations_math", "jacobian_math", "Code", "Document", "Figure", "List", "M", "Math",
     "MathRow", "Paragraph", "RawInline", "Section", "Table", "Tr", "render_latex",
-    "render_typst", "TypstPrinter", "typst", "typst_name", "typst_printer_for",
+    "render_typst", "TypstPrinter", "typst", "typst_display", "typst_printer_for",
 ]

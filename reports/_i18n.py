@@ -1,42 +1,58 @@
-"""Vietnamese names of the Jacobian paths and quantity roles (English is the key).
+"""Vietnamese names of the Jacobian paths and quantity roles, keyed by the typed facts.
 
-A role or path label not in the table (a user cell's own) is shown as written in both
-languages.
+A role is a :class:`~derivations.facts.Role` member; a path label a
+:class:`~derivations.facts.PathLabel`, translated from its typed parts (``role``, ``via``);
+a role of a user cell's own (a plain string) is shown as written in both languages.
 
->>> label_tr("update gate").vi
+>>> from derivations.facts import PathLabel, Role
+>>> label_tr(Role.UPDATE_GATE).vi
 'cổng cập nhật'
->>> label_tr("forget gate via candidate").vi
+>>> label_tr(PathLabel.of(Role.FORGET_GATE, via=Role.CANDIDATE)).vi
 'cổng quên qua ứng viên'
+>>> label_tr(PathLabel.of("bottleneck", via=Role.CANDIDATE)).vi
+'bottleneck qua ứng viên'
 """
+
+from derivations.facts import PathLabel, Role, role_of
 
 from .model import Tr
 
-__all__ = ["label_tr", "LABELS_VI", "MATH_TEXT_VI", "tex_vi"]
+__all__ = ["label_tr", "ROLES_VI", "PATHS_VI", "MATH_TEXT_VI", "tex_vi"]
 
-LABELS_VI = {
-    "carry": "đường mang",
-    "recurrent": "hồi quy",
-    "update gate": "cổng cập nhật",
-    "reset gate": "cổng đặt lại",
-    "candidate": "ứng viên",
-    "forget gate": "cổng quên",
-    "input gate": "cổng vào",
-    "output gate": "cổng ra",
-    "cell state": "trạng thái ô nhớ",
-    "cell candidate": "ứng viên ô nhớ",
-    "input embedding": "nhúng đầu vào",
-    "next state": "trạng thái kế tiếp",
+#: every :class:`~derivations.facts.Role`, in Vietnamese
+ROLES_VI = {
+    Role.UPDATE_GATE: "cổng cập nhật",
+    Role.RESET_GATE: "cổng đặt lại",
+    Role.CANDIDATE: "ứng viên",
+    Role.FORGET_GATE: "cổng quên",
+    Role.INPUT_GATE: "cổng vào",
+    Role.OUTPUT_GATE: "cổng ra",
+    Role.CELL_STATE: "trạng thái ô nhớ",
+    Role.CELL_CANDIDATE: "ứng viên ô nhớ",
+    Role.INPUT_EMBEDDING: "nhúng đầu vào",
+    Role.NEXT_STATE: "trạng thái kế tiếp",
 }
 
+#: the paths through no quantity: the carry (matrix-free) and the plain recurrent path
+PATHS_VI = {PathLabel.carry(): "đường mang", "recurrent": "hồi quy"}
 
-def label_tr(label: str) -> Tr:
-    """The bilingual text of a path label or role (``"a via b"`` composes)."""
-    if label in LABELS_VI:
-        return Tr(label, LABELS_VI[label])
-    if " via " in label:
-        a, b = label.split(" via ", 1)
-        return Tr(label, f"{label_tr(a).vi} qua {label_tr(b).vi}")
-    return Tr(label, label)
+
+def _role_vi(role) -> str:
+    role = role_of(role)
+    return ROLES_VI[role] if isinstance(role, Role) else str(role)
+
+
+def label_tr(label) -> Tr:
+    """The bilingual text of a path label (:class:`~derivations.facts.PathLabel`) or a
+    role (:class:`~derivations.facts.Role` or a user's own string)."""
+    if isinstance(label, PathLabel) and label.role is not None:
+        vi = _role_vi(label.role)
+        if label.via is not None:
+            vi = f"{vi} qua {_role_vi(label.via)}"
+        return Tr(str(label), vi)
+    if label in PATHS_VI:
+        return Tr(str(label), PATHS_VI[label])
+    return Tr(str(label), _role_vi(label))
 
 
 #: ``\text{...}`` pieces inside the toolkit's formulas, in Vietnamese

@@ -17,6 +17,7 @@ from __future__ import annotations
 import sympy as sp
 
 from derivations.printing import printer_for
+from derivations.statements import EYE
 
 from ._i18n import label_tr
 from .model import M, Math, MathRow
@@ -44,13 +45,15 @@ def _head(branch, pr, syn) -> list:
 
 
 def _inline(branch, pr, syn) -> str:
+    """One branch on one line; an identity child is left out of a product."""
     parts = _head(branch, pr, syn)
-    kids = [_inline(c, pr, syn) for c in branch.children]
-    if len(kids) == 1:
-        parts.append(kids[0])
-    elif kids:
-        parts.append(syn["lopen"] + " + ".join(kids) + syn["lclose"])
-    return " ".join(p for p in parts if p and p != "I") or "I"
+    kids = branch.children
+    if len(kids) == 1 and not kids[0].is_identity:
+        parts.append(_inline(kids[0], pr, syn))
+    elif len(kids) > 1:
+        parts.append(syn["lopen"] + " + ".join(_inline(c, pr, syn) for c in kids)
+                     + syn["lclose"])
+    return " ".join(parts) or pr.doprint(EYE)
 
 
 def _rows(branch, pr, syn) -> list:

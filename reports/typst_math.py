@@ -8,10 +8,13 @@ subscripts as separate letters (``W_(h z)``), elementwise products print as ``do
 
 >>> import sympy as sp
 >>> z, h, n = sp.symbols("z h n")
->>> names = {z: "z_t", h: "h_(t-1)", n: "n_t"}
+>>> from derivations.naming import Display, Name, Time
+>>> names = {z: Display(Name("z"), Time.NOW), h: Display(Name("h"), Time.PREV),
+...          n: Display(Name("n"), Time.NOW)}
 >>> typst(z * (1 - z) * (h - n), names)
 'z_t dot.o (1 - z_t) dot.o (h_(t-1) - n_t)'
->>> typst_name(r"W_{hz}"), typst_name(r"h_{t-1}"), typst_name(r"\tilde{h}_{t}")
+>>> (typst_display(Name.from_code("W_hz")), typst_display(Name("h"), Time.PREV),
+...  typst_display(Name.from_code("h_tilde"), Time.NOW))
 ('W_(h z)', 'h_(t-1)', 'tilde(h)_t')
 """
 
@@ -31,53 +34,7 @@ from derivations.statements import is_scalar
 from ._errors import ReportError
 from ._escape import typst_string
 
-__all__ = ["TypstPrinter", "typst", "typst_name", "typst_names", "typst_printer_for",
-           "typst_display"]
-
-_GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "eta", "theta", "lambda", "mu",
-          "nu", "xi", "pi", "rho", "sigma", "tau", "phi", "chi", "psi", "omega", "Gamma",
-          "Delta", "Theta", "Lambda", "Sigma", "Phi", "Psi", "Omega"}
-_NAME = re.compile(r"(?P<base>\\tilde\{(?P<tb>[A-Za-z])\}|\\mathrm\{(?P<rm>[A-Za-z0-9]+)\}"
-                   r"|\\(?P<gr>[A-Za-z]+)|(?P<ch>[A-Za-z]))"
-                   r"(?:_\{(?P<sub>[^{}]*)\}|_(?P<sub1>[A-Za-z0-9]))?")
-
-
-def _typst_sub(sub: str) -> str:
-    """``hz`` -> ``(h z)``, ``t-1`` -> ``(t-1)``, ``t`` -> ``t``."""
-    out = re.sub(r"(?<=[A-Za-z])(?=[A-Za-z])", " ", sub)
-    out = out.replace(",", ", ")
-    return out if re.fullmatch(r"[A-Za-z0-9]", out) else f"({out})"
-
-
-def typst_name(latex_name: str) -> str:
-    r"""Convert a cell's LaTeX symbol name (``W_{hz}``, ``\tilde{h}_{t}``) to Typst math.
-
-    Raises :class:`~reports.ReportError` for a name outside the supported forms
-    (a letter, ``\tilde{x}``, ``\mathrm{name}`` or a Greek letter, with an optional
-    subscript).
-    """
-    m = _NAME.fullmatch(latex_name.strip())
-    if m is None:
-        raise ReportError(f"cannot convert the LaTeX name {latex_name!r} to Typst; use a letter, "
-                          r"\tilde{x}, \mathrm{name} or a Greek letter with an optional subscript")
-    if m["tb"]:
-        base = f"tilde({m['tb']})"
-    elif m["rm"]:
-        base = f"upright({typst_string(m['rm'])})"
-    elif m["gr"]:
-        if m["gr"] not in _GREEK:
-            raise ReportError(f"unknown LaTeX command in the name {latex_name!r}")
-        base = m["gr"]
-    else:
-        base = m["ch"]
-    sub = m["sub"] if m["sub"] is not None else m["sub1"]
-    return base if not sub else f"{base}_{_typst_sub(sub)}"
-
-
-def typst_names(cell) -> dict:
-    """Symbol -> Typst name for every symbol of ``cell`` (from its LaTeX names)."""
-    return {s: typst_name(tex) for s, tex in cell.latex_names.items()}
-
+__all__ = ["TypstPrinter", "typst", "typst_printer_for", "typst_display"]
 
 #: Greek letters whose Typst name differs from the LaTeX one
 _TYPST_GREEK = {"varepsilon": "epsilon.alt", "epsilon": "epsilon"}
@@ -400,5 +357,5 @@ def typst(expr, names=None, order=None, *, scalar=False) -> str:
 
 
 def typst_printer_for(cell) -> TypstPrinter:
-    """A printer with ``cell``'s names (converted from its LaTeX names) and factor order."""
-    return TypstPrinter(typst_names(cell), **order_for(cell))
+    """A printer with ``cell``'s displayed names (:attr:`Cell.displays`) and factor order."""
+    return TypstPrinter(cell.displays, **order_for(cell))

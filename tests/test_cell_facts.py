@@ -13,7 +13,9 @@ import pytest
 import sympy as sp
 
 import derivations as dv
-from derivations.facts import Carrying
+from derivations.facts import Carrying, PathLabel, Role
+from reports._i18n import label_tr
+from reports.mathblocks import jacobian_math
 
 #: built-in cell -> (carrying gate name, the value it carries at), from the papers
 CARRYING = {("gru", "pytorch"): ("z", 1), ("gru", "cho"): ("z", 1), ("gru", "seed"): ("z", 0),
@@ -96,3 +98,81 @@ def test_carrying_declared_twice_is_refused():
     cb.carrying(g, 1)
     with pytest.raises(dv.DerivationError, match="carrying is declared twice"):
         cb.carrying(g, 0)
+
+
+# -- roles ------------------------------------------------------------------------------
+
+def test_builtin_roles_are_role_members():
+    for c in dv.all_cells():
+        for q in c.quantities:
+            assert isinstance(q.role, Role), (c.title, q.symbol, q.role)
+    lstm = dv.cell("lstm")
+    assert lstm.roles[lstm.next_states[lstm.symbol("c")]] is Role.CELL_STATE
+    assert lstm.roles[lstm.next_states[lstm.symbol("h")]] is Role.NEXT_STATE
+
+
+def test_a_user_role_is_kept_as_written_and_a_role_value_becomes_the_member():
+    cb = dv.CellBuilder("roles")
+    x, c = cb.input("x", dim="H"), cb.state("c")
+    W = cb.weight("W")
+    u = cb.let("u", dv.tanh(W @ c), role="bottleneck")
+    g = cb.let("g", dv.sigmoid(W @ x + W @ c), role="update gate")
+    cb.update(c, g * c + u)
+    cell = cb.build()
+    assert cell.roles[u] == "bottleneck" and not isinstance(cell.roles[u], Role)
+    assert cell.roles[g] is Role.UPDATE_GATE
+    # the default role of an update does not depend on the state's name
+    assert cell.roles[cell.next_states[c]] is Role.NEXT_STATE
+    labels = dv.derive(cell).jacobian.main.labels()
+    assert [lab.role for lab in labels] == [None, "bottleneck", Role.UPDATE_GATE]
+    assert [label_tr(lab).vi for lab in labels] == ["đường mang", "bottleneck", "cổng cập nhật"]
+
+
+# -- path labels ------------------------------------------------------------------------
+
+def test_path_labels_carry_their_roles_as_fields():
+    terms = dv.derive("gru", "pytorch").jacobian.terms
+    assert [t.label for t in terms] == ["carry", "update gate", "candidate", "reset gate"]
+    assert all(isinstance(t.label, PathLabel) for t in terms)
+    assert [t.label.role for t in terms] == [None, Role.UPDATE_GATE, Role.CANDIDATE,
+                                             Role.RESET_GATE]
+    assert terms[0].label.is_carry and not terms[1].label.is_carry
+    # the label of a term is the role of the last quantity on its path
+    for t in terms[1:]:
+        assert t.label.role is dv.cell("gru", "pytorch").roles[t.path[-1]]
+
+
+def test_a_recurring_role_is_labelled_via_its_parent():
+    labels = dv.derive("mgu").jacobian.main.labels()
+    via = [lab for lab in labels if lab.via is not None]
+    assert via and all(lab.role is Role.FORGET_GATE and lab.via is Role.CANDIDATE
+                       for lab in via)
+    assert label_tr(via[0]).vi == "cổng quên qua ứng viên"
+    assert pickle.loads(pickle.dumps(via[0])).via is Role.CANDIDATE
+
+
+# -- identity terms ---------------------------------------------------------------------
+
+def _cell(update):
+    cb = dv.CellBuilder("ident")
+    x, h = cb.input("x", dim="H"), cb.state("h")
+    W = cb.weight("I")          # a weight the user named I is not the identity
+    cb.update(h, update(x, h, W))
+    return cb.build()
+
+
+def test_an_identity_term_is_a_property_of_the_term_and_prints_as_I():
+    d = dv.derive(_cell(lambda x, h, W: h + dv.tanh(W @ x)))
+    (b,) = d.jacobian.main.branches
+    assert b.is_identity and d.jacobian.terms[0].is_identity
+    assert d.latex().endswith("= I")
+    rows = jacobian_math(d).rows
+    assert [r.typst_rhs for r in rows] == ["I"] and [r.latex_rhs for r in rows] == ["I"]
+
+
+def test_a_weight_named_I_is_printed_not_taken_for_the_identity():
+    d = dv.derive(_cell(lambda x, h, W: dv.tanh(W @ h + x)))
+    (t,) = d.jacobian.terms
+    assert not t.is_identity and t.matrices == (sp.Symbol("I"),)
+    assert d.latex().endswith(r"\operatorname{diag}(1 - h_{t}^{2}) I")
+    assert jacobian_math(d).rows[0].typst_rhs == 'op("diag")(1 - h_t^2) I'

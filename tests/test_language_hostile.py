@@ -63,7 +63,11 @@ BUILDER_CASES = [
      r"'f' uses 'q'"),
     ("let-bad-role", lambda cb, x, h, W, U, b: cb.let("f", h, role=5), r"role of 'f'.*5"),
     ("let-empty-role", lambda cb, x, h, W, U, b: cb.let("f", h, role=""), r"role of 'f'"),
-    ("let-bad-latex", lambda cb, x, h, W, U, b: cb.let("f", h, latex=5), r"latex of 'f'.*5"),
+    ("let-bad-display", lambda cb, x, h, W, U, b: cb.let("f", h, display=5), r"display of 'f'.*5"),
+    ("let-latex-display", lambda cb, x, h, W, U, b: cb.let("f", h, display="f_{t}"),
+     r"display of 'f' must be a derivations.naming.Name.*'f_\{t\}'.*not parsed"),
+    ("state-latex-display", lambda cb, x, h, W, U, b: cb.state("C", display=r"C_{t}"),
+     r"display of 'C' must be .*Name\('C'\)"),
     ("let-name-int", lambda cb, x, h, W, U, b: cb.let(5, h), r"symbol name .*5 \(int\)"),
     ("let-name-space", lambda cb, x, h, W, U, b: cb.let("in put", h), r"'in put'"),
     ("let-name-keyword", lambda cb, x, h, W, U, b: cb.let("lambda", h), r"'lambda' is a Python keyword"),
@@ -82,7 +86,7 @@ BUILDER_CASES = [
     ("update-twice", lambda cb, x, h, W, U, b: (cb.update(h, h), cb.update(h, h)), r"'h'.*updated twice"),
     ("update-wrong-dim", lambda cb, x, h, W, U, b: cb.update(h, x), r"update of 'h' has dimension I"),
     ("update-bad-role", lambda cb, x, h, W, U, b: cb.update(h, h, role=[]), r"role of the update of 'h'"),
-    ("update-bad-latex", lambda cb, x, h, W, U, b: cb.update(h, h, latex=3), r"latex of 'h_next'"),
+    ("update-bad-display", lambda cb, x, h, W, U, b: cb.update(h, h, display=3), r"display of 'h_next'"),
     ("next-name-taken", lambda cb, x, h, W, U, b: (cb.let("h_next", h), cb.update(h, h)),
      r"next state of 'h' is named 'h_next'.*already declares"),
     ("matmul-string", lambda cb, x, h, W, U, b: W @ "x", r"W @ 'x'"),
@@ -315,13 +319,13 @@ def test_any_non_expression_is_refused_with_derivation_error(expr):
         cb.let("f", expr)
 
 
-@given(dim=_junk, role=_junk, latex=_junk)
-def test_any_bad_option_is_refused_with_derivation_error(dim, role, latex):
+@given(dim=_junk, role=_junk, display=_junk)
+def test_any_bad_option_is_refused_with_derivation_error(dim, role, display):
     cb, x, h, W, U, b = _base()
     calls = [(lambda: cb.input("y", dim=dim), "dim of input 'y'"),
              (lambda: cb.weight("V", rows=dim), "rows of weight 'V'"),
              (lambda: cb.let("f", h, role=role), "role of 'f'"),
-             (lambda: cb.let("g", h, latex=latex), "latex of 'g'"),
+             (lambda: cb.let("g", h, display=display), "display of 'g'"),
              (lambda: cb.layout(weight_hh=dim), "layout 'weight_hh'"),
              (lambda: cb.attributes(gate_order=role), "attribute 'gate_order'")]
     for call, named in calls:

@@ -6,10 +6,11 @@ import sympy as sp
 import derivations as dv
 from derivations.functions import sigmoid
 from derivations.language import MatVec
-from reports import ReportError
+from derivations.naming import Display, Name, Time
+from derivations.printing import printer_for
 from reports.latex2typst import tex2typst
 from reports.mathblocks import equations_math, jacobian_math
-from reports.typst_math import typst, typst_name
+from reports.typst_math import typst, typst_display, typst_printer_for
 
 z, h, n, r, u = sp.symbols("z h n r u")
 W, b = sp.symbols("W_hn b_hn")
@@ -33,17 +34,41 @@ def test_typst_printer_exact_strings(expr, expected):
     assert typst(expr, NAMES, order={z: 0, r: 1, n: 2}) == expected
 
 
-@pytest.mark.parametrize(("latex", "expected"), [
-    ("W_{hz}", "W_(h z)"), ("h_{t-1}", "h_(t-1)"), (r"\tilde{h}_{t}", "tilde(h)_t"),
-    ("U_{h}", "U_h"), ("z_{t}", "z_t"), (r"\sigma", "sigma"),
+@pytest.mark.parametrize(("code", "time", "expected"), [
+    ("W_hz", None, "W_(h z)"), ("h", Time.PREV, "h_(t-1)"), ("h_tilde", Time.NOW, "tilde(h)_t"),
+    ("U_h", None, "U_h"), ("z", Time.NOW, "z_t"), ("sigma", None, "sigma"),
+    ("varepsilon", None, "epsilon.alt"), ("emb", Time.NOW, 'upright("emb")_t'),
+    ("z_1", Time.NOW, "z_(1, t)"), ("h", Time.START, "h_(t_0)"),
 ])
-def test_typst_names_from_latex(latex, expected):
-    assert typst_name(latex) == expected
+def test_typst_display_of_names(code, time, expected):
+    assert typst_display(Name.from_code(code), time) == expected
 
 
-def test_typst_name_rejects_unknown_forms():
-    with pytest.raises(ReportError, match=r"\\frac"):
-        typst_name(r"\frac{a}{b}")
+def test_cell_displays_print_the_same_name_in_both_printers():
+    """Each symbol of a cell is a Display (name + time); both printers render that data."""
+    c = dv.cell("gru", "seed")
+    want = {"x": ("x_{t}", "x_t"), "h": ("h_{t-1}", "h_(t-1)"), "h_next": ("h_{t}", "h_t"),
+            "W_hz": ("W_{hz}", "W_(h z)"), "b_in": ("b_{in}", "b_(i n)"),
+            "h_tilde": (r"\tilde{h}_{t}", "tilde(h)_t"), "z": ("z_{t}", "z_t")}
+    pl, pt = printer_for(c), typst_printer_for(c)
+    for code, (tex, typ) in want.items():
+        s = c.symbol(code)
+        assert pl.doprint(s) == tex and pt.doprint(s) == typ
+        assert c.latex_names[s] == tex
+    assert c.displays[c.symbol("h")] == Display(Name("h"), Time.PREV)
+    assert c.displays[c.symbol("h_next")] == Display(Name("h"), Time.NOW)
+    assert c.displays[c.symbol("W_hz")].time is None
+
+
+def test_a_state_shown_under_a_name_of_its_own_keeps_it_at_every_time():
+    cb = dv.CellBuilder("mem")
+    x, C = cb.input("x", dim="H"), cb.state("mem", display=Name("C"))
+    W = cb.weight("W", display=Name("W", sub="C"))
+    C_next = cb.update(C, dv.tanh(W @ C) + x)
+    c = cb.build()
+    pl, pt = printer_for(c), typst_printer_for(c)
+    assert [pl.doprint(s) for s in (C, C_next, W.symbol)] == ["C_{t-1}", "C_{t}", "W_{C}"]
+    assert [pt.doprint(s) for s in (C, C_next, W.symbol)] == ["C_(t-1)", "C_t", "W_C"]
 
 
 def test_jacobian_rows_exact_for_gru_pytorch():
