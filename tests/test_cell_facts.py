@@ -8,14 +8,20 @@ reference: which gate value makes the update the identity).
 from __future__ import annotations
 
 import pickle
+import unicodedata
 
 import pytest
 import sympy as sp
 
 import derivations as dv
 from derivations.facts import Carrying, PathLabel, Role
+from derivations.naming import Name
+from derivations.printing import printer_for
 from reports._i18n import label_tr
-from reports.mathblocks import jacobian_math
+from reports.engines import compile_latex, compile_typst
+from reports.mathblocks import equations_math, jacobian_math
+from reports.typst_math import typst_printer_for
+from tests._tex import need_tex
 
 #: built-in cell -> (carrying gate name, the value it carries at), from the papers
 CARRYING = {("gru", "pytorch"): ("z", 1), ("gru", "cho"): ("z", 1), ("gru", "seed"): ("z", 0),
@@ -176,3 +182,58 @@ def test_a_weight_named_I_is_printed_not_taken_for_the_identity():
     assert not t.is_identity and t.matrices == (sp.Symbol("I"),)
     assert d.latex().endswith(r"\operatorname{diag}(1 - h_{t}^{2}) I")
     assert jacobian_math(d).rows[0].typst_rhs == 'op("diag")(1 - h_t^2) I'
+
+
+# -- names rendered by both printers, compiled by both engines ----------------------------
+
+def _named_cell():
+    """Names of every kind: a state shown as C, a Greek gate, a word, an accent, digits."""
+    cb = dv.CellBuilder("named")
+    x = cb.input("x", dim="H")
+    C = cb.state("mem", display=Name("C"))
+    W_b, U_b, W_e, W_2 = cb.weights("W_b U_b W_emb W_2")
+    beta = cb.let("beta", dv.sigmoid(W_b @ x + U_b @ C), role="gate")
+    emb = cb.let("emb", dv.tanh(W_e @ x), role="embedding")
+    C_tilde = cb.let("C_tilde", dv.tanh(W_2 @ (beta * C) + emb), role=Role.CANDIDATE)
+    cb.update(C, beta * C + (1 - beta) * C_tilde)
+    return cb.build()
+
+
+def _pdf_text(pdf) -> str:
+    pypdf = pytest.importorskip("pypdf")
+    raw = "\n".join(page.extract_text() for page in pypdf.PdfReader(pdf).pages)
+    return unicodedata.normalize("NFKC", raw)
+
+
+def test_named_cell_prints_its_displays_in_both_printers():
+    c = _named_cell()
+    pl, pt = printer_for(c), typst_printer_for(c)
+    want = {"mem": ("C_{t-1}", "C_(t-1)"), "mem_next": ("C_{t}", "C_t"),
+            "beta": (r"\beta_{t}", "beta_t"), "emb": (r"\mathrm{emb}_{t}", 'upright("emb")_t'),
+            "C_tilde": (r"\tilde{C}_{t}", "tilde(C)_t"), "W_2": ("W_{2}", "W_2"),
+            "W_emb": ("W_{emb}", "W_(e m b)")}
+    for code, (tex, typ) in want.items():
+        assert (pl.doprint(c.symbol(code)), pt.doprint(c.symbol(code))) == (tex, typ), code
+
+
+def test_named_cell_compiles_in_typst(tmp_path):
+    c = _named_cell()
+    rows = [*equations_math(c).rows, *jacobian_math(dv.derive(c)).rows]
+    src = tmp_path / "named.typ"
+    src.write_text("\n\n".join(f"$ {r.typst_lhs} {r.typst_rel} {r.typst_rhs} $" if r.typst_lhs
+                               else f"$ {r.typst_rhs} $" for r in rows), encoding="utf-8")
+    text = _pdf_text(compile_typst(src))
+    assert "emb" in text and "β" in text and "C" in text
+
+
+@pytest.mark.tex
+def test_named_cell_compiles_in_latex(tmp_path):
+    need_tex("en")
+    c = _named_cell()
+    d = dv.derive(c)
+    tex = tmp_path / "named.tex"
+    tex.write_text("\\documentclass{article}\n\\usepackage{amsmath,amssymb}\n"
+                   "\\begin{document}\n$$" + d.equations_latex() + "$$\n$$" + d.latex()
+                   + "$$\n\\end{document}\n", encoding="utf-8")
+    text = _pdf_text(compile_latex(tex, "en"))
+    assert "emb" in text and "β" in text
