@@ -11,15 +11,17 @@ from .audit import Claim, audit
 from .bounds import Bound, Bounds, derive_bounds
 from .cells import CELLS, GRU_CONVENTIONS, all_cells, cell
 from .derivation import Derivation, derive
+from .facts import Carrying, Role
 from .functions import sigmoid, tanh
 from .jacobian import Block, Branch, Jacobian, Term
 from .language import Cell, CellBuilder, MatVec, Weight
 from .lemmas import Lemma, lemmas
+from .naming import Name
 from .printing import GateLatexPrinter, latex
 
 __all__ = [
     "DerivationError", "CELLS", "GRU_CONVENTIONS", "all_cells", "cell", "Derivation",
     "derive", "sigmoid", "tanh", "Block", "Branch", "Jacobian", "Term", "Cell",
     "CellBuilder", "MatVec", "Weight", "GateLatexPrinter", "latex", "Lemma", "lemmas",
-    "Bound", "Bounds", "derive_bounds", "Claim", "audit",
+    "Bound", "Bounds", "derive_bounds", "Claim", "audit", "Role", "Carrying", "Name",
 ]

@@ -29,7 +29,7 @@ from ._errors import DerivationError
 from .functions import ACTIVATIONS, is_activation
 
 __all__ = ["check_name", "check_text", "check_names", "check_expr", "check_layout",
-           "check_carrying", "MAX_NAME_LENGTH"]
+           "check_carrying", "only_in_matvec", "MAX_NAME_LENGTH"]
 
 #: longer names are refused (they only arrive by mistake, e.g. a whole expression as a name)
 MAX_NAME_LENGTH = 100
@@ -169,3 +169,12 @@ def check_carrying(value, cell_name: str, quantities: set) -> tuple:
                               f"{m.group(1)!r}, which is not a quantity of the cell; "
                               f"quantities: {sorted(quantities)}")
     return m.group(1), int(m.group(2))
+
+
+def only_in_matvec(expr, W, matvec) -> bool:
+    """True if every occurrence of matrix symbol ``W`` in ``expr`` is as ``matvec``'s matrix."""
+    if expr == W:
+        return False
+    if isinstance(expr, matvec):
+        return only_in_matvec(expr.operand, W, matvec)
+    return all(only_in_matvec(a, W, matvec) for a in expr.args)

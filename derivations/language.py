@@ -25,9 +25,12 @@ Example: the minimal gated unit (Zhou et al. 2016), in six lines,
 >>> f = cb.let("f", sigmoid(W_if @ x + b_if + W_hf @ h + b_hf), role="forget gate")
 >>> n = cb.let("n", tanh(W_in @ x + b_in + W_hn @ (f * h) + b_hn), role="candidate")
 >>> h_next = cb.update(h, (1 - f) * h + f * n)
+>>> _ = cb.carrying(f, 0)            # f -> 0 keeps the old state
 >>> cell = cb.build()
 >>> [str(eq.lhs) for eq in cell.equations]
 ['f', 'n', 'h_next']
+>>> cell.carrying.distance           # how far f is from carrying
+f
 >>> cell.weight_shape("W_in")   # (rows, cols) as dimension names
 ('H', 'I')
 
@@ -35,6 +38,11 @@ Dimensions are names too: the states have ``H``, an input ``I`` unless ``dim=`` 
 otherwise, and a weight may have rows of a dimension of its own (``rows="K"``); every
 dimension works everywhere (:func:`derivations.proof.prove` sizes each one,
 ``numeric.init`` takes ``sizes={"K": ...}``).
+
+Roles are :class:`~derivations.facts.Role` members (``"forget gate"`` above is
+``Role.FORGET_GATE``) or a role of the cell's own, as text. Each symbol is shown as the name
+its code spells at its time (``W_hz`` as :math:`W_{hz}`, ``h`` as :math:`h_{t-1}`, its next
+value as :math:`h_t`); ``display=Name("C")`` shows it under another name.
 
 Names (of the cell, its symbols and its dimensions) are checked when they are written:
 Python identifiers, not keywords, not starting with ``_`` (reserved for generated code).
@@ -61,6 +69,7 @@ from ._checks import (
     check_name,
     check_names,
     check_text,
+    only_in_matvec,
 )
 from ._errors import DerivationError
 from .facts import Carrying, Role, role_of
@@ -315,7 +324,7 @@ class CellBuilder:
                                       "which is not declared (declare inputs, states, weights "
                                       "and biases first; define quantities before using them)")
         for s in expr.atoms(sp.Symbol):
-            if s in weights and not _only_in_matvec(expr, s):
+            if s in weights and not only_in_matvec(expr, s, MatVec):
                 raise DerivationError(f"weight {s.name!r} in {name!r} must be applied with @")
         return expr
 
@@ -384,12 +393,3 @@ class CellBuilder:
             layout=None if self._layout is None else dict(self._layout),
             attributes=attributes, carrying=carrying,
         )
-
-
-def _only_in_matvec(expr, W):
-    """True if every occurrence of matrix symbol ``W`` in ``expr`` is as MatVec's matrix."""
-    if expr == W:
-        return False
-    if isinstance(expr, MatVec):
-        return _only_in_matvec(expr.operand, W)
-    return all(_only_in_matvec(a, W) for a in expr.args)

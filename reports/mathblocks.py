@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derivations.printing import printer_for
+from derivations.printing import GateLatexPrinter, printer_for
 from derivations.statements import EYE
 
 from ._i18n import label_tr
 from .model import M, Math, MathRow
-from .typst_math import typst_printer_for
+from .typst_math import TypstPrinter, typst_printer_for
 
 __all__ = ["equations_math", "jacobian_math", "block_math", "inline", "block_lhs"]
 
@@ -118,10 +118,6 @@ def equations_math(cell) -> Math:
 
 def inline(expr, cell=None) -> M:
     """Inline math for a SymPy expression (in ``cell``'s names when given)."""
-    from derivations.printing import GateLatexPrinter
-
-    from .typst_math import TypstPrinter
-
     if cell is not None:
         return M(printer_for(cell).doprint(expr), typst_printer_for(cell).doprint(expr))
     return M(GateLatexPrinter().doprint(sp.sympify(expr)), TypstPrinter().doprint(sp.sympify(expr)))
