@@ -1,10 +1,10 @@
 r"""Saturation limits, multi-step products and the vanishing condition (private).
 
-Saturation: if the gate ``g`` of ``cell.attributes['carrying']`` (``'z -> 1'``) is at
-distance :math:`\varepsilon = \max_i |g_i - g^\ast|` from its carrying value
-:math:`g^\ast`, substitute :math:`g = g^\ast \mp \varepsilon` in every coefficient. The
-carry minus one and at least one coefficient of each other term vanish at
-:math:`\varepsilon = 0` and are divisible by :math:`\varepsilon`, so
+Saturation: if the gate :math:`g` of ``cell.carrying`` (a
+:class:`~derivations.facts.Carrying`) is at distance :math:`\varepsilon = \max_i |g_i -
+g^\ast|` from its carrying value :math:`g^\ast`, substitute :math:`g = g^\ast \mp
+\varepsilon` in every coefficient. The carry minus one and at least one coefficient of each
+other term vanish at :math:`\varepsilon = 0` and are divisible by :math:`\varepsilon`, so
 
 .. math::
 
@@ -13,169 +13,206 @@ carry minus one and at least one coefficient of each other term vanish at
     \text{ towards carrying)},
 
 because :math:`1 - \sigma(a) = \sigma(-a) < e^{-a}`. By Weyl, :math:`\sigma_{\min}(J) \ge 1 -
-K\varepsilon`.
+K\varepsilon`. The statements use :class:`~derivations.statements.At` for the vectors at
+other times (:math:`h_T`, :math:`h_{t_0}`, :math:`h_{t+k}`).
 """
 
 from __future__ import annotations
 
-import re
-
 import sympy as sp
 
-from ._bounds_range import NORM_2, Env, norm_symbol, sup_abs
+from ._bound_types import (
+    AHEAD,
+    GAMMA,
+    HORIZON,
+    START,
+    STEP,
+    Bound,
+    BoundText,
+    L,
+    NoVanishing,
+    SaturationBound,
+    U,
+    VanishingBound,
+    listed,
+)
+from ._bounds_range import Env, sup_abs
+from .facts import BoundKind
+from .functions import sigmoid
+from .language import MatVec
+from .naming import Time
+from .statements import (
+    EPSILON,
+    EYE,
+    At,
+    Chain,
+    Diag,
+    EntryMax,
+    Implies,
+    Juxt,
+    Norm,
+    Partial,
+    Prose,
+    SigmaMax,
+    SigmaMin,
+    Statements,
+    Sup,
+    Tends,
+)
 
-__all__ = ["saturation_bound", "multistep_bound", "pmb_bound", "parse_carrying", "EPSILON"]
-
-#: the distance of the carrying gate from its carrying value
-EPSILON = sp.Symbol("varepsilon", nonnegative=True)
+__all__ = ["saturation_bound", "multistep_bound", "pmb_bound"]
 
 
-def parse_carrying(cell):
-    """``(gate symbol, carrying value)`` from ``cell.attributes['carrying']``, or ``None``."""
-    text = cell.attributes.get("carrying")
-    if not text:
-        return None
-    m = re.fullmatch(r"\s*(\w+)\s*->\s*([01])\s*", text)
-    if not m:
-        return None
-    try:
-        gate = cell.symbol(m.group(1))
-    except Exception:  # noqa: BLE001 - an attribute naming no symbol gives no limit
-        return None
-    return gate, int(m.group(2))
+def _sub(expr, gate, towards):
+    return expr.xreplace({gate: (1 - EPSILON) if towards == 1 else EPSILON})
 
 
-def _sub(expr, gate, value):
-    return expr.xreplace({gate: (1 - EPSILON) if value == 1 else EPSILON})
+def _over_epsilon(expr):
+    """``expr / epsilon``, factored only if the division leaves epsilon in a denominator (so a
+    compound atom of the range engine, such as ``1 - exp(-q)``, keeps its form)."""
+    q = expr / EPSILON
+    if any(p.base == EPSILON and p.exp.is_negative for p in q.atoms(sp.Pow)):
+        q = sp.factor(q)
+    return q
 
 
-def saturation_bound(cell, key, block, tbs, env: Env, p):
-    """The limit ``J -> I`` at rate ``K * epsilon`` for ``block``, or ``None``."""
-    from .bounds import Bound
-
-    parsed = parse_carrying(cell)
-    if parsed is None or block.carry is None:
-        return None
-    gate, value = parsed
-    if gate not in block.carry.free_symbols:
-        return None
+def _saturation_constant(carrying, block, tbs, env: Env):
+    """``(K, per-term constants)`` of :math:`\\|J - I\\| \\le K\\varepsilon`, or ``None``."""
+    gate, towards = carrying.gate, carrying.towards
     e_env = Env({**env.ranges, EPSILON: (sp.S.Zero, sp.S.One)}, env.why)
     e_env.ranges.pop(gate, None)
-    carry_gap = _sub(block.carry - 1, gate, value)
+    carry_gap = _sub(block.carry - 1, gate, towards)
     if sp.expand(carry_gap.subs(EPSILON, 0)) != 0:
         return None
-    K = sup_abs(sp.factor(carry_gap / EPSILON), e_env)
-    pieces = [p.doprint(K)]
+    K = sup_abs(_over_epsilon(carry_gap), e_env)
+    pieces = [K]
     for tb in tbs:
         if tb.term.is_diagonal:
             continue
-        subbed = [_sub(a, gate, value) for a in tb.term.coeffs]
+        subbed = [_sub(a, gate, towards) for a in tb.term.coeffs]
         k = next((i for i, a in enumerate(subbed) if sp.expand(a.subs(EPSILON, 0)) == 0), None)
         if k is None:
             return None
         factor = sp.S.One
         for i, a in enumerate(subbed):
-            a = sp.factor(a / EPSILON) if i == k else a
+            a = _over_epsilon(a) if i == k else a
             factor = factor * sup_abs(a, e_env)
         for W in tb.term.matrices:
-            factor = factor * norm_symbol(W, NORM_2)
+            factor = factor * Norm(W, 2)
         K = K + factor
-        pieces.append(p.doprint(factor))
-    K = sp.simplify(K)
-    g = p.doprint(gate)
-    eps = r"\varepsilon"
-    near = r"1 - %s" % g if value == 1 else g
-    lhs = r"\left\|\frac{\partial %s}{\partial %s} - I\right\|_2" % (
-        p.doprint(block.output), p.doprint(block.wrt))
-    dist = r"\max_i (1 - %s)_i" % g if value == 1 else r"\max_i (%s)_i" % g
-    statement = (r"%s \le %s\, %s,\quad %s = %s \to 0 \implies "
-                 r"\frac{\partial %s}{\partial %s} \to I"
-                 % (lhs, "(%s)" % p.doprint(K), eps, eps, dist,
-                    p.doprint(block.output), p.doprint(block.wrt)))
-    proof = (r"Substitute $%s = %s$ ($%s \in [0, 1]$). The carry gap $%s - 1$ and one "
-             r"coefficient of every other term vanish at $%s = 0$ and are divisible by $%s$; "
-             r"bounding the quotients by the lemmas gives the per-term constants $%s$. If "
-             r"$%s = \sigma(a)$ then $%s < e^{%s a}$, so the limit is reached at an "
-             r"exponential rate in the gate's pre-activation, and $\sigma_{\min} \ge 1 - K %s$ "
-             r"by Weyl's inequality."
-             % (g, ("1 - " + eps) if value == 1 else eps, eps, p.doprint(block.carry), eps, eps,
-                ",\\ ".join(pieces), g, near, "-" if value == 1 else "", eps))
-    return Bound(f"saturation limit of d{key[0]}/d{key[1]} ({gate.name} towards {value})",
-                 "saturation", key, statement, proof, K,
-                 {"gate": gate, "value": value, "epsilon": EPSILON, "K": K})
+        pieces.append(factor)
+    return sp.simplify(K), tuple(pieces)
 
 
-def multistep_bound(cell, blocks, p):
+def saturation_bound(cell, key, block, tbs, env: Env):
+    """The limit ``J -> I`` at rate ``K * epsilon`` for ``block``, or ``None``."""
+    carrying = cell.carrying
+    if carrying is None or block.carry is None or carrying.gate not in block.carry.free_symbols:
+        return None
+    found = _saturation_constant(carrying, block, tbs, env)
+    if found is None:
+        return None
+    K, pieces = found
+    gate, towards = carrying.gate, carrying.towards
+    J = Partial(block.output, block.wrt)
+    statement = Statements((
+        sp.Le(Norm(J - EYE), K * EPSILON, evaluate=False),
+        sp.Eq(EPSILON, EntryMax(sp.Abs(carrying.distance, evaluate=False)), evaluate=False),
+        Implies(Tends(EPSILON, 0), Tends(J, EYE))))
+    a = sp.Symbol("a")
+    proof = [BoundText.SAT_SUBSTITUTE, sp.Eq(gate, _sub(gate, gate, towards), evaluate=False),
+             BoundText.SAT_WITH, sp.Contains(EPSILON, sp.Interval(0, 1), evaluate=False),
+             BoundText.SAT_VANISH, EPSILON, BoundText.SAT_CONSTANTS, *listed(pieces)]
+    if isinstance(cell.definitions.get(gate), sigmoid):
+        distance = 1 - sigmoid(a) if towards == 1 else sigmoid(a)
+        proof += [BoundText.SAT_RATE, sp.Eq(gate, sigmoid(a), evaluate=False),
+                  BoundText.SAT_WITH,
+                  sp.Lt(distance, sp.exp(-a if towards == 1 else a), evaluate=False),
+                  BoundText.SAT_EXPONENTIAL]
+    proof += [BoundText.SAT_WEYL, sp.Ge(SigmaMin(J), 1 - K * EPSILON, evaluate=False),
+              BoundText.PERIOD]
+    return SaturationBound(
+        f"saturation limit of d{key[0]}/d{key[1]} ({gate.name} towards {towards})",
+        BoundKind.SATURATION, key, statement, Prose(tuple(proof)), K,
+        gate=gate, towards=towards, K=K, epsilon=EPSILON)
+
+
+def _product(term, low=None):
+    return sp.Product(term, (STEP, START + 1 if low is None else low, HORIZON))
+
+
+def multistep_bound(cell, blocks):
     """Products of the per-step bounds over a horizon."""
-    from .bounds import Bound
-
-    single = len(cell.states) == 1
     s = cell.states[0]
-    if single:
+    if len(cell.states) == 1:
         bb = next(iter(blocks.values()))
-        hs = p.doprint(cell.next_states[s]).replace("{t}", "{T}")
-        h0 = p.doprint(s).replace("{t-1}", "{t_0}")
-        statement = (r"\left\|\frac{\partial %s}{\partial %s}\right\|_2 \le \prod_{t=t_0+1}^{T} "
-                     r"U_t \le \left(%s\right)^{T - t_0}" % (hs, h0, p.doprint(bb.global_upper)))
+        JT = Partial(At(s, Time.HORIZON), At(s, Time.START))
+        items = [Chain(Norm(JT), (("<=", _product(U[STEP])),
+                                  ("<=", bb.global_upper ** (HORIZON - START))))]
         if bb.carry is not None:
-            statement += (r",\qquad \sigma_{\min}\left(\frac{\partial %s}{\partial %s}\right) "
-                          r"\ge \prod_{t} L_t \text{ if every } L_t > 0" % (hs, h0))
-        proof = (r"The chain rule makes the multi-step Jacobian the product $J_T \cdots "
-                 r"J_{t_0+1}$; $\|AB\|_2 \le \|A\|_2 \|B\|_2$ and $\sigma_{\min}(AB) \ge "
-                 r"\sigma_{\min}(A) \sigma_{\min}(B)$ apply factor by factor, with $U_t$ "
-                 r"($L_t$) the state-dependent upper (Weyl lower) bound at step $t$.")
+            items.append(Juxt((sp.Ge(SigmaMin(JT), _product(L[STEP]), evaluate=False),
+                               BoundText.IF_EVERY, sp.Gt(L[STEP], 0, evaluate=False))))
+        Jt = sp.IndexedBase("J")
+        proof = Prose((BoundText.MULTI_PROOF,
+                       sp.Eq(JT, _product(Jt[STEP]), evaluate=False),
+                       BoundText.MULTI_PROOF_RULES, U[STEP], BoundText.MULTI_PROOF_UPPER,
+                       L[STEP], BoundText.MULTI_PROOF_LOWER))
     else:
-        names = ", ".join(x.name for x in cell.states)
-        statement = (r"\left\|\frac{\partial s_T}{\partial s_{t_0}}\right\|_2 \le \prod_t "
-                     r"\|N_t\|_2,\quad (N_t)_{ab} = U^{(ab)}_t \text{ the upper bound of block } "
-                     r"(a, b),\ s = (%s)" % names)
-        proof = (r"For $x = (x_1, x_2)$, $\|\sum_b J_{ab} x_b\| \le \sum_b U^{(ab)} \|x_b\|$, so "
-                 r"$\|J x\|_2 \le \|N (\|x_1\|, \|x_2\|)\|_2 \le \|N\|_2 \|x\|_2$; then "
-                 r"submultiplicativity over the chain-rule product.")
-    return Bound("multi-step bounds", "multistep", (s.name, s.name), statement, proof)
+        S, N = sp.Symbol("s"), sp.IndexedBase("N")
+        a, b = sp.symbols("a b")
+        JT = Partial(At(S, Time.HORIZON), At(S, Time.START))
+        items = [sp.Le(Norm(JT), _product(Norm(N[STEP])), evaluate=False),
+                 Juxt((sp.Eq(N[STEP, a, b], U[STEP, a, b], evaluate=False),
+                       BoundText.UPPER_OF_BLOCK)),
+                 Juxt((S, BoundText.STACKS, *listed(cell.states)))]
+        x, y = sp.IndexedBase("x"), sp.IndexedBase("y")
+        proof = Prose((BoundText.MULTI_STATE_PROOF,
+                       sp.Eq(y.label, MatVec(sp.Symbol("J"), x.label), evaluate=False),
+                       BoundText.MULTI_STATE_TRIANGLE,
+                       sp.Le(Norm(y[a]), sp.Add(*(U[a, k] * Norm(x[k])
+                                            for k in range(1, len(cell.states) + 1))),
+                             evaluate=False),
+                       BoundText.MULTI_STATE_END))
+    return Bound("multi-step bounds", BoundKind.MULTISTEP, (s.name, s.name),
+                 Statements(tuple(items)), proof)
 
 
-def pmb_bound(cell, blocks, p):
+def pmb_bound(cell, blocks):
     r"""Sufficient condition for vanishing: global per-step bound below 1 (single-state cells).
 
     For a one-term block :math:`\operatorname{diag}(a) W` (Elman) this is Pascanu, Mikolov
-    & Bengio (2013): :math:`\sigma_{\max}(W) < 1/\gamma` with :math:`\gamma = \sup |a|`.
+    & Bengio (2013): :math:`\gamma \sigma_{\max}(W) < 1` with :math:`\gamma = \sup |a|`.
     """
-    from .bounds import Bound
-
     if len(cell.states) != 1:
         return None
     bb = next(iter(blocks.values()))
     G = bb.global_upper
     s = cell.states[0]
-    hs = p.doprint(cell.next_states[s]).replace("{t}", "{t+k}")
-    h0 = p.doprint(s).replace("{t-1}", "{t}")
+    Jk = Norm(Partial(At(s, Time.AHEAD), At(s, Time.NOW)))
     if len(bb.terms) == 1 and len(bb.terms[0].term.matrices) == 1:
         tb = bb.terms[0]
         W = tb.term.matrices[0]
         gamma = sp.Mul(*tb.sups)
-        statement = (r"\sigma_{\max}(%s) < \frac{1}{\gamma},\ \gamma = %s \implies "
-                     r"\left\|\frac{\partial %s}{\partial %s}\right\|_2 \le "
-                     r"(\gamma \|%s\|_2)^{k} \to 0"
-                     % (p.doprint(W), p.doprint(gamma), hs, h0, p.doprint(W)))
-        proof = (r"Pascanu, Mikolov \& Bengio (2013): each factor is $\operatorname{diag}(a) %s$ "
-                 r"with $\sup|a| = \gamma$ (the activation lemma), so $\|J_t\|_2 \le \gamma "
-                 r"\|%s\|_2 < 1$ and the product of $k$ factors decays geometrically."
-                 % (p.doprint(W), p.doprint(W)))
-        return Bound("vanishing condition (Pascanu, Mikolov and Bengio 2013)", "vanishing",
-                     bb.key, statement, proof, gamma * norm_symbol(W, NORM_2),
-                     {"gamma": gamma, "matrix": W})
-    floor = G.subs({s: 0 for s in G.free_symbols})
+        coeff = sp.Mul(*(c for c in tb.term.coeffs if c != 1))
+        statement = Implies(
+            Statements((sp.Lt(GAMMA * SigmaMax(W), 1, evaluate=False),
+                        sp.Eq(GAMMA, gamma, evaluate=False))),
+            Chain(Jk, (("<=", Tends((GAMMA * Norm(W)) ** AHEAD, 0)),)))
+        Jt = sp.IndexedBase("J")[STEP]
+        proof = Prose((BoundText.PMB_PROOF, Juxt((Diag(coeff), W)), BoundText.PMB_WITH,
+                       sp.Eq(Sup(sp.Abs(coeff, evaluate=False)), GAMMA, evaluate=False),
+                       BoundText.PMB_END, Chain(Norm(Jt), (("<=", GAMMA * Norm(W)), ("<", 1))),
+                       BoundText.PMB_DECAY))
+        return VanishingBound("vanishing condition (Pascanu, Mikolov and Bengio 2013)",
+                              BoundKind.VANISHING, bb.key, statement, proof,
+                              gamma * Norm(W, 2), gamma=gamma, matrix=W)
+    floor = G.xreplace({n: 0 for n in G.atoms(Norm)})
     if floor >= 1:
-        statement = (r"%s \ge %s \text{ for all weights: no weight-norm condition makes the "
-                     r"per-step bound contract}" % (p.doprint(G), p.doprint(floor)))
-        proof = (r"Setting every norm to $0$ leaves the carry's supremum $%s$: the diagonal "
-                 r"carry path alone can have norm %s, whatever the weights, so unlike the "
-                 r"Elman cell no bound on the weights forces vanishing." % (
-                     p.doprint(floor), p.doprint(floor)))
-        return Bound("no weight-norm vanishing condition", "no vanishing condition", bb.key,
-                     statement, proof, G, {"floor": floor})
-    statement = (r"%s < 1 \implies \left\|\frac{\partial %s}{\partial %s}\right\|_2 \le "
-                 r"\left(%s\right)^{k} \to 0" % (p.doprint(G), hs, h0, p.doprint(G)))
-    proof = r"The global per-step bound is a contraction factor; multiply $k$ of them."
-    return Bound("sufficient condition for vanishing", "vanishing", bb.key, statement, proof, G)
+        statement = Juxt((sp.Ge(G, floor, evaluate=False), BoundText.FOR_ALL_WEIGHTS))
+        proof = Prose((BoundText.FLOOR_PROOF, floor, BoundText.FLOOR_END))
+        return NoVanishing("no weight-norm vanishing condition",
+                           BoundKind.NO_VANISHING_CONDITION, bb.key, statement, proof, G,
+                           floor=floor)
+    statement = Implies(sp.Lt(G, 1, evaluate=False), Chain(Jk, (("<=", Tends(G ** AHEAD, 0)),)))
+    return Bound("sufficient condition for vanishing", BoundKind.VANISHING, bb.key, statement,
+                 Prose((BoundText.CONTRACTION_PROOF,)), G)

@@ -3,13 +3,16 @@ r"""Exact ranges and suprema of elementwise coefficient expressions (private).
 Every coefficient of a Jacobian term is an elementwise expression in a cell's named
 quantities. Its range follows mechanically from the ranges of its atoms:
 
-* a quantity defined as :math:`\sigma(\cdot)` lies in :math:`(0, 1)`, one defined as
-  :math:`\tanh(\cdot)` (or any ``tanh`` application, e.g. :math:`\tanh(c_t)`) in
-  :math:`(-1, 1)`;
+* a quantity defined by a registered activation (:mod:`derivations.functions`), and any
+  application of one (e.g. :math:`\tanh(c_t)`), lies in the activation's ``value_range``
+  (:math:`\sigma`: :math:`(0, 1)`, :math:`\tanh`: :math:`(-1, 1)`); where that range is
+  unbounded (softplus, exp), the activation's derivative written in the quantity
+  (:math:`1 - e^{-q}`) is an atom in :math:`(0, \sup f']`, from ``derivative_sup``;
 * a state lies in :math:`[-1, 1]` when the invariant lemma holds for it (its update maps
   :math:`[-1, 1]` into itself), and is *unbounded* otherwise (LSTM :math:`c`);
 * inputs, biases and linear maps :math:`W v` are unbounded: they are bounded by named
-  norms, :math:`|W v| \le \|W\|_\infty \sup|v|` and :math:`|b| \le \|b\|_\infty`.
+  norms, :math:`|W v| \le \|W\|_\infty \sup|v|` and :math:`|b| \le \|b\|_\infty`, written
+  as :class:`~derivations.statements.Norm` atoms (``Norm(W, oo)``).
 
 For bounded expressions the range is computed exactly: a multilinear polynomial takes its
 extremes at the vertices of the box of its atoms; a univariate polynomial at the interval
@@ -29,49 +32,42 @@ combines the exact group ranges. For example :math:`z (1 - z)(h - n)` splits int
 
 from __future__ import annotations
 
+import enum
 import itertools
 
 import sympy as sp
 
 from ._errors import DerivationError
-from .functions import is_activation, sigmoid
+from .functions import activation
 from .language import Cell, MatVec
+from .statements import Norm
 
-__all__ = ["interval", "sup_abs", "Env", "cell_env", "NORM_INF", "NORM_2", "norm_symbol"]
-
-NORM_INF = "inf"
-NORM_2 = "2"
-
-_NORMS: dict = {}
+__all__ = ["interval", "sup_abs", "Env", "cell_env", "RangeSource", "activation_range"]
 
 
-def norm_symbol(target: sp.Symbol, kind: str = NORM_INF) -> sp.Symbol:
-    r"""The nonnegative symbol :math:`\|target\|_{kind}` (cached, so equal across calls)."""
-    key = (target.name, kind)
-    if key not in _NORMS:
-        _NORMS[key] = sp.Symbol(f"norm{kind}_{target.name}", nonnegative=True)
-    return _NORMS[key]
+class RangeSource(enum.Enum):
+    """Which lemma gives an atom its range."""
+
+    ACTIVATION = "activation range"
+    DERIVATIVE = "activation derivative supremum"
+    INVARIANT = "invariant"
+    UPDATE = "range of its update"
 
 
-def norm_target(sym: sp.Symbol):
-    """``(target name, kind)`` of a norm symbol, or ``None`` for any other symbol."""
-    for (name, kind), s in _NORMS.items():
-        if s == sym:
-            return name, kind
-    return None
-
-
-def _range_of_activation(app):
-    if isinstance(app, sigmoid):
-        return (sp.S.Zero, sp.S.One)
-    return (-sp.S.One, sp.S.One)
+def activation_range(act):
+    """The closed ``(lo, hi)`` hull of ``act.value_range``, or ``None`` if it is unbounded."""
+    r = act.value_range
+    if not (r.inf.is_finite and r.sup.is_finite):
+        return None
+    return (r.inf, r.sup)
 
 
 class Env:
     """Known ranges of a cell's atoms; anything else is unbounded.
 
-    ``ranges`` maps symbols (and activation applications) to closed ``(lo, hi)`` pairs
-    of SymPy numbers; ``why`` maps them to the lemma that gives the range.
+    ``ranges`` maps atoms (symbols, activation applications, and the derivative of an
+    unbounded activation written in its quantity) to closed ``(lo, hi)`` pairs of SymPy
+    numbers; ``why`` maps them to the :class:`RangeSource` that gives the range.
     """
 
     def __init__(self, ranges=None, why=None):
@@ -81,21 +77,23 @@ class Env:
     def range(self, atom):
         if atom in self.ranges:
             return self.ranges[atom]
-        if is_activation(atom):
-            return _range_of_activation(atom)
+        act = activation(atom)
+        if act is not None:
+            return activation_range(act)
         return None
 
+    def compound_atoms(self) -> frozenset:
+        """The non-symbol expressions that are atoms of this environment."""
+        return frozenset(a for a in self.ranges if not isinstance(a, sp.Symbol))
 
-def _atoms(expr):
-    """Symbols and activation applications of ``expr`` outside any MatVec."""
+
+def _atoms(expr, env: Env | None = None):
+    """Symbols, activation applications and compound atoms of ``env`` outside any MatVec."""
     out = set()
+    compound = env.compound_atoms() if env is not None else frozenset()
 
     def walk(e):
-        if isinstance(e, sp.Symbol):
-            out.add(e)
-        elif isinstance(e, MatVec):
-            out.add(e)
-        elif is_activation(e):
+        if isinstance(e, (sp.Symbol, MatVec)) or e in compound or activation(e) is not None:
             out.add(e)
         else:
             for a in e.args:
@@ -107,7 +105,7 @@ def _atoms(expr):
 
 def bounded(expr, env: Env) -> bool:
     """True if every atom of ``expr`` has a known range."""
-    return all(env.range(a) is not None for a in _atoms(expr))
+    return all(env.range(a) is not None for a in _atoms(expr, env))
 
 
 def _imul(a, b):
@@ -148,11 +146,11 @@ def _poly_range(expr, atoms, env):
     return None
 
 
-def _groups(factors):
+def _groups(factors, env):
     """Partition factors into groups whose atom sets are disjoint (union-find)."""
     groups: list = []
     for f in factors:
-        fa = _atoms(f)
+        fa = _atoms(f, env)
         merged = [g for g in groups if g[1] & fa]
         for g in merged:
             groups.remove(g)
@@ -170,7 +168,7 @@ def interval(expr, ranges_or_env) -> tuple:
     """
     env = ranges_or_env if isinstance(ranges_or_env, Env) else Env(ranges_or_env)
     expr = sp.sympify(expr)
-    atoms = sorted(_atoms(expr), key=sp.default_sort_key)
+    atoms = sorted(_atoms(expr, env), key=sp.default_sort_key)
     for a in atoms:
         if env.range(a) is None:
             raise DerivationError(f"no range is known for {a} in {expr}")
@@ -180,7 +178,7 @@ def interval(expr, ranges_or_env) -> tuple:
     if exact is not None:
         return exact
     if isinstance(expr, sp.Mul):
-        groups = _groups(sp.Mul.make_args(expr))
+        groups = _groups(sp.Mul.make_args(expr), env)
         if len(groups) > 1:
             out = (sp.S.One, sp.S.One)
             for facs, _ in groups:
@@ -204,18 +202,18 @@ def interval(expr, ranges_or_env) -> tuple:
 def sup_abs(expr, env: Env):
     r"""A SymPy expression :math:`M \ge 0` with :math:`|expr| \le M` elementwise.
 
-    ``M`` is a number for bounded expressions and otherwise an expression in norm
-    symbols (:func:`norm_symbol`): :math:`\|W\|_\infty`, :math:`\|b\|_\infty`,
-    :math:`\|c\|_\infty`.
+    ``M`` is a number for bounded expressions and otherwise an expression in
+    :class:`~derivations.statements.Norm` atoms: :math:`\|W\|_\infty`,
+    :math:`\|b\|_\infty`, :math:`\|c\|_\infty` (``Norm(W, oo)``, ...).
     """
     expr = sp.sympify(expr)
     if bounded(expr, env):
         lo, hi = interval(expr, env)
         return sp.Max(sp.Abs(lo), sp.Abs(hi))
     if isinstance(expr, sp.Symbol):
-        return norm_symbol(expr, NORM_INF)
+        return Norm(expr, sp.oo)
     if isinstance(expr, MatVec):
-        return norm_symbol(expr.matrix, NORM_INF) * sup_abs(expr.operand, env)
+        return Norm(expr.matrix, sp.oo) * sup_abs(expr.operand, env)
     if isinstance(expr, sp.Mul):
         facs = sp.Mul.make_args(expr)
         good = [f for f in facs if bounded(f, env)]
@@ -244,21 +242,30 @@ _UNIT = (-sp.S.One, sp.S.One)
 
 
 def cell_env(cell: Cell) -> Env:
-    """The atom ranges of ``cell`` that the lemmas give (see :mod:`derivations.lemmas`).
+    r"""The atom ranges of ``cell`` that the lemmas give (see :mod:`derivations.lemmas`).
 
-    Gates defined by :math:`\\sigma` lie in [0, 1], candidates defined by ``tanh`` in
-    [-1, 1]; a state lies in [-1, 1] if its update maps the box with that state in
-    [-1, 1] into [-1, 1] (the invariant lemma, by induction from :math:`|h_0| \\le 1`);
-    a next state gets the range of its update. Every other symbol is unbounded.
+    A quantity defined by an activation lies in the activation's value range (gates
+    defined by :math:`\sigma` in [0, 1], candidates defined by ``tanh`` in [-1, 1]); if
+    that range is unbounded, the activation's derivative written in the quantity lies in
+    :math:`(0, \sup f']`. A state lies in [-1, 1] if its update maps the box with that
+    state in [-1, 1] into [-1, 1] (the invariant lemma, by induction from
+    :math:`|h_0| \le 1`); a next state gets the range of its update. Every other symbol
+    is unbounded.
     """
     env = Env()
     for q in cell.quantities:
-        if isinstance(q.expr, sigmoid):
-            env.ranges[q.symbol] = (sp.S.Zero, sp.S.One)
-            env.why[q.symbol] = "sigmoid range"
-        elif isinstance(q.expr, sp.tanh):
-            env.ranges[q.symbol] = _UNIT
-            env.why[q.symbol] = "tanh range"
+        act = activation(q.expr)
+        if act is None:
+            continue
+        rng = activation_range(act)
+        if rng is not None:
+            env.ranges[q.symbol] = rng
+            env.why[q.symbol] = RangeSource.ACTIVATION
+        elif act.derivative_sup is not None:
+            d = act.derivative(q.symbol)
+            if not d.is_number:
+                env.ranges[d] = (sp.S.Zero, act.derivative_sup)
+                env.why[d] = RangeSource.DERIVATIVE
     # the invariant: assume every state in [-1, 1], keep the states whose update stays there
     assumed = set(cell.states)
     while True:
@@ -273,18 +280,18 @@ def cell_env(cell: Cell) -> Env:
         assumed = keep
     for s in assumed:
         env.ranges[s] = _UNIT
-        env.why[s] = "invariant"
+        env.why[s] = RangeSource.INVARIANT
     _next_state_ranges(cell, env)
     return env
 
 
 def _next_state_ranges(cell, env):
     for q in cell.quantities:
-        if q.symbol in env.ranges or isinstance(q.expr, (sigmoid, sp.tanh)):
+        if q.symbol in env.ranges or activation(q.expr) is not None:
             continue
         if bounded(q.expr, env):
             env.ranges[q.symbol] = interval(q.expr, env)
-            env.why[q.symbol] = "range of its update"
+            env.why[q.symbol] = RangeSource.UPDATE
 
 
 def _within_unit(rng) -> bool:

@@ -1,7 +1,10 @@
 r"""The activation lemmas and the hidden-state invariant, each proven by SymPy steps.
 
-Every :class:`Lemma` carries its statement in LaTeX and the SymPy computations that prove
-it; :meth:`Lemma.verify` re-runs them. The lemmas the bounds rest on:
+Every :class:`Lemma` carries its statement as structure (SymPy relations and
+:mod:`derivations.statements` nodes) and the SymPy computations that prove it; each
+:class:`Step` has a typed description (a :class:`LemmaText` member) and its ``run()``
+returns ``(ok, statement)``; :meth:`Lemma.verify` re-runs them. The lemmas the bounds rest
+on:
 
 .. math::
 
@@ -9,10 +12,12 @@ it; :meth:`Lemma.verify` re-runs them. The lemmas the bounds rest on:
     \text{since } \tfrac14 - s(1 - s) = \tfrac{(2s - 1)^2}{4};
     \qquad \tanh'(u) = 1 - \tanh^2(u) \in (0, 1];
 
-a convex combination :math:`a u + (1 - a) v` of values in :math:`[-1, 1]` stays in
-:math:`[-1, 1]`, so the hidden states of GRU (every convention), minimalRNN and MGU stay in
-:math:`[-1, 1]` from :math:`h_0 \in [-1, 1]`, and LSTM's :math:`h_t = o_t \odot \tanh(c_t)`
-stays in :math:`(-1, 1)`.
+one derivative lemma per activation of the registry (:mod:`derivations.functions`), so a
+new activation gets its lemma from its declaration; a convex combination
+:math:`a u + (1 - a) v` of values in :math:`[-1, 1]` stays in :math:`[-1, 1]`, so the
+hidden states of GRU (every convention), minimalRNN and MGU stay in :math:`[-1, 1]` from
+:math:`h_0 \in [-1, 1]`, and LSTM's :math:`h_t = o_t \odot \tanh(c_t)` stays in
+:math:`(-1, 1)`.
 
 >>> ls = lemmas()
 >>> [lem.name for lem in ls][:3]
@@ -25,110 +30,175 @@ False
 
 from __future__ import annotations
 
+import enum
 import itertools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sympy as sp
 from sympy.calculus.util import function_range
 
-from ._bounds_range import cell_env, interval
+from ._bounds_range import RangeSource, cell_env, interval
+from ._errors import DerivationError
 from .cells import all_cells
+from .functions import ACTIVATIONS, Activation
 from .language import Cell
-from .printing import printer_for
+from .naming import Time
+from .statements import At, Chain, Implies, Juxt, Norm, Partial, Statements, Words
 
-__all__ = ["Lemma", "Step", "lemmas", "sigmoid_derivative_lemma", "tanh_derivative_lemma",
-           "convex_combination_lemma", "invariant_lemma", "growth_lemma"]
+__all__ = ["Lemma", "LemmaKind", "LemmaText", "Step", "lemmas", "derivative_lemma",
+           "sigmoid_derivative_lemma", "tanh_derivative_lemma", "convex_combination_lemma",
+           "invariant_lemma", "growth_lemma"]
+
+
+class LemmaText(Words):
+    """The descriptions of the proof steps and the words inside lemma statements."""
+
+    DERIVATIVE_IN_FUNCTION = "derivative written in the function"
+    GAP_TO_SUPREMUM = "distance to the supremum, factored"
+    RANGE_OF_FUNCTION = "range of the function"
+    RANGE_OF_DERIVATIVE = "range of the derivative on the range of the function"
+    UPPER_SIDE = "upper side"
+    LOWER_SIDE = "lower side"
+    VERTICES = "vertices"
+    MULTILINEAR = "multilinear, extremes at the 8 vertices: "
+    INVARIANT_STEP = "range of the update, gates and candidates bounded by the activation lemmas"
+    GROWTH_STEP = "affine update, triangle inequality and the activation ranges"
+    FOR_ALL_T = " for all t"
+    NOT_KEPT = "the update does not keep [-1, 1]"
+    NOT_AFFINE = "the update is not affine in the state"
+    NOT_EXPLICIT = "no elementary form to differentiate"
+
+
+class LemmaKind(enum.Enum):
+    """What a lemma is about; the value formats its English name with its subject."""
+
+    DERIVATIVE = "{} derivative"
+    CONVEX_COMBINATION = "convex combination"
+    INVARIANT = "hidden-state invariant ({})"
+    GROWTH = "state growth ({})"
 
 
 @dataclass(frozen=True)
 class Step:
-    """One SymPy computation of a proof: ``run()`` returns ``(ok, latex)``."""
+    """One SymPy computation of a proof: ``run()`` returns ``(ok, statement)``."""
 
-    description: str
+    description: LemmaText
     run: Callable[[], tuple]
 
-    def latex(self) -> str:
+    def statement(self):
+        """The statement this step computes (re-run)."""
         return self.run()[1]
 
 
 @dataclass(frozen=True)
 class Lemma:
-    """A statement and the SymPy steps that prove it."""
+    """A statement and the SymPy steps that prove it.
 
-    name: str
-    statement_latex: str
+    ``subject`` names what the lemma is about (an activation, a cell, a cell and a state);
+    ``cell`` is the cell whose names print the statement (``None``: a scalar lemma).
+    """
+
+    kind: LemmaKind
+    subject: str
+    statement: object
     steps: tuple
+    cell: Cell | None = field(default=None, compare=False)
+
+    @property
+    def name(self) -> str:
+        return self.kind.value.format(self.subject)
+
+    @property
+    def scalar(self) -> bool:
+        """True for a lemma about scalars (products print by juxtaposition)."""
+        return self.cell is None
 
     def verify(self) -> bool:
         """Re-run every SymPy step; True if each one establishes its claim."""
         return all(bool(step.run()[0]) for step in self.steps)
 
-    def proof_latex(self) -> str:
-        """The steps as LaTeX lines (each computed, not stored)."""
-        return " \\\\\n".join(f"\\text{{{s.description}}}: & {s.latex()}" for s in self.steps)
 
-
-_QUARTER = sp.Rational(1, 4)
 _u = sp.Symbol("u", real=True)
-_s, _t, _a, _p, _q = sp.symbols("s t a p q", real=True)
+_y = sp.Symbol("y", real=True)
+_a, _p, _q = sp.symbols("a p q", real=True)
 
 
-def sigmoid_derivative_lemma(bound=_QUARTER) -> Lemma:
+def _minus(x, y):
+    """``x - y`` kept as written (``1 - (1 - y^2)``, not ``y^2``)."""
+    return sp.Add(x, sp.Mul(-1, y, evaluate=False), evaluate=False)
+
+
+def _explicit(act: Activation, u):
+    """``f(u)`` in elementary functions (its ``exp`` rewrite), or ``None``."""
+    app = act.function(u)
+    form = app.rewrite(sp.exp)
+    return None if form.has(act.function) else form
+
+
+def derivative_lemma(act: Activation, bound=None) -> Lemma:
+    r""":math:`f'(u) = d(f(u)) \in (0, \text{bound}]` for a registered activation ``act``.
+
+    ``bound`` defaults to ``act.derivative_sup``; without one the lemma states only the
+    derivative written in the function. Steps: the derivative of the elementary form equals
+    the declared one; the range of :math:`f` is ``value_range``; the declared supremum
+    minus :math:`d(y)`, factored, is nonnegative; and :math:`\{d(y)\}` over the range lies
+    in :math:`(0, \text{bound}]`.
+    """
+    if not isinstance(act, Activation):
+        raise DerivationError(f"derivative_lemma needs an Activation, got {act!r}")
+    bound = act.derivative_sup if bound is None else sp.sympify(bound)
+    f_u = act.function(_u)
+    d_u = act.derivative(f_u)
+    explicit = _explicit(act, _u)
+
+    def derivative():
+        if explicit is None:
+            return False, LemmaText.NOT_EXPLICIT
+        diff = sp.simplify(sp.diff(explicit, _u) - act.derivative(explicit))
+        return diff == 0, sp.Eq(_minus(Partial(f_u, _u), d_u), diff, evaluate=False)
+
+    def rng_function():
+        if explicit is None:
+            return False, LemmaText.NOT_EXPLICIT
+        r = function_range(explicit, _u, sp.S.Reals)
+        return r == act.value_range, Implies(sp.Contains(_u, sp.S.Reals, evaluate=False),
+                                             sp.Contains(f_u, r, evaluate=False))
+
+    def gap():
+        g = sp.factor(act.derivative_sup - act.derivative(_y))
+        ok = g.is_nonnegative or bool(function_range(g, _y, act.value_range).inf >= 0)
+        return ok, Chain(_minus(act.derivative_sup, act.derivative(_y)), (("=", g), (">=", 0)))
+
+    def rng_derivative():
+        r = function_range(act.derivative(_y), _y, act.value_range)
+        ok = bool(r.inf >= 0) and 0 not in r and bool(r.sup <= bound)
+        return ok, Statements((
+            Implies(sp.Contains(_y, act.value_range, evaluate=False),
+                    sp.Contains(act.derivative(_y), r, evaluate=False)),
+            sp.Le(r.sup, bound, evaluate=False)))
+
+    steps = [Step(LemmaText.DERIVATIVE_IN_FUNCTION, derivative),
+             Step(LemmaText.RANGE_OF_FUNCTION, rng_function)]
+    if bound is None:
+        return Lemma(LemmaKind.DERIVATIVE, act.name,
+                     sp.Eq(Partial(f_u, _u), d_u, evaluate=False), tuple(steps))
+    steps += [Step(LemmaText.GAP_TO_SUPREMUM, gap), Step(LemmaText.RANGE_OF_DERIVATIVE,
+                                                         rng_derivative)]
+    statement = Chain(Partial(f_u, _u), (("=", d_u),))
+    return Lemma(LemmaKind.DERIVATIVE, act.name,
+                 Statements((statement, sp.Contains(Partial(f_u, _u), sp.Interval.Lopen(
+                     0, bound), evaluate=False))), tuple(steps))
+
+
+def sigmoid_derivative_lemma(bound=None) -> Lemma:
     r""":math:`\sigma' = \sigma(1 - \sigma) \in (0, \text{bound}]`; true for bound >= 1/4 only."""
-    sig = 1 / (1 + sp.exp(-_u))
-
-    def derivative():
-        diff = sp.simplify(sp.diff(sig, _u) - sig * (1 - sig))
-        return diff == 0, r"\sigma'(u) - \sigma(u)(1 - \sigma(u)) = %s" % sp.latex(diff)
-
-    def square():
-        f = sp.factor(sp.Rational(1, 4) - _s * (1 - _s))
-        ok = sp.expand(f - (2 * _s - 1) ** 2 / 4) == 0
-        return ok, r"\tfrac14 - s(1 - s) = %s \ge 0" % sp.latex(f)
-
-    def rng_sigma():
-        r = function_range(sig, _u, sp.S.Reals)
-        return r == sp.Interval.open(0, 1), r"\sigma(\mathbb{R}) = %s" % sp.latex(r)
-
-    def rng_deriv():
-        r = function_range(_s * (1 - _s), _s, sp.Interval.open(0, 1))
-        ok = bool(r.inf >= 0) and 0 not in r and bool(r.sup <= bound)
-        return ok, (r"\{s(1 - s) : s \in (0, 1)\} = %s \subseteq (0, %s]"
-                    % (sp.latex(r), sp.latex(bound)))
-
-    return Lemma(
-        "sigmoid derivative",
-        r"\sigma'(u) = \sigma(u)\,(1 - \sigma(u)) \in \left(0, %s\right]" % sp.latex(bound),
-        (Step("derivative written in the function", derivative),
-         Step("completing the square", square),
-         Step("range of the logistic function", rng_sigma),
-         Step("range of the derivative on (0, 1)", rng_deriv)))
+    return derivative_lemma(ACTIVATIONS["sigmoid"], bound)
 
 
-def tanh_derivative_lemma(bound=sp.S.One) -> Lemma:
-    r""":math:`\tanh' = 1 - \tanh^2 \in (0, \text{bound}]`."""
-
-    def derivative():
-        diff = sp.simplify(sp.diff(sp.tanh(_u), _u) - (1 - sp.tanh(_u) ** 2))
-        return diff == 0, r"\tanh'(u) - (1 - \tanh^2 u) = %s" % sp.latex(diff)
-
-    def rng_tanh():
-        r = function_range(sp.tanh(_u), _u, sp.S.Reals)
-        return r == sp.Interval.open(-1, 1), r"\tanh(\mathbb{R}) = %s" % sp.latex(r)
-
-    def rng_deriv():
-        r = function_range(1 - _t**2, _t, sp.Interval.open(-1, 1))
-        ok = bool(r.inf >= 0) and 0 not in r and bool(r.sup <= bound)
-        return ok, (r"\{1 - t^2 : t \in (-1, 1)\} = %s \subseteq (0, %s]"
-                    % (sp.latex(r), sp.latex(bound)))
-
-    return Lemma(
-        "tanh derivative",
-        r"\tanh'(u) = 1 - \tanh^2(u) \in \left(0, %s\right]" % sp.latex(bound),
-        (Step("derivative written in the function", derivative),
-         Step("range of tanh", rng_tanh),
-         Step("range of the derivative on (-1, 1)", rng_deriv)))
+def tanh_derivative_lemma(bound=None) -> Lemma:
+    r""":math:`\tanh' = 1 - \tanh^2 \in (0, \text{bound}]`; true for bound >= 1 only."""
+    return derivative_lemma(ACTIVATIONS["tanh"], bound)
 
 
 def convex_combination_lemma() -> Lemma:
@@ -136,24 +206,34 @@ def convex_combination_lemma() -> Lemma:
     e = _a * _p + (1 - _a) * _q
 
     def upper():
-        slack = sp.expand(1 - e - (_a * (1 - _p) + (1 - _a) * (1 - _q)))
-        return slack == 0, r"1 - (a p + (1 - a) q) = a (1 - p) + (1 - a)(1 - q) \ge 0"
+        rhs = _a * (1 - _p) + (1 - _a) * (1 - _q)
+        slack = sp.expand(1 - e - rhs)
+        return slack == 0, Chain(_minus(1, e), (("=", rhs), (">=", 0)))
 
     def lower():
-        slack = sp.expand(e + 1 - (_a * (1 + _p) + (1 - _a) * (1 + _q)))
-        return slack == 0, r"a p + (1 - a) q + 1 = a (1 + p) + (1 - a)(1 + q) \ge 0"
+        rhs = _a * (1 + _p) + (1 - _a) * (1 + _q)
+        slack = sp.expand(e + 1 - rhs)
+        return slack == 0, Chain(e + 1, (("=", rhs), (">=", 0)))
 
     def vertices():
         vals = {e.subs({_a: a, _p: p, _q: q})
                 for a, p, q in itertools.product((0, 1), (-1, 1), (-1, 1))}
         ok = max(vals) == 1 and min(vals) == -1
-        return ok, (r"\text{multilinear, extremes at the 8 vertices: } \{%s\}"
-                    % ", ".join(sorted(sp.latex(v) for v in vals)))
+        return ok, Juxt((LemmaText.MULTILINEAR, sp.FiniteSet(*vals)))
 
+    unit = sp.Interval(-1, 1)
     return Lemma(
-        "convex combination",
-        r"a \in [0, 1],\ p, q \in [-1, 1] \implies a p + (1 - a) q \in [-1, 1]",
-        (Step("upper side", upper), Step("lower side", lower), Step("vertices", vertices)))
+        LemmaKind.CONVEX_COMBINATION, "",
+        Implies(Statements((sp.Contains(_a, sp.Interval(0, 1), evaluate=False),
+                            sp.Contains(_p, unit, evaluate=False),
+                            sp.Contains(_q, unit, evaluate=False))),
+                sp.Contains(e, unit, evaluate=False)),
+        (Step(LemmaText.UPPER_SIDE, upper), Step(LemmaText.LOWER_SIDE, lower),
+         Step(LemmaText.VERTICES, vertices)))
+
+
+def _box(lo, hi):
+    return sp.Interval(lo, hi)
 
 
 def invariant_lemma(cell: Cell) -> Lemma:
@@ -163,33 +243,29 @@ def invariant_lemma(cell: Cell) -> Lemma:
     the update's exact range (vertices of the multilinear update) lies in [-1, 1], so by
     induction the state stays in [-1, 1] for all t when it starts there.
     """
-    p = printer_for(cell)
     env = cell_env(cell)
     h = cell.states[0]
     h_next = cell.next_states[h]
     expr = cell.definitions[h_next]
-    groups = {}
-    for s in sorted(env.why, key=sp.default_sort_key):
-        if env.why[s] in ("sigmoid range", "tanh range"):
-            groups.setdefault(env.ranges[s], []).append(p.doprint(s))
-    names = r",\ ".join("%s \\in [%s, %s]" % (", ".join(v), sp.latex(k[0]), sp.latex(k[1]))
-                         for k, v in groups.items())
+    known = tuple(sp.Contains(s, _box(*env.ranges[s]), evaluate=False)
+                  for s in sorted(env.why, key=sp.default_sort_key)
+                  if env.why[s] is RangeSource.ACTIVATION)
 
     def step():
         env2 = cell_env(cell)
         if h not in env2.ranges and expr.has(h):
-            return False, r"\text{the update does not keep } [-1, 1]"
+            return False, LemmaText.NOT_KEPT
         lo, hi = interval(expr, env2)
         ok = bool(lo >= -1) and bool(hi <= 1)
-        return ok, (r"%s:\ %s = %s \in [%s, %s]"
-                    % (names, p.doprint(h_next), p.doprint(expr), sp.latex(lo), sp.latex(hi)))
+        return ok, Implies(Statements(known), Statements((
+            sp.Eq(h_next, expr, evaluate=False),
+            sp.Contains(h_next, _box(lo, hi), evaluate=False))))
 
     return Lemma(
-        f"hidden-state invariant ({cell.title})",
-        r"\|%s\|_\infty \le 1 \implies \|%s\|_\infty \le 1 \text{ for all } t"
-        % (p.doprint(h).replace("t-1", "0"), p.doprint(h_next)),
-        (Step("range of the update, gates and candidates bounded by the activation lemmas",
-              step),))
+        LemmaKind.INVARIANT, cell.title,
+        Implies(sp.Le(Norm(At(h, Time.ZERO), sp.oo), 1, evaluate=False),
+                Juxt((sp.Le(Norm(h_next, sp.oo), 1, evaluate=False), LemmaText.FOR_ALL_T))),
+        (Step(LemmaText.INVARIANT_STEP, step),), cell)
 
 
 def growth_lemma(cell: Cell, state) -> Lemma:
@@ -199,7 +275,6 @@ def growth_lemma(cell: Cell, state) -> Lemma:
     :math:`|c_t| \le |a| \odot |c_{t-1}| + \sup|b|`, e.g. :math:`|c_t| \le f_t \odot
     |c_{t-1}| + 1` because :math:`|i_t \odot g_t| \le 1`.
     """
-    p = printer_for(cell)
     env = cell_env(cell)
     nxt = cell.next_states[state]
     expr = cell.definitions[nxt]
@@ -209,29 +284,29 @@ def growth_lemma(cell: Cell, state) -> Lemma:
     def step():
         affine = not a.has(state) and not b.has(state)
         if not affine:
-            return False, r"\text{the update is not affine in the state}"
+            return False, LemmaText.NOT_AFFINE
         lo, hi = interval(b, env)
         alo, ahi = interval(a, env)
         ok = bool(alo >= 0)
-        return ok, (r"%s = %s \odot %s + %s,\ %s \in [%s, %s],\ %s \in [%s, %s]"
-                    % (p.doprint(nxt), p.doprint(a), p.doprint(state), p.doprint(b),
-                       p.doprint(a), sp.latex(alo), sp.latex(ahi), p.doprint(b),
-                       sp.latex(lo), sp.latex(hi)))
+        return ok, Statements((sp.Eq(nxt, a * state + b, evaluate=False),
+                               sp.Contains(a, _box(alo, ahi), evaluate=False),
+                               sp.Contains(b, _box(lo, hi), evaluate=False)))
 
     bound = interval(b, env) if not b.has(state) and all(
         env.range(x) is not None for x in b.free_symbols) else (None, None)
     sup = sp.Max(*(sp.Abs(v) for v in bound)) if bound[0] is not None else sp.Symbol("B")
     return Lemma(
-        f"state growth ({cell.title}, {state.name})",
-        r"|%s| \le %s \odot |%s| + %s" % (p.doprint(nxt), p.doprint(a), p.doprint(state),
-                                            sp.latex(sup)),
-        (Step("affine update, triangle inequality and the activation ranges", step),))
+        LemmaKind.GROWTH, f"{cell.title}, {state.name}",
+        sp.Le(sp.Abs(nxt), a * sp.Abs(state) + sup, evaluate=False),
+        (Step(LemmaText.GROWTH_STEP, step),), cell)
 
 
 def lemmas() -> list:
-    """The activation lemmas, the convex-combination lemma, each built-in's invariant, and
-    the growth lemma of each state the invariant does not bound (LSTM ``c``)."""
-    out = [sigmoid_derivative_lemma(), tanh_derivative_lemma(), convex_combination_lemma()]
+    """One derivative lemma per registered activation, the convex-combination lemma, each
+    built-in's invariant, and the growth lemma of each state the invariant does not bound
+    (LSTM ``c``)."""
+    out = [derivative_lemma(act) for act in ACTIVATIONS.values()]
+    out.append(convex_combination_lemma())
     for c in all_cells():
         out.append(invariant_lemma(c))
         env = cell_env(c)

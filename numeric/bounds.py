@@ -27,11 +27,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import sympy as sp
 
 import derivations as dv
-from derivations.bounds import norm_target
+from derivations._bounds_range import RangeSource
+from derivations.statements import Norm
 
+from ._bound_norms import BoundContext, bound_functions, weight_norms
 from ._errors import NumericError
 from ._validate import (
     check_nonempty,
@@ -85,108 +86,60 @@ class BoundCheck:
             return np.where(self.lower > 0, self.lower / self.sigma_min, np.nan)
 
 
-def weight_norms(params: Params) -> dict:
-    """Norm-symbol name -> value: ``norm2_W`` (spectral), ``norminf_W`` (max row sum),
-    ``norminf_b`` (max entry) for every weight and bias (cached on ``params``).
-
-    Raises
-    ------
-    NumericError
-        If ``params`` is not a :class:`numeric.Params`.
-    """
-    check_params(params)
-    hit = params._cache.get(("bound-norms",))
-    if hit is None:
-        hit = {}
-        for W in params.cell.weights:
-            a = params.arrays[W.name]
-            hit[f"norm2_{W.name}"] = float(np.linalg.norm(a, 2))
-            hit[f"norminf_{W.name}"] = float(np.abs(a).sum(axis=1).max())
-        for b in params.cell.biases:
-            hit[f"norminf_{b.name}"] = float(np.abs(params.arrays[b.name]).max())
-        params._cache[("bound-norms",)] = hit
-    return hit
-
-
-_LAMBDAS: dict = {}
-
-
-def _eval_norm_expr(expr, params, states, x):
-    """Evaluate a SymPy expression in norm symbols, per sample (B,).
-
-    Weight and bias norms come from :func:`weight_norms`; ``norminf`` of a state or the
-    input per sample, and of a quantity of the cell (an unbounded intermediate such as
-    ``q = (U h) * (W x)``, of any dimension) per sample from the forward pass.
-    """
-    B = states[0].shape[0]
-    vals = weight_norms(params)
-    subs = {}
-    names = {s.name: a for s, a in zip(params.cell.states, states, strict=True)}
-    names[params.cell.inputs[0].name] = x
-    quantities = {q.symbol.name for q in params.cell.quantities}
-    env = None
-    for s in sp.sympify(expr).free_symbols:
-        if s.name in vals:
-            subs[s] = vals[s.name]
-            continue
-        tgt = norm_target(s)
-        if tgt is not None and tgt[0] not in names and tgt[0] in quantities:
-            if env is None:
-                prog, xT, sT, _ = prepare(params, x, _public(params, states))
-                env = prog.forward(params, xT, sT)
-            names[tgt[0]] = env[tgt[0]].T
-        if tgt is None or tgt[0] not in names:
-            raise NumericError(f"cannot evaluate norm symbol {s} of {params.cell.title!r}")
-        subs[s] = np.abs(names[tgt[0]]).max(axis=1, initial=0.0)
-    key = (expr, tuple(subs))
-    fn = _LAMBDAS.get(key)
-    if fn is None:
-        fn = _LAMBDAS[key] = sp.lambdify(list(subs), expr, modules="numpy")
-    return np.broadcast_to(np.asarray(fn(*subs.values()), dtype=float), (B,)).copy()
-
-
-def _term_uppers(params, tcs):
+def _term_uppers(ctx: BoundContext, tcs):
     """Per term: prod ||a_j||_inf * prod ||W_j||_2, each (B,)."""
-    norms = weight_norms(params)
     out = []
     for t, cs in tcs:
         u = np.ones(cs[0].shape[0])
         for c in cs:
             u = u * np.abs(c).max(axis=1)
         for W in t.matrices:
-            u = u * norms[f"norm2_{W.name}"]
+            u = u * ctx.norms[Norm(W, 2)]
         out.append(u)
     return out
 
 
-def _block_check(params, x, states, key, exact=True):
+@dataclass(frozen=True)
+class _BlockResult:
+    """The bounds of one block per sample (B,); ``nan`` where not defined or not computed."""
+
+    upper: np.ndarray
+    global_upper: np.ndarray
+    lower: np.ndarray
+    norm: np.ndarray
+    sigma_min: np.ndarray
+    gap: np.ndarray
+    saturation: np.ndarray
+    epsilon: np.ndarray
+
+
+def _block_check(ctx: BoundContext, key, exact=True) -> _BlockResult:
     """Bounds of one block; with ``exact`` also its singular values and identity gap."""
+    params, x, states = ctx.params, ctx.x, ctx.states
     bb = dv.derive(params.cell).bounds.blocks[key]
+    fns = bound_functions(params.cell)[key]
     tcs = term_coefficients(params, x, _public(params, states), block=key)
-    ups = _term_uppers(params, tcs)
+    ups = _term_uppers(ctx, tcs)
     B = states[0].shape[0]
-    out = {"upper": np.sum(ups, axis=0),
-           "global": _eval_norm_expr(bb.global_upper, params, states, x)}
     nan = np.full(B, np.nan)
-    out["lower"] = out["gap"] = out["saturation"] = out["eps"] = nan
+    upper, glob = np.sum(ups, axis=0), ctx.evaluate(fns.global_upper)
+    lower = nan
     if bb.carry is not None:
         carry = sum(cs[0] for t, cs in tcs if t.is_diagonal)
         rest = [u for (t, _), u in zip(tcs, ups, strict=True) if not t.is_diagonal]
-        out["lower"] = np.abs(carry).min(axis=1) - (np.sum(rest, axis=0) if rest else 0.0)
+        lower = np.abs(carry).min(axis=1) - (np.sum(rest, axis=0) if rest else 0.0)
     if not exact:
-        return out
+        return _BlockResult(upper, glob, lower, nan, nan, nan, nan, nan)
     J = jacobian(params, x, _public(params, states), block=key)
     sv = np.linalg.svd(J, compute_uv=False)
-    out["norm"], out["smin"] = sv[:, 0], sv[:, -1]
-    sat = bb.get("saturation")
+    gap = satur = eps = nan
+    sat = fns.saturation
     if sat is not None:
-        out["gap"] = np.linalg.norm(J - np.eye(J.shape[1]), 2, axis=(1, 2))
-        prog, xT, sT, _ = prepare(params, x, _public(params, states))
-        env = prog.forward(params, xT, sT)
-        g = env[sat.data["gate"].name].T
-        out["eps"] = np.abs(g - sat.data["value"]).max(axis=1)
-        out["saturation"] = _eval_norm_expr(sat.data["K"], params, states, x) * out["eps"]
-    return out
+        gap = np.linalg.norm(J - np.eye(J.shape[1]), 2, axis=(1, 2))
+        g = ctx.forward()[sat.gate.name].T
+        eps = np.abs(g - sat.towards).max(axis=1)
+        satur = ctx.evaluate(fns.K) * eps
+    return _BlockResult(upper, glob, lower, sv[:, 0], sv[:, -1], gap, satur, eps)
 
 
 def _public(params, states):
@@ -197,7 +150,7 @@ def _in_domain(params, states):
     env = dv.derive(params.cell).bounds.env
     ok = np.ones(states[0].shape[0], dtype=bool)
     for s, a in zip(params.cell.states, states, strict=True):
-        if env.why.get(s) == "invariant":
+        if env.why.get(s) is RangeSource.INVARIANT:
             ok &= np.abs(a).max(axis=1) <= 1.0
     return ok
 
@@ -261,12 +214,11 @@ def check_bounds(params: Params, x, state, *, which=None, rtol=None) -> BoundChe
     x = xT.T
     if key == "full":
         return _full_check(params, x, states, names, tol)
-    r = _block_check(params, x, states, key)
+    r = _block_check(BoundContext(params, x, states), key)
     dom = _in_domain(params, states)
-    ok = _ok(r["norm"], r["smin"], r["upper"], r["global"], r["lower"], r["gap"],
-             r["saturation"], dom, tol)
-    return BoundCheck(key, r["norm"], r["smin"], r["upper"], r["global"], r["lower"], r["gap"],
-                      r["saturation"], r["eps"], dom, ok)
+    ok = _ok(r, dom, tol)
+    return BoundCheck(key, r.norm, r.sigma_min, r.upper, r.global_upper, r.lower, r.gap,
+                      r.saturation, r.epsilon, dom, ok)
 
 
 def _tolerance(params, rtol) -> float:
@@ -275,17 +227,18 @@ def _tolerance(params, rtol) -> float:
     return 1e-9 if params.dtype == np.float64 else 1e-4
 
 
-def _ok(norm, smin, upper, glob, lower, gap, satur, dom, tol):
-    slack = tol * np.maximum(1.0, upper)
-    ok = norm <= upper + slack
-    ok &= ~dom | (upper <= glob + tol * np.maximum(1.0, glob))
-    ok &= np.isnan(lower) | (smin >= lower - slack)
-    ok &= np.isnan(satur) | (gap <= satur + slack)
+def _ok(r: _BlockResult, dom, tol):
+    slack = tol * np.maximum(1.0, r.upper)
+    ok = r.norm <= r.upper + slack
+    ok &= ~dom | (r.upper <= r.global_upper + tol * np.maximum(1.0, r.global_upper))
+    ok &= np.isnan(r.lower) | (r.sigma_min >= r.lower - slack)
+    ok &= np.isnan(r.saturation) | (r.gap <= r.saturation + slack)
     return ok
 
 
-def _full_upper(params, x, states, names):
+def _full_upper(ctx: BoundContext, names):
     """Spectral norms of the (B, S, S) matrices of block upper and global bounds."""
+    params, states = ctx.params, ctx.states
     blocks = dv.derive(params.cell).bounds.blocks
     S = len(names)
     B = states[0].shape[0]
@@ -294,21 +247,21 @@ def _full_upper(params, x, states, names):
     for a, oa in enumerate(names):
         for b, ob in enumerate(names):
             if (oa, ob) in blocks:
-                r = _block_check(params, x, states, (oa, ob), exact=False)
-                N[:, a, b], G[:, a, b] = r["upper"], r["global"]
+                r = _block_check(ctx, (oa, ob), exact=False)
+                N[:, a, b], G[:, a, b] = r.upper, r.global_upper
     return np.linalg.norm(N, 2, axis=(1, 2)), np.linalg.norm(G, 2, axis=(1, 2))
 
 
 def _full_check(params, x, states, names, tol):
     B = states[0].shape[0]
-    upper, glob = _full_upper(params, x, states, names)
+    upper, glob = _full_upper(BoundContext(params, x, states), names)
     J = jacobian(params, x, _public(params, states), full=True)
     sv = np.linalg.svd(J, compute_uv=False)
     nan = np.full(B, np.nan)
-    gap = nan
+    r = _BlockResult(upper, glob, nan, sv[:, 0], sv[:, -1], nan, nan, nan)
     dom = _in_domain(params, states)
-    ok = _ok(sv[:, 0], sv[:, -1], upper, glob, nan, gap, nan, dom, tol)
-    return BoundCheck("full", sv[:, 0], sv[:, -1], upper, glob, nan, gap, nan, nan, dom, ok)
+    return BoundCheck("full", r.norm, r.sigma_min, upper, glob, nan, nan, nan, nan, dom,
+                      _ok(r, dom, tol))
 
 
 @dataclass(frozen=True)
@@ -365,14 +318,15 @@ def check_horizon(params: Params, xs, state0, *, rtol=None) -> HorizonCheck:
     P = None
     ups, lows = [], []
     key = (params.cell.states[0].name,) * 2
+    norms = weight_norms(params)
     for t in range(T):
-        parts = check_states(params, prev)
+        ctx = BoundContext(params, xs[t], check_states(params, prev), norms)
         if multi:
-            up = _full_upper(params, xs[t], parts, [s.name for s in params.cell.states])[0]
+            up = _full_upper(ctx, [s.name for s in params.cell.states])[0]
             low = np.full(up.shape, np.nan)
         else:
-            r = _block_check(params, xs[t], parts, key, exact=False)
-            up, low = r["upper"], r["lower"]
+            r = _block_check(ctx, key, exact=False)
+            up, low = r.upper, r.lower
         J = jacobian(params, xs[t], prev, full=multi)
         P = J if P is None else J @ P
         ups.append(up)

@@ -1,5 +1,8 @@
 """``gatebound derive``: one cell's equations, Jacobian and bounds as LaTeX, Typst or text.
 
+The bounds are statement nodes printed by the LaTeX and the Typst printer (the text format
+shows them in LaTeX).
+
 >>> print(derive_text("elman", None, "typst").splitlines()[1])
 h_t = tanh(W_(i h) x_t + W_(h h) h_(t-1) + b_(i h) + b_(h h))
 """
@@ -12,7 +15,7 @@ import derivations as dv
 
 from ._cli_options import cell_option
 from ._errors import ReportError
-from .latex2typst import tex2typst
+from ._statements import Printers
 from .mathblocks import equations_math, jacobian_math
 
 __all__ = ["derive_text"]
@@ -35,13 +38,6 @@ def _cell(name, convention):
         raise ReportError(str(exc)) from None
 
 
-def _bounds(d):
-    try:
-        return d.bounds.all()
-    except ImportError:
-        return []
-
-
 def derive_text(name: str, convention, fmt: str) -> str:
     """The equations, the Jacobian and the bounds of one cell in ``fmt``."""
     if fmt not in ("latex", "typst", "text"):
@@ -49,15 +45,16 @@ def derive_text(name: str, convention, fmt: str) -> str:
     cell = _cell(name, convention)
     d = dv.derive(cell)
     eq, jac = equations_math(cell), jacobian_math(d, labelled=True)
+    bounds, pr = d.bounds.all(), Printers.for_cell(cell)
     out = []
     if fmt == "latex":
         out.append("% " + cell.title + ": equations")
         out.append(d.equations_latex())
         out.append("% closed-form Jacobian")
         out.append(d.latex(labelled=True))
-        for b in _bounds(d):
+        for b in bounds:
             out.append(f"% {b.name}")
-            out.append(b.statement_latex)
+            out.append(pr.latex.doprint(b.statement))
     elif fmt == "typst":
         out.append(f"// {cell.title}: equations")
         out += [f"{r.typst_lhs} = {r.typst_rhs}" for r in eq.rows]
@@ -66,9 +63,9 @@ def derive_text(name: str, convention, fmt: str) -> str:
             head = f"{r.typst_lhs} = " if r.typst_lhs else "    "
             lab = f"  // {r.label.en}" if r.label else ""
             out.append(head + r.typst_rhs + lab)
-        for b in _bounds(d):
+        for b in bounds:
             out.append(f"// {b.name}")
-            out.append(tex2typst(b.statement_latex))
+            out.append(pr.typst.doprint(b.statement))
     else:
         out.append(f"{cell.title}: equations")
         out += [f"  {q.symbol} = {sp.sstr(q.expr)}" for q in cell.quantities]
@@ -79,6 +76,6 @@ def derive_text(name: str, convention, fmt: str) -> str:
                                 for W, a in zip(t.matrices, t.coeffs[1:], strict=True))
                 out.append(f"  + diag({sp.sstr(t.coeffs[0])}) {mats}".rstrip()
                            + f"    [{t.label}]")
-        for b in _bounds(d):
-            out.append(f"{b.name}: {b.statement_latex}")
+        for b in bounds:
+            out.append(f"{b.name}: {pr.latex.doprint(b.statement)}")
     return "\n".join(out)

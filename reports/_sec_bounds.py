@@ -1,156 +1,197 @@
-"""The lemmas section and each cell's bounds (statements and proofs from
-:mod:`derivations.lemmas` and :mod:`derivations.bounds`), broken over lines."""
+"""The lemmas section and each cell's bounds, printed from their structure (private).
+
+Statements and proof steps are nodes (:mod:`derivations.statements`) printed by the LaTeX
+and Typst printers and broken by :func:`~reports._statements.statement_math`; proofs are
+:class:`~derivations.statements.Prose` rendered by :func:`~reports._statements.prose_parts`
+(math kept in both languages). Vietnamese comes from tables keyed by the typed members the
+library produces (:class:`~derivations._bound_types.BoundText`,
+:class:`~derivations.lemmas.LemmaText`, :class:`~derivations.lemmas.LemmaKind`,
+:class:`~derivations.facts.BoundKind`), never from English text.
+
+>>> from derivations.facts import BoundKind
+>>> KIND_VI[BoundKind.SATURATION]
+'Giới hạn bão hòa'
+"""
 
 from __future__ import annotations
 
 import importlib
-import re
 
-from ._breaking import broken_math
-from ._i18n import tex_vi
-from .latex2typst import prose2typst, tex2typst
-from .model import ByLang, M, Math, MathRow, Paragraph, RawInline, Section, Table, Tr
+from derivations._bound_types import BoundText
+from derivations.facts import BoundKind
+from derivations.printing import GateLatexPrinter
 
-__all__ = ["lemmas_section", "bounds_blocks", "lemmas_available",
-           "bounds_available"]
+from ._statements import Printers, inline_math, prose_parts, statement_math, words_tr
+from .model import ByLang, Math, Paragraph, Section, Table, Tr
+from .typst_math import TypstPrinter
 
-_STEP_VI = {
-    "derivative written in the function": "đạo hàm viết qua chính hàm số",
-    "completing the square": "hoàn thành bình phương",
-    "range of the logistic function": "miền giá trị của hàm logistic",
-    "range of tanh": "miền giá trị của tanh",
-    "upper side": "phía trên",
-    "lower side": "phía dưới",
-    "vertices": "các đỉnh",
-    "range of the derivative on (0, 1)": "miền giá trị của đạo hàm trên (0, 1)",
-    "range of the derivative on (-1, 1)": "miền giá trị của đạo hàm trên (-1, 1)",
-    "affine update, triangle inequality and the activation ranges":
-        "phép cập nhật affine, bất đẳng thức tam giác và miền giá trị của các hàm kích hoạt",
-    "range of the update, gates and candidates bounded by the activation lemmas":
-        "miền giá trị của phép cập nhật, các cổng và ứng viên, bị chặn bởi các bổ đề kích hoạt",
-}
-_LEMMA_VI = {
-    "sigmoid derivative": "đạo hàm sigmoid",
-    "tanh derivative": "đạo hàm tanh",
-    "convex combination": "tổ hợp lồi",
-    "hidden-state invariant": "bất biến của trạng thái ẩn",
-    "state growth": "độ tăng của trạng thái",
-}
-_KIND = {
-    "upper": ("State-dependent upper bound", "Cận trên phụ thuộc trạng thái",
-              "Ma trận Jacobi dạng đóng là tổng các số hạng diag(a0) W1 diag(a1)...; bất đẳng "
-              "thức tam giác, tính nhân dưới của chuẩn 2 và ‖diag(a)‖₂ = ‖a‖∞ chặn từng số hạng."),
-    "global upper": ("Global upper bound", "Cận trên toàn cục",
-                     "Thay mỗi ‖a‖∞ trong cận phụ thuộc trạng thái bằng cận trên đúng của nó suy "
-                     "ra từ các bổ đề: cổng nằm trong [0, 1], s(1 − s) ≤ 1/4, 1 − t² ≤ 1, |h| ≤ 1 "
-                     "theo bất biến, |Wv + b| ≤ ‖W‖∞‖v‖∞ + ‖b‖∞."),
-    "lower": ("Weyl lower bound", "Cận dưới Weyl",
-              "Viết J = diag(đường mang) + E. Bất đẳng thức Weyl cho giá trị kỳ dị cho "
-              "σmin(J) ≥ min|đường mang| − ‖E‖₂, và ‖E‖₂ bị chặn bởi cận phụ thuộc trạng thái "
-              "của các số hạng còn lại."),
-    "saturation": ("Saturation limit", "Giới hạn bão hòa",
-                   "Đặt cổng mang bằng 1 − ε. Khoảng cách tới đường mang và một hệ số của mỗi số "
-                   "hạng khác triệt tiêu tại ε = 0 và chia hết cho ε; chặn các thương bằng các bổ "
-                   "đề cho hằng số K, nên ‖J − I‖₂ ≤ Kε → 0, với tốc độ mũ theo tiền kích hoạt "
-                   "của cổng."),
-    "multistep": ("Multi-step bounds", "Cận nhiều bước",
-                  "Theo quy tắc dây chuyền, ma trận Jacobi nhiều bước là tích các ma trận Jacobi "
-                  "một bước; ‖AB‖₂ ≤ ‖A‖₂‖B‖₂ và σmin(AB) ≥ σmin(A)σmin(B) áp dụng cho từng "
-                  "thừa số."),
-    "vanishing": ("Vanishing condition", "Điều kiện tiêu biến",
-                  "Cận toàn cục của một bước là hệ số co; nhân k hệ số như vậy thì chuẩn của tích "
-                  "giảm theo lũy thừa k (Pascanu, Mikolov & Bengio 2013 với Elman)."),
-    "no vanishing condition": (
-        "No weight-norm vanishing condition", "Không có điều kiện tiêu biến theo chuẩn trọng số",
-        "Cho mọi chuẩn bằng 0 thì cận vẫn còn giá trị cận trên đúng 1 của đường mang: riêng đường "
-        "mang chéo đã có thể có chuẩn 1, bất kể trọng số, nên khác với ô Elman, không có điều "
-        "kiện nào trên các trọng số buộc gradient tiêu biến."),
-    "identity gap": ("Identity gap", "Khoảng cách tới ma trận đơn vị",
-                     "Khối dc'/dc = diag(f) là ma trận chéo, nên ‖diag(f) − I‖₂ = max(1 − f): "
-                     "khi cổng quên tiến tới 1, khối này tiến tới ma trận đơn vị."),
+# ``derivations.lemmas`` the module (the package exports a function of that name)
+_lemmas = importlib.import_module("derivations.lemmas")
+LemmaKind, LemmaText = _lemmas.LemmaKind, _lemmas.LemmaText
+
+__all__ = ["lemmas_section", "bounds_blocks", "bound_name", "KIND_VI", "TEXT_VI", "LEMMA_VI"]
+
+#: the Vietnamese name of each kind of bound
+KIND_VI = {
+    BoundKind.UPPER: "Cận trên phụ thuộc trạng thái",
+    BoundKind.GLOBAL_UPPER: "Cận trên toàn cục",
+    BoundKind.LOWER: "Cận dưới Weyl",
+    BoundKind.IDENTITY_GAP: "Khoảng cách tới ma trận đơn vị",
+    BoundKind.SATURATION: "Giới hạn bão hòa",
+    BoundKind.MULTISTEP: "Cận nhiều bước",
+    BoundKind.VANISHING: "Điều kiện tiêu biến",
+    BoundKind.NO_VANISHING_CONDITION: "Không có điều kiện tiêu biến theo chuẩn trọng số",
 }
 
+#: Vietnamese of every word of the bounds' statements and proofs, keyed by member
+TEXT_VI = {
+    BoundText.EQUALITY_DIAGONAL: " (dấu bằng: khối là ma trận chéo)",
+    BoundText.IF_EVERY: " nếu mọi ",
+    BoundText.UPPER_OF_BLOCK: " là cận trên của khối (a, b)",
+    BoundText.FOR_ALL_WEIGHTS: " với mọi trọng số",
+    BoundText.STACKS: " ghép ",
+    BoundText.PERIOD: ".",
+    BoundText.LIST_SEP: ", ",
+    BoundText.UPPER_PROOF: (
+        "Ma trận Jacobi dạng đóng là tổng các số hạng, mỗi số hạng là tích của các ma trận "
+        "chéo diag(a) và các ma trận trọng số; bất đẳng thức tam giác và tính nhân dưới của "
+        "chuẩn phổ, cùng với "),
+    BoundText.UPPER_PROOF_END: ", chặn từng số hạng.",
+    BoundText.GLOBAL_PROOF: (
+        "Thay mỗi chuẩn vô cùng trong cận phụ thuộc trạng thái bằng cận trên đúng của nó suy "
+        "ra từ các bổ đề (cổng nằm trong [0, 1], các bổ đề về hàm kích hoạt, bất biến của "
+        "trạng thái ẩn, và "),
+    BoundText.GLOBAL_PROOF_SUPS: "): ",
+    BoundText.WEYL_WRITE: "Viết ",
+    BoundText.WEYL_INEQUALITY: ". Bất đẳng thức Weyl cho giá trị kỳ dị cho ",
+    BoundText.WEYL_DIAGONAL: ("; giá trị kỳ dị nhỏ nhất của một ma trận chéo là giá trị tuyệt "
+                              "đối nhỏ nhất của các phần tử, và "),
+    BoundText.WEYL_REST: " bị chặn bởi cận phụ thuộc trạng thái của các số hạng còn lại.",
+    BoundText.GAP_PROOF: (" là ma trận chéo; chuẩn phổ của một ma trận chéo là giá trị tuyệt "
+                          "đối lớn nhất của các phần tử."),
+    BoundText.SAT_SUBSTITUTE: "Đặt ",
+    BoundText.SAT_WITH: " với ",
+    BoundText.SAT_VANISH: (". Khoảng cách tới đường mang và một hệ số của mỗi số hạng khác "
+                           "triệt tiêu tại giá trị mang và chia hết cho "),
+    BoundText.SAT_CONSTANTS: "; chặn các thương bằng các bổ đề cho các hằng số theo từng số hạng ",
+    BoundText.SAT_RATE: ". Cổng là hàm logistic của tiền kích hoạt a, và ",
+    BoundText.SAT_EXPONENTIAL: (", nên giới hạn đạt được với tốc độ mũ theo tiền kích hoạt "
+                                "của cổng"),
+    BoundText.SAT_WEYL: ". Theo bất đẳng thức Weyl, ",
+    BoundText.MULTI_PROOF: ("Theo quy tắc dây chuyền, ma trận Jacobi nhiều bước là tích các ma "
+                            "trận Jacobi một bước, "),
+    BoundText.MULTI_PROOF_RULES: (
+        "; tính nhân dưới của chuẩn phổ, và bất đẳng thức ngược lại cho giá trị kỳ dị nhỏ "
+        "nhất, áp dụng cho từng thừa số, với "),
+    BoundText.MULTI_PROOF_UPPER: " là cận trên phụ thuộc trạng thái và ",
+    BoundText.MULTI_PROOF_LOWER: " là cận dưới Weyl tại bước t.",
+    BoundText.MULTI_STATE_PROOF: "Với một vectơ x chia theo các khối của trạng thái và ",
+    BoundText.MULTI_STATE_TRIANGLE: ", bất đẳng thức tam giác cho ",
+    BoundText.MULTI_STATE_END: (
+        "; nên chuẩn của y không vượt quá chuẩn phổ của ma trận N các cận khối nhân với chuẩn "
+        "của x, và tính nhân dưới trên tích của quy tắc dây chuyền cho cận."),
+    BoundText.PMB_PROOF: "Pascanu, Mikolov và Bengio (2013): mỗi thừa số có dạng ",
+    BoundText.PMB_WITH: " với ",
+    BoundText.PMB_END: " (bổ đề về hàm kích hoạt), nên ",
+    BoundText.PMB_DECAY: " và tích của k thừa số giảm theo cấp số nhân.",
+    BoundText.CONTRACTION_PROOF: ("Cận toàn cục của một bước là hệ số co; nhân k hệ số như vậy "
+                                  "thì chuẩn của tích giảm theo lũy thừa k."),
+    BoundText.FLOOR_PROOF: "Cho mọi chuẩn bằng 0 thì cận vẫn còn ",
+    BoundText.FLOOR_END: (": riêng đường mang chéo đã có thể có chuẩn này, bất kể trọng số, "
+                          "nên khác với ô Elman, không có điều kiện nào trên các trọng số buộc "
+                          "gradient tiêu biến."),
+}
 
-def _module(name):
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        return None
+#: Vietnamese of the lemma steps and words, and the lemma names (format strings), by member
+LEMMA_VI = {
+    LemmaText.DERIVATIVE_IN_FUNCTION: "đạo hàm viết qua chính hàm số",
+    LemmaText.GAP_TO_SUPREMUM: "khoảng cách tới cận trên đúng, phân tích thành nhân tử",
+    LemmaText.RANGE_OF_FUNCTION: "miền giá trị của hàm số",
+    LemmaText.RANGE_OF_DERIVATIVE: "miền giá trị của đạo hàm trên miền giá trị của hàm số",
+    LemmaText.UPPER_SIDE: "phía trên",
+    LemmaText.LOWER_SIDE: "phía dưới",
+    LemmaText.VERTICES: "các đỉnh",
+    LemmaText.MULTILINEAR: "đa tuyến tính, cực trị tại 8 đỉnh: ",
+    LemmaText.INVARIANT_STEP: ("miền giá trị của phép cập nhật, các cổng và ứng viên, bị chặn "
+                               "bởi các bổ đề kích hoạt"),
+    LemmaText.GROWTH_STEP: ("phép cập nhật affine, bất đẳng thức tam giác và miền giá trị của "
+                            "các hàm kích hoạt"),
+    LemmaText.FOR_ALL_T: " với mọi t",
+    LemmaText.NOT_KEPT: "phép cập nhật không giữ [-1, 1]",
+    LemmaText.NOT_AFFINE: "phép cập nhật không affine theo trạng thái",
+    LemmaText.NOT_EXPLICIT: "không có dạng sơ cấp để lấy đạo hàm",
+    LemmaKind.DERIVATIVE: "đạo hàm {}",
+    LemmaKind.CONVEX_COMBINATION: "tổ hợp lồi",
+    LemmaKind.INVARIANT: "bất biến của trạng thái ẩn ({})",
+    LemmaKind.GROWTH: "độ tăng của trạng thái ({})",
+}
+
+_SCALAR = Printers(GateLatexPrinter(scalar=True), TypstPrinter(scalar=True))
 
 
-def lemmas_available() -> bool:
-    return _module("derivations.lemmas") is not None
+def _lemma_name(lem) -> Tr:
+    return Tr(lem.name, LEMMA_VI[lem.kind].format(lem.subject))
 
 
-def bounds_available() -> bool:
-    return _module("derivations.bounds") is not None
+def _printers(lem) -> Printers:
+    return Printers.for_cell(lem.cell) if lem.cell is not None else _SCALAR
 
 
-def _broken_math(latex: str, label: Tr | None = None):
-    en, vi = broken_math(latex, label=label), broken_math(tex_vi(latex), label=label)
-    return en if en == vi else ByLang(en, vi)
+def _by_lang(make, pr: Printers, vi: dict):
+    """``make(printers)`` in English and in Vietnamese; one value if they agree."""
+    en, other = make(pr), make(pr.with_texts(vi))
+    return en if en == other else ByLang(en, other)
 
 
-def _inline(latex: str):
-    en, vi = M(latex, tex2typst(latex)), M(tex_vi(latex), tex2typst(tex_vi(latex)))
-    return en if en == vi else ByLang(en, vi)
-
-
-def _lemma_name(name: str) -> Tr:
-    base, _, rest = name.partition(" (")
-    vi = _LEMMA_VI.get(base, base)
-    return Tr(name, f"{vi} ({rest}" if rest else vi)
-
-
-def lemmas_section() -> Section | None:
-    mod = _module("derivations.lemmas")
-    if mod is None:
-        return None
+def lemmas_section() -> Section:
+    """The lemmas, each re-verified, with the proof steps of the scalar lemmas."""
     blocks = [Paragraph((Tr("Each lemma is proved by SymPy computations that the report re-runs; "
                             "the last column is the result of re-running them now.",
                             "Mỗi bổ đề được chứng minh bằng các phép tính SymPy mà báo cáo chạy "
                             "lại; cột cuối là kết quả của lần chạy lại này."),))]
     rows = []
-    for lem in mod.lemmas():
+    all_lemmas = _lemmas.lemmas()
+    for lem in all_lemmas:
         ok = lem.verify()
-        rows.append((_lemma_name(lem.name), _inline(lem.statement_latex),
+        rows.append((_lemma_name(lem),
+                     _by_lang(lambda p, s=lem.statement: inline_math(s, p), _printers(lem),
+                              LEMMA_VI),
                      Tr("verified", "đã kiểm chứng") if ok else Tr("FAILED", "THẤT BẠI")))
     blocks.append(Table((Tr("Lemma", "Bổ đề"), Tr("Statement", "Phát biểu"),
                          Tr("SymPy", "SymPy")), tuple(rows),
                         Tr("The lemmas the bounds rest on.", "Các bổ đề mà các cận dựa vào."),
                         widths=(0.24, 0.56, 0.18)))
-    for lem in mod.lemmas()[:3]:
-        blocks.append(Paragraph((_lemma_name(lem.name) + ". ",
+    for lem in all_lemmas:
+        if lem.cell is not None:
+            continue
+        blocks.append(Paragraph((_lemma_name(lem) + ". ",
                                  Tr("Proof steps:", "Các bước chứng minh:"))))
-        prows = []
-        for line in lem.proof_latex().split(" \\\\\n"):
-            m = re.fullmatch(r"\\text\{(.*?)\}: & (.*)", line.strip(), re.S)
-            desc, body = (m.group(1), m.group(2)) if m else ("", line)
-            label = Tr(desc, _STEP_VI.get(desc, desc)) if desc else None
-            prows.append((body, label))
-        en = Math(tuple(MathRow("", b, "", tex2typst(b), lb, "", "") for b, lb in prows))
-        vi = Math(tuple(MathRow("", tex_vi(b), "", tex2typst(tex_vi(b)), lb, "", "")
-                        for b, lb in prows))
-        blocks.append(en if en == vi else ByLang(en, vi))
+        steps = [(s.run()[1], words_tr(s.description, LEMMA_VI)) for s in lem.steps]
+        blocks.append(_by_lang(lambda p, steps=steps: _step_rows(steps, p), _printers(lem),
+                               LEMMA_VI))
     return Section(Tr("Lemmas", "Các bổ đề"), tuple(blocks), label="sec:lemmas")
+
+
+def _step_rows(steps, pr: Printers) -> Math:
+    rows = []
+    for stmt, label in steps:
+        rows += statement_math(stmt, pr, label=label).rows
+    return Math(tuple(rows))
+
+
+def bound_name(b) -> Tr:
+    """The bilingual name of a bound: its English name, the Vietnamese of its kind and block."""
+    return Tr(b.name, f"{KIND_VI[b.kind]} ({b.block[0]}, {b.block[1]})")
 
 
 def bounds_blocks(derivation) -> list:
     """The bounds of one cell: for each, its name, its statement (broken) and its proof."""
-    if not bounds_available():
-        return []
+    pr = Printers.for_cell(derivation.cell)
     out = [Paragraph((Tr("Bounds derived mechanically from the term structure:",
                          "Các cận suy ra một cách máy móc từ cấu trúc các số hạng:"),))]
     for b in derivation.bounds.all():
-        en, vi, proof_vi = _KIND.get(b.kind, (b.kind, b.kind, None))
-        name = Tr(b.name, f"{vi} ({b.block[0]}, {b.block[1]})")
-        out.append(Paragraph((name + ".",)))
-        out.append(_broken_math(b.statement_latex))
-        out.append(_proof_paragraph(b.proof_latex, proof_vi))
+        out.append(Paragraph((bound_name(b) + ".",)))
+        out.append(_by_lang(lambda p, s=b.statement: statement_math(s, p), pr, TEXT_VI))
+        out.append(Paragraph((Tr("Proof. ", "Chứng minh. "),
+                              *prose_parts(b.proof, pr, TEXT_VI))))
     return out
-
-
-def _proof_paragraph(proof_latex: str, proof_vi: str | None) -> Paragraph:
-    return Paragraph((Tr("Proof. ", "Chứng minh. "),
-                      RawInline(en_latex=proof_latex, en_typst=prose2typst(proof_latex),
-                                vi_text=proof_vi)))

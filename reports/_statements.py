@@ -114,10 +114,16 @@ def _item_rows(node, pr: Printers, width: int, label) -> list:
         head = rest[0]
         lt = head.latex_lhs or head.latex_rhs
         ty = head.typst_lhs or head.typst_rhs
+        merged = f"==> {ty}" + (f" {head.typst_rel} {head.typst_rhs}" if head.typst_lhs else "")
+        if head.typst_lhs and len(merged) > width:
+            # too wide for one row: the conclusion's left side, then its relation aligned
+            rest[0:1] = [MathRow("", rf"\implies {lt}", "", f"==> {ty}", None, "", ""),
+                         MathRow("", head.latex_rhs, "", head.typst_rhs, None,
+                                 head.latex_rel, head.typst_rel)]
+            return first + rest
         rest[0] = MathRow("", rf"\implies {lt}" + (f" {head.latex_rel} {head.latex_rhs}"
                                                    if head.latex_lhs else ""),
-                          "", f"==> {ty}" + (f" {head.typst_rel} {head.typst_rhs}"
-                                             if head.typst_lhs else ""), None, "", "")
+                          "", merged, None, "", "")
         return first + rest
     chain = _links(node)
     if chain is None:

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 import derivations as dv
 import numeric
+from derivations.facts import BoundKind
 from numeric.bounds import check_bounds, check_horizon
 
 from .strategies import keyed_cases
@@ -35,9 +36,9 @@ def test_seed_equals_cho_under_update_gate_negation(data):
 def test_seed_and_cho_symbolic_bounds_coincide():
     s, c = dv.derive("gru", "seed").bounds, dv.derive("gru", "cho").bounds
     assert s.main.global_upper == c.main.global_upper
-    ks = [b.expr for b in s.all() if b.kind == "saturation"]
-    kc = [b.expr for b in c.all() if b.kind == "saturation"]
-    assert ks == kc
+    ks = [b.expr for b in s.all() if b.kind is BoundKind.SATURATION]
+    kc = [b.expr for b in c.all() if b.kind is BoundKind.SATURATION]
+    assert ks == kc and len(ks) == 1
 
 
 @pytest.mark.parametrize(("name", "conv", "bias", "sign"),

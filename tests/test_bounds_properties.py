@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 import derivations as dv
 import numeric
+from derivations.facts import BoundKind
 from numeric.bounds import check_bounds, weight_norms
 
 from .strategies import carrying_shifts, horizons, keyed_cases
@@ -146,8 +147,8 @@ def test_saturation_limits_hold_at_their_rates(name, conv, data):
     case = data.draw(keyed_cases(name, conv, max_hidden=32, max_input=8, regime="critical"))
     push = data.draw(carrying_shifts(2.0, 12.0))
     params, P, x, state = _setup(case, shift=0.0)
-    sat = next(b for b in dv.derive(name, conv).bounds.all() if b.kind == "saturation")
-    gate, value = sat.data["gate"].name, sat.data["value"]
+    sat = next(b for b in dv.derive(name, conv).bounds.all() if b.kind is BoundKind.SATURATION)
+    gate, value = sat.gate.name, sat.towards
     bias = next(b.name for b in params.cell.biases
                 if b in params.cell.definitions[params.cell.symbol(gate)].free_symbols)
     P[bias] = P[bias] + (push if value == 1 else -push)
@@ -161,7 +162,7 @@ def test_saturation_limits_hold_at_their_rates(name, conv, data):
     blk = (1, 1) if name == "lstm" else (0, 0)
     J = ref_jacobian(name, conv, P, x, state, wrt=blk[0], out=blk[1])
     gap = np.linalg.norm(J - np.eye(J.shape[1]), 2, axis=(1, 2))
-    K = float(sat.expr.subs({s: weight_norms(params)[s.name] for s in sat.expr.free_symbols}))
+    K = float(sat.K.xreplace(weight_norms(params)))
     np.testing.assert_allclose(r.epsilon, eps, rtol=1e-9, atol=1e-300)
     assert (gap <= K * eps * (1 + RTOL) + 1e-15).all()
     assert (gap <= K * np.exp(-margin) * (1 + RTOL)).all()

@@ -1,27 +1,34 @@
-"""The symbolic bounds: hand-derived global bounds, brute-force suprema, user cells, LaTeX."""
+"""The symbolic bounds: hand-derived global bounds, brute-force suprema, user cells, and the
+statements as structure (printed by both printers, compiled by typst and LaTeX)."""
 
 import itertools
+import os
 
 import numpy as np
 import pytest
 import sympy as sp
 
 import derivations as dv
+from derivations._bound_types import BoundText, NoVanishing, SaturationBound, VanishingBound
 from derivations._bounds_range import Env, cell_env, interval, sup_abs
-from derivations.bounds import Bounds, derive_bounds, norm_symbol
-from derivations.facts import Carrying
+from derivations.bounds import Bounds, derive_bounds
+from derivations.facts import BoundKind, Carrying
 from derivations.functions import sigmoid, tanh
 from derivations.language import MatVec
+from derivations.statements import EYE, EntryMax, Norm, Partial
+from reports._statements import Printers
+from reports.engines import compile_latex, compile_typst
+from tests._tex import need_tex
 
 KEYS = [(n, c) for n, convs in dv.CELLS.items() for c in convs]
 
 
 def n2(name):
-    return sp.Symbol(f"norm2_{name}", nonnegative=True)
+    return Norm(sp.Symbol(name), 2)
 
 
 def ninf(name):
-    return sp.Symbol(f"norminf_{name}", nonnegative=True)
+    return Norm(sp.Symbol(name), sp.oo)
 
 
 Q = sp.Rational(1, 4)
@@ -63,13 +70,14 @@ def test_global_upper_bounds_equal_the_hand_derived_ones(name, conv):
 @pytest.mark.parametrize(("name", "conv"), KEYS)
 def test_saturation_constants_equal_the_hand_derived_ones(name, conv):
     b = dv.derive(name, conv).bounds
-    sats = [x for x in b.all() if x.kind == "saturation"]
+    sats = [x for x in b.all() if x.kind is BoundKind.SATURATION]
     if (name, conv) not in HAND_K:
         assert sats == []
         return
-    assert len(sats) == 1
+    assert len(sats) == 1 and isinstance(sats[0], SaturationBound)
     assert sp.simplify(sats[0].expr - HAND_K[(name, conv)]) == 0
-    gate, value = sats[0].data["gate"], sats[0].data["value"]
+    assert sats[0].K == sats[0].expr
+    gate, value = sats[0].gate, sats[0].towards
     assert dv.cell(name, conv).carrying == Carrying(gate, value)
 
 
@@ -97,7 +105,7 @@ def test_every_coefficient_supremum_is_a_bound_and_attained_on_a_grid(name, conv
                 f = sp.lambdify(list(d.values()), a.xreplace(d), "numpy")
                 grids = [_grid(*(env.range(x) or (-1, 1))) for x in atoms]
                 best = max(abs(float(f(*pt))) for pt in itertools.product(*grids))
-                bound = float(s.subs({x: 1 for x in s.free_symbols}))
+                bound = float(s.xreplace({x: 1 for x in s.atoms(Norm)}))
                 assert best <= bound + 1e-12, (name, tb.term.label, a, s)
                 assert best >= bound - 1e-12, (name, tb.term.label, a, s, best)
 
@@ -122,7 +130,7 @@ def test_sup_abs_of_unbounded_parts_uses_named_norms():
     cell = dv.cell("gru", "pytorch")
     env = cell_env(cell)
     W, b, h = cell.symbol("W_hn"), cell.symbol("b_hn"), cell.symbol("h")
-    assert sup_abs(MatVec(W, h) + b, env) == norm_symbol(W) + norm_symbol(b)
+    assert sup_abs(MatVec(W, h) + b, env) == Norm(W, sp.oo) + Norm(b, sp.oo)
 
 
 def _user_mgu():
@@ -143,23 +151,32 @@ def test_a_user_cell_gets_the_same_bounds_as_the_builtin_with_no_extra_code():
     assert sp.simplify(mine.main.global_upper - ref.main.global_upper) == 0
     kinds = [x.kind for x in mine.all()]
     assert kinds == [x.kind for x in ref.all()]
-    assert "saturation" in kinds and "lower" in kinds
+    assert BoundKind.SATURATION in kinds and BoundKind.LOWER in kinds
 
 
 def test_elman_gets_the_pascanu_mikolov_bengio_condition_with_gamma_one():
-    van = [x for x in dv.derive("elman").bounds.all() if x.kind == "vanishing"]
-    assert len(van) == 1
-    assert van[0].data["gamma"] == 1 and van[0].expr == n2("W_hh")
-    assert "Pascanu" in van[0].name and r"\sigma_{\max}(W_{hh})" in van[0].statement_latex
+    b = dv.derive("elman").bounds
+    van = [x for x in b.all() if x.kind is BoundKind.VANISHING]
+    assert len(van) == 1 and isinstance(van[0], VanishingBound)
+    assert van[0].gamma == 1 and van[0].expr == n2("W_hh")
+    assert van[0].matrix == b.cell.symbol("W_hh")
+    assert "Pascanu" in van[0].name and r"\sigma_{\max}\left(W_{hh}\right)" in b.statement_latex(
+        van[0])
 
 
 def test_lstm_identity_gap_and_carry():
     b = dv.derive("lstm").bounds
     cc = b.block("c", "c")
     f = dv.cell("lstm").symbol("f")
-    assert cc.carry == f and cc.get("identity gap") is not None
-    assert r"\max_i |1 - f_{t}|_i" in cc.get("identity gap").statement_latex
-    assert b.main.get("lower") is None   # dh/dh has no diagonal carry
+    gap = cc.get(BoundKind.IDENTITY_GAP)
+    assert cc.carry == f and gap is not None and gap.carry == f
+    c, c_next = b.cell.symbol("c"), b.cell.next_states[b.cell.symbol("c")]
+    assert gap.statement == sp.Eq(Norm(Partial(c_next, c) - EYE),
+                                  EntryMax(sp.Abs(1 - f, evaluate=False)), evaluate=False)
+    assert r"\max_i |1 - f_{t}|_i" in b.statement_latex(gap)
+    assert b.main.get(BoundKind.LOWER) is None   # dh/dh has no diagonal carry
+    with pytest.raises(dv.DerivationError, match="takes a BoundKind, got 'lower'"):
+        b.main.get("lower")
 
 
 @pytest.mark.parametrize(("name", "conv"), KEYS)
@@ -167,10 +184,63 @@ def test_every_bound_has_a_statement_and_proof_in_latex(name, conv):
     b = dv.derive(name, conv).bounds
     assert b.all()
     for x in b.all():
-        assert x.statement_latex and x.proof_latex
-        assert x.statement_latex.count("{") == x.statement_latex.count("}")
-        assert "norm2_" not in x.statement_latex and "MatVec" not in x.statement_latex
+        tex = b.statement_latex(x)
+        assert tex and x.proof.parts and isinstance(x.kind, BoundKind)
+        assert tex.count("{") == tex.count("}")
+        assert "Norm(" not in tex and "MatVec" not in tex
     assert r"\paragraph{" in b.latex()
+
+
+def _printed(typeset):
+    """Every bound statement and proof of every cell, printed by ``typeset(printers, node)``."""
+    out = []
+    for c in dv.all_cells():
+        pr = Printers.for_cell(c)
+        for x in dv.derive(c).bounds.all():
+            out.append(typeset(pr, x.statement))
+            out += [typeset(pr, p) for p in x.proof.parts if not isinstance(p, BoundText)]
+    return out
+
+
+def test_every_bound_statement_and_proof_math_compiles_in_typst(tmp_path):
+    src = "\n\n".join(f"$ {t} $" for t in _printed(lambda pr, n: pr.typst.doprint(n)))
+    (tmp_path / "bounds.typ").write_text(src, encoding="utf-8")
+    pdf = compile_typst(tmp_path / "bounds.typ")
+    assert pdf.exists() and pdf.stat().st_size > 1000
+
+
+@pytest.mark.tex
+def test_every_bound_statement_and_proof_math_compiles_in_latex(tmp_path):
+    need_tex("en")
+    body = "\n\n".join(f"$ {t} $" for t in _printed(lambda pr, n: pr.latex.doprint(n)))
+    tex = tmp_path / "bounds.tex"
+    tex.write_text("\\documentclass{article}\n\\usepackage{amsmath,amssymb}\n"
+                   "\\begin{document}\n" + body + "\n\\end{document}\n", encoding="utf-8")
+    pdf = compile_latex(tex, "en")
+    assert pdf.exists() and os.path.getsize(pdf) > 1000
+
+
+@pytest.mark.parametrize(("name", "conv"), KEYS)
+def test_statement_right_hand_sides_evaluate_to_the_weight_norms(name, conv):
+    # the global bound in the statement is the bound's expr, and with the norms of random
+    # weights (computed here with NumPy) it equals the hand-derived bound at those norms
+    cell = dv.cell(name, conv)
+    b = dv.derive(cell).bounds
+    rng = np.random.default_rng(1)
+    values = {}
+    for W in cell.weights:
+        a = rng.normal(size=(5, 5))
+        values[Norm(W, 2)] = np.linalg.norm(a, 2)
+        values[Norm(W, sp.oo)] = np.abs(a).sum(axis=1).max()
+    for v in (*cell.biases, *cell.states):
+        values[Norm(v, sp.oo)] = np.abs(rng.normal(size=5)).max()
+    hand = {Norm(sp.Symbol(n.arg.name), n.p): x for n, x in values.items()}
+    for key, want in HAND_GLOBAL[(name, conv)].items():
+        bb = b.blocks[key]
+        gup = bb.get(BoundKind.GLOBAL_UPPER)
+        assert gup.statement.rhs == gup.expr == bb.global_upper
+        got = float(gup.statement.rhs.xreplace(values))
+        assert got == pytest.approx(float(sp.sympify(want).xreplace(hand)), rel=1e-12)
 
 
 def test_derive_bounds_rejects_non_derivations():
@@ -181,6 +251,33 @@ def test_derive_bounds_rejects_non_derivations():
 @pytest.mark.parametrize(("name", "conv"), [k for k in KEYS if k[0] not in ("elman", "lstm")])
 def test_gated_cells_have_no_weight_norm_vanishing_condition(name, conv):
     # the carry's supremum 1 survives with every weight norm at 0 (by hand: sup z = 1)
-    van = [x for x in dv.derive(name, conv).bounds.all() if "vanishing" in x.kind]
-    assert [x.kind for x in van] == ["no vanishing condition"]
-    assert van[0].data["floor"] == 1
+    van = [x for x in dv.derive(name, conv).bounds.all()
+           if x.kind in (BoundKind.VANISHING, BoundKind.NO_VANISHING_CONDITION)]
+    assert [x.kind for x in van] == [BoundKind.NO_VANISHING_CONDITION]
+    assert isinstance(van[0], NoVanishing) and van[0].floor == 1
+
+
+@pytest.mark.parametrize("fmt", ["typst", pytest.param("latex", marks=pytest.mark.tex)])
+def test_gatebound_derive_prints_bounds_that_compile(tmp_path, fmt):
+    # ``gatebound derive --format typst`` prints the statement nodes with the Typst printer
+    # (no LaTeX conversion): every bound line compiles, as does the LaTeX one with TeX
+    from reports._cli_derive import derive_text
+
+    text = derive_text("lstm", None, fmt)
+    b = dv.derive("lstm").bounds
+    pr = Printers.for_cell(b.cell)
+    lines = text.splitlines()
+    head = "// " if fmt == "typst" else "% "
+    got = [lines[lines.index(head + x.name) + 1] for x in b.all()]
+    want = [(pr.typst if fmt == "typst" else pr.latex).doprint(x.statement) for x in b.all()]
+    assert got == want
+    body = "\n\n".join(f"$ {t} $" for t in got)
+    if fmt == "typst":
+        (tmp_path / "d.typ").write_text(body, encoding="utf-8")
+        assert compile_typst(tmp_path / "d.typ").stat().st_size > 1000
+        return
+    need_tex("en")
+    tex = tmp_path / "d.tex"
+    tex.write_text("\\documentclass{article}\n\\usepackage{amsmath,amssymb}\n"
+                   "\\begin{document}\n" + body + "\n\\end{document}\n", encoding="utf-8")
+    assert os.path.getsize(compile_latex(tex, "en")) > 1000

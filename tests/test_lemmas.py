@@ -1,4 +1,5 @@
-"""The lemmas: each SymPy proof re-runs, wrong claims fail, and numbers agree independently."""
+"""The lemmas: each SymPy proof re-runs, wrong claims fail, numbers agree independently, and a
+new activation gets its lemma (and its bounds) from its declaration alone."""
 
 import numpy as np
 import pytest
@@ -7,26 +8,39 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import derivations as dv
-from derivations.functions import sigmoid, tanh
+from derivations import functions
+from derivations.facts import BoundKind
+from derivations.functions import ACTIVATIONS, sigmoid, tanh
 from derivations.lemmas import (
     Lemma,
+    LemmaText,
     convex_combination_lemma,
+    derivative_lemma,
     invariant_lemma,
     lemmas,
     sigmoid_derivative_lemma,
     tanh_derivative_lemma,
 )
+from derivations.statements import Norm
+from reports._statements import Printers
+from reports.engines import compile_typst
 
 
 def test_every_lemma_verifies_and_prints():
     ls = lemmas()
     names = [lem.name for lem in ls]
     assert names[:3] == ["sigmoid derivative", "tanh derivative", "convex combination"]
-    assert len(ls) == 3 + len(dv.all_cells()) + 1   # + the growth of LSTM c
+    # one derivative lemma per registered activation, the convex combination, the
+    # invariants, and the growth of LSTM c
+    assert len(ls) == len(ACTIVATIONS) + 1 + len(dv.all_cells()) + 1
     for lem in ls:
         assert isinstance(lem, Lemma)
         assert lem.verify(), lem.name
-        assert lem.statement_latex and "\\text{" in lem.proof_latex()
+        pr = Printers.for_cell(lem.cell) if lem.cell else Printers()
+        assert all(pr.both(lem.statement))
+        for step in lem.steps:
+            ok, node = step.run()
+            assert ok and isinstance(step.description, LemmaText) and all(pr.both(node))
 
 
 def test_sigmoid_lemma_matches_finite_differences_of_the_logistic_function():
@@ -91,9 +105,11 @@ def test_lstm_cell_state_growth_lemma():
     from derivations.lemmas import growth_lemma
 
     lstm = dv.cell("lstm")
-    lem = growth_lemma(lstm, lstm.symbol("c"))
+    c, f = lstm.symbol("c"), lstm.symbol("f")
+    lem = growth_lemma(lstm, c)
     assert lem.verify()
-    assert lem.statement_latex == r"|c_{t}| \le f_{t} \odot |c_{t-1}| + 1"
+    # |c_t| <= f_t |c_{t-1}| + 1, as structure
+    assert lem.statement == sp.Le(sp.Abs(lstm.next_states[c]), f * sp.Abs(c) + 1, evaluate=False)
     # independent: |f c + i g| <= f |c| + 1 on random gate values
     rng = np.random.default_rng(0)
     f, i, g, c = rng.uniform(0, 1, 10**5), rng.uniform(0, 1, 10**5), rng.uniform(-1, 1, 10**5), \
@@ -111,3 +127,62 @@ def test_growth_lemma_refuses_a_non_affine_update():
     cb.update(h, f * h * h)
     c = cb.build()
     assert not growth_lemma(c, c.symbol("h")).verify()
+
+
+def test_lemma_statements_print_and_compile_in_typst(tmp_path):
+    src = []
+    for lem in lemmas():
+        pr = Printers.for_cell(lem.cell) if lem.cell else Printers()
+        src.append(pr.typst.doprint(lem.statement))
+        src += [pr.typst.doprint(s.run()[1]) for s in lem.steps]
+    (tmp_path / "lemmas.typ").write_text("\n\n".join(f"$ {t} $" for t in src), encoding="utf-8")
+    assert compile_typst(tmp_path / "lemmas.typ").stat().st_size > 1000
+
+
+@pytest.fixture
+def softplus():
+    """softplus, declared once (derivative in its value, value range, derivative sup), then
+    taken out of the registry again."""
+    cls = functions.define_activation(
+        "softplus", derivative=lambda y: 1 - sp.exp(-y), value_range=sp.Interval.open(0, sp.oo),
+        derivative_sup=sp.S.One, latex=r"\operatorname{softplus}", typst='op("softplus")',
+        numpy=lambda u: np.logaddexp(0, u), rewrite=lambda u: sp.log(1 + sp.exp(u)))
+    try:
+        yield cls
+    finally:
+        act = functions.ACTIVATIONS.pop("softplus")
+        functions._BY_CLASS.pop(act.function)
+
+
+def test_a_new_activation_gets_its_lemma_and_bounds_from_its_declaration(softplus):
+    # the lemma comes from the registry: derivative checked on log(1 + e^u), range (0, 1]
+    lem = next(x for x in lemmas() if x.name == "softplus derivative")
+    assert lem.verify() and len(lem.steps) == 4
+    wrong = derivative_lemma(ACTIVATIONS["softplus"], sp.Rational(9, 10))
+    assert not wrong.verify()
+    # independent: d/du log(1 + e^u) = 1 - exp(-softplus(u)) in (0, 1), by finite differences
+    u = np.linspace(-20, 20, 400001)
+    y = np.logaddexp(0, u)
+    d = np.gradient(y, u)
+    np.testing.assert_allclose(d[1:-1], (1 - np.exp(-y))[1:-1], atol=1e-8)
+    assert 0 < d.min() and d.max() < 1
+    # a cell using it: the derivative 1 - exp(-q) is bounded by the declared sup 1
+    cb = dv.CellBuilder("softgate")
+    x, h = cb.input("x"), cb.state("h")
+    W, U, V = cb.weights("W U V")
+    z = cb.let("z", sigmoid(W @ h + U @ x), role="update gate")
+    q = cb.let("q", softplus(V @ h), role="candidate")
+    cb.update(h, z * h + (1 - z) * q)
+    cb.carrying(z, 1)
+    cell = cb.build()
+    b = dv.derive(cell).bounds
+    V_, W_ = cell.symbol("V"), cell.symbol("W")
+    h_, q_ = cell.symbol("h"), cell.symbol("q")
+    want = 1 + Norm(V_) + (Norm(h_, sp.oo) + Norm(q_, sp.oo)) * Norm(W_) / 4
+    assert sp.simplify(b.main.global_upper - want) == 0
+    assert b.main.get(BoundKind.SATURATION) is not None
+    pr = Printers.for_cell(cell)
+    for x_ in b.all():
+        assert r"\operatorname{softplus}" not in pr.latex.doprint(x_.statement)  # q is named
+        assert pr.typst.doprint(x_.statement)
+    assert r"\operatorname{softplus}" in pr.latex.doprint(cell.definitions[q_])

@@ -1,56 +1,96 @@
-"""Breaking long display formulas: nothing lost, rows within the width, relations aligned."""
+"""Breaking long display formulas by their structure: nothing lost, rows within the width,
+relations aligned (reports._statements over the bound statements of every cell)."""
 
 import re
 
 import pytest
+import sympy as sp
 
 import derivations as dv
-from reports._breaking import break_rows, broken_math, visible_len
+from derivations.facts import BoundKind
+from derivations.statements import Chain, Implies, Norm, Statements
+from reports._statements import Printers, statement_math, statement_rows
+
+WIDTH = 62
 
 
-def _norm(tex: str) -> str:
-    tex = tex.replace(r"\bigl(", "(").replace(r"\bigr)", ")")
-    tex = tex.replace(r"\left(", "(").replace(r"\right)", ")")
-    for sep in (r",\qquad", r",\quad", r";\quad", r";\ "):
-        tex = tex.replace(sep, " ")
-    return re.sub(r"\s+", "", tex)
+def _norm(typst: str) -> str:
+    """Whitespace and the separators between items/implications removed."""
+    for sep in (", quad", "==>"):
+        typst = typst.replace(sep, " ")
+    return re.sub(r"\s+", "", typst)
 
 
 def _statements():
     for cell in dv.all_cells():
         for b in dv.derive(cell).bounds.all():
-            yield f"{cell.title}/{b.kind}/{b.block}", b.statement_latex
+            yield pytest.param(cell, b.statement, id=f"{cell.title}/{b.kind.value}/{b.block}")
 
 
-@pytest.mark.parametrize("name,tex", list(_statements()))
-def test_broken_bound_keeps_every_symbol_and_fits(name, tex):
-    rows = break_rows(tex, width=62)
-    joined = " ".join(" ".join((r.latex_lhs, r.latex_rel, r.latex_rhs)) for r in rows)
-    assert _norm(joined) == _norm(tex), name
+def _terms(stmt, pr):
+    """The Typst print of every top-level term of every side of every relation in ``stmt``
+    (the pieces a row may not split further)."""
+    out = set()
+    items = stmt.items if isinstance(stmt, Statements) else (stmt,)
+    for item in items:
+        parts = [item.premise, item.conclusion] if isinstance(item, Implies) else [item]
+        for part in parts:
+            if isinstance(part, Statements):
+                out |= _terms(part, pr)
+                continue
+            if isinstance(part, Chain):
+                sides = [part.first, *(e for _, e in part.links)]
+            elif isinstance(part, sp.core.relational.Relational):
+                sides = [part.lhs, part.rhs]
+            else:
+                sides = [part]
+            for side in sides:
+                out.add(pr.typst.doprint(side))
+                if isinstance(side, sp.Basic):
+                    for t in sp.Add.make_args(side):
+                        out |= {pr.typst.doprint(t), pr.typst.doprint(-t)}
+    return out
+
+
+@pytest.mark.parametrize("cell,stmt", list(_statements()))
+def test_broken_bound_keeps_every_symbol_and_fits(cell, stmt):
+    pr = Printers.for_cell(cell)
+    rows = statement_rows(stmt, pr, width=WIDTH)
+    joined = " ".join(" ".join((r.typst_lhs, r.typst_rel, r.typst_rhs)) for r in rows)
+    assert _norm(joined) == _norm(pr.typst.doprint(stmt))
+    latex = " ".join(" ".join((r.latex_lhs, r.latex_rel, r.latex_rhs)) for r in rows)
+    assert latex.count("{") == latex.count("}")
+    terms = _terms(stmt, pr)
     for r in rows:
-        # a row is either within the width or a single unbreakable piece (no top-level + / -)
-        if visible_len(r.latex_lhs + r.latex_rhs) > 62:
-            assert not re.search(r"(?<!\{) [+-] ", r.latex_rhs.split(r"\text")[0][2:]), (name, r)
+        # a row is within the width, or a single piece the structure cannot split
+        body = re.sub(r"^(==> |[+-] )", "", r.typst_rhs)
+        assert len(r.typst_rhs) <= WIDTH or body in terms, r.typst_rhs
     # the first row of each statement that has a relation carries its left-hand side
-    if rows[0].latex_rel:
-        assert rows[0].latex_lhs
+    if rows[0].typst_rel:
+        assert rows[0].typst_lhs and rows[0].latex_lhs
 
 
-def test_weyl_lower_bound_opens_its_parenthesis_and_aligns_on_ge():
-    tex = next(b.statement_latex for b in dv.derive("gru", "pytorch").bounds.all()
-               if b.kind == "lower")
-    rows = break_rows(tex, width=62)
+def test_weyl_lower_bound_aligns_on_ge_and_continues_with_the_subtracted_terms():
+    cell = dv.cell("gru", "pytorch")
+    b = dv.derive(cell).bounds.main.get(BoundKind.LOWER)
+    pr = Printers.for_cell(cell)
+    rows = statement_rows(b.statement, pr, width=WIDTH)
     assert rows[0].latex_lhs.startswith(r"\sigma_{\min}") and rows[0].latex_rel == r"\ge"
     assert rows[0].typst_rel == ">="
-    assert r"\bigl(" in rows[0].latex_rhs and rows[-1].latex_rhs.endswith(r"\bigr)")
-    assert [r.latex_rhs[:1] for r in rows[1:]] == ["+"] * (len(rows) - 1)
-    assert len(rows) == 3
+    assert len(rows) > 1
+    assert [r.typst_rhs[:2] for r in rows[1:]] == ["- "] * (len(rows) - 1)
+    assert all(not r.typst_rel and not r.typst_lhs for r in rows[1:])
+    # the three subtracted terms of the three non-carry paths, each on some row
+    assert sum(r.typst_rhs.count("norm(W_(h") for r in rows) == 3
 
 
 def test_short_formula_stays_one_line():
-    m = broken_math(r"\|J\|_2 \le 1")
-    assert len(m.rows) == 1 and m.rows[0].latex_rhs == r"\|J\|_2 \le 1"
-    assert m.rows[0].typst_rhs == "||J||_2 <= 1"
+    J = sp.Symbol("J")
+    m = statement_math(sp.Le(Norm(J), 1, evaluate=False))
+    assert len(m.rows) == 1
+    r = m.rows[0]
+    assert (r.latex_lhs, r.latex_rel, r.latex_rhs) == (r"\|J\|_2", r"\le", "1")
+    assert f"{r.typst_lhs} {r.typst_rel} {r.typst_rhs}" == "norm(J)_2 <= 1"
 
 
 def test_bound_remarks_are_translated_in_the_vietnamese_rendering():
