@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import keyword
 import numbers
-import re
 
 import sympy as sp
 
@@ -29,7 +28,7 @@ from ._errors import DerivationError
 from .functions import ACTIVATIONS, is_activation
 
 __all__ = ["check_name", "check_text", "check_names", "check_expr", "check_layout",
-           "check_carrying", "only_in_matvec", "MAX_NAME_LENGTH"]
+           "only_in_matvec", "MAX_NAME_LENGTH"]
 
 #: longer names are refused (they only arrive by mistake, e.g. a whole expression as a name)
 MAX_NAME_LENGTH = 100
@@ -152,23 +151,6 @@ def check_layout(layout: dict, cell_name: str, weights: dict, biases: dict,
         if len(set(shapes.values())) > 1:
             desc = ", ".join(f"{p} {s}" for p, s in shapes.items())
             raise DerivationError(f"{where} stacks parameters of different shapes: {desc}")
-
-
-_CARRYING = re.compile(r"\s*(\w+)\s*->\s*([01])\s*")
-
-
-def check_carrying(value, cell_name: str, quantities: set) -> tuple:
-    """``attributes(carrying=...)`` is ``"<gate> -> 0|1"`` naming a quantity of the cell;
-    returns ``(gate name, 0 or 1)``."""
-    m = _CARRYING.fullmatch(value) if isinstance(value, str) else None
-    if m is None:
-        raise DerivationError(f"cell {cell_name!r}: attribute carrying must read "
-                              f"'<gate> -> 1' or '<gate> -> 0', got {value!r}")
-    if m.group(1) not in quantities:
-        raise DerivationError(f"cell {cell_name!r}: attribute carrying={value!r} names "
-                              f"{m.group(1)!r}, which is not a quantity of the cell; "
-                              f"quantities: {sorted(quantities)}")
-    return m.group(1), int(m.group(2))
 
 
 def only_in_matvec(expr, W, matvec) -> bool:

@@ -63,7 +63,6 @@ import sympy as sp
 
 from ._cell import Cell, MatVec, Quantity, per_cell
 from ._checks import (
-    check_carrying,
     check_expr,
     check_layout,
     check_name,
@@ -277,6 +276,11 @@ class CellBuilder:
 
         The gate that carries the state is not text: declare it with :meth:`carrying`.
         """
+        if "carrying" in facts:
+            raise DerivationError(
+                f"attribute 'carrying' of cell {self._name!r} is not text (got "
+                f"{facts['carrying']!r}): call cb.carrying(gate, towards) with the gate's "
+                "symbol, e.g. cb.carrying(z, 1)")
         for k, v in facts.items():
             check_text(v, f"attribute {k!r}")
         self._attributes.update(facts)
@@ -372,15 +376,6 @@ class CellBuilder:
             check_layout(self._layout, self._name,
                          {W.name: self._weight_shapes[W] for W in self._weights},
                          {b.name: self._dims[b] for b in self._biases}, self._names)
-        attributes = dict(self._attributes)
-        carrying = self._carrying
-        if "carrying" in attributes:  # the string form, until every reader takes the type
-            gate, towards = check_carrying(
-                attributes["carrying"], self._name,
-                {q.symbol.name for q in self._quantities if not q.is_update})
-            carrying = carrying or Carrying(sp.Symbol(gate), towards)
-        if carrying is not None:
-            attributes["carrying"] = str(carrying)
         return Cell(
             name=self._name, convention=self._convention, reference=self._reference,
             description=self._description, inputs=tuple(self._inputs),
@@ -391,5 +386,5 @@ class CellBuilder:
             weight_shapes=dict(self._weight_shapes), displays=dict(self._displays),
             latex_names={s: latex_name(d.name, d.time) for s, d in self._displays.items()},
             layout=None if self._layout is None else dict(self._layout),
-            attributes=attributes, carrying=carrying,
+            attributes=dict(self._attributes), carrying=self._carrying,
         )
