@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from .facts import BoundKind
+from .printing import GateLatexPrinter, printer_for
 from .statements import Prose, Words
 
 __all__ = ["Bound", "LowerBound", "IdentityGap", "SaturationBound", "VanishingBound",
@@ -122,6 +123,8 @@ class Bound:
     expr : sympy.Expr or None
         The right-hand side in :class:`~derivations.statements.Norm` atoms (``None`` for a
         statement without one).
+    cell : Cell or None
+        The cell whose names print the statement (not part of the bound's value).
     """
 
     name: str
@@ -130,6 +133,14 @@ class Bound:
     statement: object
     proof: Prose
     expr: sp.Expr | None = None
+    cell: object = field(default=None, compare=False, repr=False)
+
+    @property
+    def statement_latex(self) -> str:
+        """The statement printed in LaTeX with the cell's names (a convenience; reports
+        print :attr:`statement` with both printers)."""
+        printer = GateLatexPrinter() if self.cell is None else printer_for(self.cell)
+        return printer.doprint(self.statement)
 
 
 @dataclass(frozen=True, kw_only=True)

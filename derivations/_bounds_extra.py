@@ -133,7 +133,7 @@ def saturation_bound(cell, key, block, tbs, env: Env):
               BoundText.PERIOD]
     return SaturationBound(
         f"saturation limit of d{key[0]}/d{key[1]} ({gate.name} towards {towards})",
-        BoundKind.SATURATION, key, statement, Prose(tuple(proof)), K,
+        BoundKind.SATURATION, key, statement, Prose(tuple(proof)), K, cell,
         gate=gate, towards=towards, K=K, epsilon=EPSILON)
 
 
@@ -174,7 +174,7 @@ def multistep_bound(cell, blocks):
                              evaluate=False),
                        BoundText.MULTI_STATE_END))
     return Bound("multi-step bounds", BoundKind.MULTISTEP, (s.name, s.name),
-                 Statements(tuple(items)), proof)
+                 Statements(tuple(items)), proof, None, cell)
 
 
 def pmb_bound(cell, blocks):
@@ -205,14 +205,14 @@ def pmb_bound(cell, blocks):
                        BoundText.PMB_DECAY))
         return VanishingBound("vanishing condition (Pascanu, Mikolov and Bengio 2013)",
                               BoundKind.VANISHING, bb.key, statement, proof,
-                              gamma * Norm(W, 2), gamma=gamma, matrix=W)
+                              gamma * Norm(W, 2), cell, gamma=gamma, matrix=W)
     floor = G.xreplace({n: 0 for n in G.atoms(Norm)})
     if floor >= 1:
         statement = Juxt((sp.Ge(G, floor, evaluate=False), BoundText.FOR_ALL_WEIGHTS))
         proof = Prose((BoundText.FLOOR_PROOF, floor, BoundText.FLOOR_END))
         return NoVanishing("no weight-norm vanishing condition",
                            BoundKind.NO_VANISHING_CONDITION, bb.key, statement, proof, G,
-                           floor=floor)
+                           cell, floor=floor)
     statement = Implies(sp.Lt(G, 1, evaluate=False), Chain(Jk, (("<=", Tends(G ** AHEAD, 0)),)))
     return Bound("sufficient condition for vanishing", BoundKind.VANISHING, bb.key, statement,
-                 Prose((BoundText.CONTRACTION_PROOF,)), G)
+                 Prose((BoundText.CONTRACTION_PROOF,)), G, cell)

@@ -30,14 +30,13 @@ printers.
 1/2
 >>> derive_bounds(dv.derive("elman")).main.global_upper
 Norm(W_hh, 2)
->>> print(b.statement_latex(b.main.get(BoundKind.GLOBAL_UPPER))[:46])
+>>> print(b.main.get(BoundKind.GLOBAL_UPPER).statement_latex[:46])
 \left\|\frac{\partial h_{t}}{\partial h_{t-1}}
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 
 import sympy as sp
 
@@ -134,21 +133,13 @@ class Bounds:
         """Every :class:`Bound`, block by block, then the cell-level ones."""
         return [b for bb in self.blocks.values() for b in bb.bounds] + list(self.bounds)
 
-    @cached_property
-    def printer(self) -> GateLatexPrinter:
-        """The LaTeX printer with the cell's names."""
-        return printer_for(self.cell)
-
-    def statement_latex(self, bound: Bound) -> str:
-        """``bound``'s statement printed in LaTeX with the cell's names (a convenience)."""
-        return self.printer.doprint(bound.statement)
-
     def latex(self) -> str:
         """Statements and proofs of every bound, as a LaTeX fragment (English words)."""
+        p = printer_for(self.cell)
         parts = []
         for b in self.all():
-            parts.append(r"\paragraph{%s.} $%s$" % (b.name, self.statement_latex(b))
-                         + "\n\n" + r"\emph{Proof.} " + prose_latex(b.proof, self.printer)
+            parts.append(r"\paragraph{%s.} $%s$" % (b.name, p.doprint(b.statement))
+                         + "\n\n" + r"\emph{Proof.} " + prose_latex(b.proof, p)
                          + r" $\square$")
         return "\n\n".join(parts)
 
@@ -182,14 +173,14 @@ def _sup_lines(tbs) -> tuple:
 _a, _v, _b, _W, _E = sp.symbols("a v b W E")
 
 
-def _upper_bounds(key, block, tbs, glob):
+def _upper_bounds(cell, key, block, tbs, glob):
     J = _jac(block)
     state_rhs = sp.Add(*(tb.state_factor for tb in tbs))
     upper = Bound(
         f"state-dependent upper bound on d{key[0]}/d{key[1]}", BoundKind.UPPER, key,
         sp.Le(Norm(J), state_rhs, evaluate=False),
         Prose((BoundText.UPPER_PROOF, sp.Eq(Norm(Diag(_a)), Norm(_a, sp.oo), evaluate=False),
-               BoundText.UPPER_PROOF_END)), state_rhs)
+               BoundText.UPPER_PROOF_END)), state_rhs, cell)
     gupper = Bound(
         f"global upper bound on d{key[0]}/d{key[1]}", BoundKind.GLOBAL_UPPER, key,
         sp.Le(Norm(J), glob, evaluate=False),
@@ -197,11 +188,11 @@ def _upper_bounds(key, block, tbs, glob):
                sp.Le(sp.Abs(MatVec(_W, _v) + _b), Norm(_W, sp.oo) * Norm(_v, sp.oo)
                      + Norm(_b, sp.oo), evaluate=False),
                BoundText.GLOBAL_PROOF_SUPS, *listed(_sup_lines(tbs)), BoundText.PERIOD)),
-        glob)
+        glob, cell)
     return [upper, gupper]
 
 
-def _carry_bounds(key, block, tbs, carry):
+def _carry_bounds(cell, key, block, tbs, carry):
     J = _jac(block)
     rest = [tb.state_factor for tb in tbs if not tb.term.is_diagonal]
     smin = EntryMin(sp.Abs(carry, evaluate=False))
@@ -214,13 +205,14 @@ def _carry_bounds(key, block, tbs, carry):
         Prose((BoundText.WEYL_WRITE, sp.Eq(J, Diag(carry) + _E, evaluate=False),
                BoundText.WEYL_INEQUALITY,
                sp.Ge(SigmaMin(J), SigmaMin(Diag(carry)) - Norm(_E), evaluate=False),
-               BoundText.WEYL_DIAGONAL, Norm(_E), BoundText.WEYL_REST)), carry=carry)]
+               BoundText.WEYL_DIAGONAL, Norm(_E), BoundText.WEYL_REST)), cell=cell,
+        carry=carry)]
     if not rest:
         out.append(IdentityGap(
             f"identity gap of d{key[0]}/d{key[1]}", BoundKind.IDENTITY_GAP, key,
             sp.Eq(Norm(J - EYE), EntryMax(sp.Abs(1 - carry, evaluate=False)), evaluate=False),
             Prose((sp.Eq(J - EYE, Diag(carry - 1), evaluate=False), BoundText.GAP_PROOF)),
-            carry=carry))
+            cell=cell, carry=carry))
     return out
 
 
@@ -229,10 +221,10 @@ def _block_bounds(cell, key, block: Block, env: Env) -> BlockBounds:
                 for t in block.terms)
     glob = sp.Add(*(tb.global_factor for tb in tbs))
     rest = sp.Add(*(tb.global_factor for tb in tbs if not tb.term.is_diagonal))
-    bounds = _upper_bounds(key, block, tbs, glob)
+    bounds = _upper_bounds(cell, key, block, tbs, glob)
     carry = block.carry
     if carry is not None:
-        bounds += _carry_bounds(key, block, tbs, carry)
+        bounds += _carry_bounds(cell, key, block, tbs, carry)
         sat = saturation_bound(cell, key, block, tbs, env)
         if sat is not None:
             bounds.append(sat)

@@ -160,8 +160,7 @@ def test_elman_gets_the_pascanu_mikolov_bengio_condition_with_gamma_one():
     assert len(van) == 1 and isinstance(van[0], VanishingBound)
     assert van[0].gamma == 1 and van[0].expr == n2("W_hh")
     assert van[0].matrix == b.cell.symbol("W_hh")
-    assert "Pascanu" in van[0].name and r"\sigma_{\max}\left(W_{hh}\right)" in b.statement_latex(
-        van[0])
+    assert "Pascanu" in van[0].name and r"\sigma_{\max}\left(W_{hh}\right)" in van[0].statement_latex
 
 
 def test_lstm_identity_gap_and_carry():
@@ -173,7 +172,7 @@ def test_lstm_identity_gap_and_carry():
     c, c_next = b.cell.symbol("c"), b.cell.next_states[b.cell.symbol("c")]
     assert gap.statement == sp.Eq(Norm(Partial(c_next, c) - EYE),
                                   EntryMax(sp.Abs(1 - f, evaluate=False)), evaluate=False)
-    assert r"\max_i |1 - f_{t}|_i" in b.statement_latex(gap)
+    assert r"\max_i |1 - f_{t}|_i" in gap.statement_latex
     assert b.main.get(BoundKind.LOWER) is None   # dh/dh has no diagonal carry
     with pytest.raises(dv.DerivationError, match="takes a BoundKind, got 'lower'"):
         b.main.get("lower")
@@ -184,7 +183,8 @@ def test_every_bound_has_a_statement_and_proof_in_latex(name, conv):
     b = dv.derive(name, conv).bounds
     assert b.all()
     for x in b.all():
-        tex = b.statement_latex(x)
+        tex = x.statement_latex
+        assert x.cell is b.cell
         assert tex and x.proof.parts and isinstance(x.kind, BoundKind)
         assert tex.count("{") == tex.count("}")
         assert "Norm(" not in tex and "MatVec" not in tex
