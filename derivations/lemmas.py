@@ -55,9 +55,9 @@ class LemmaText(Words):
     """The descriptions of the proof steps and the words inside lemma statements."""
 
     DERIVATIVE_IN_FUNCTION = "derivative written in the function"
-    GAP_TO_SUPREMUM = "distance to the supremum, factored"
+    GAP_TO_SUPREMUM = "distance to the supremum"
     RANGE_OF_FUNCTION = "range of the function"
-    RANGE_OF_DERIVATIVE = "range of the derivative on the range of the function"
+    RANGE_OF_DERIVATIVE = "range of the derivative"
     UPPER_SIDE = "upper side"
     LOWER_SIDE = "lower side"
     VERTICES = "vertices"

@@ -105,9 +105,9 @@ TEXT_VI = {
 #: Vietnamese of the lemma steps and words, and the lemma names (format strings), by member
 LEMMA_VI = {
     LemmaText.DERIVATIVE_IN_FUNCTION: "đạo hàm viết qua chính hàm số",
-    LemmaText.GAP_TO_SUPREMUM: "khoảng cách tới cận trên đúng, phân tích thành nhân tử",
+    LemmaText.GAP_TO_SUPREMUM: "khoảng cách tới cận trên đúng",
     LemmaText.RANGE_OF_FUNCTION: "miền giá trị của hàm số",
-    LemmaText.RANGE_OF_DERIVATIVE: "miền giá trị của đạo hàm trên miền giá trị của hàm số",
+    LemmaText.RANGE_OF_DERIVATIVE: "miền giá trị của đạo hàm",
     LemmaText.UPPER_SIDE: "phía trên",
     LemmaText.LOWER_SIDE: "phía dưới",
     LemmaText.VERTICES: "các đỉnh",
