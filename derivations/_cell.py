@@ -72,7 +72,6 @@ class Cell:
     dims: dict  # vector symbol -> dimension name
     weight_shapes: dict  # matrix symbol -> (rows, cols) dimension names
     displays: dict  # symbol -> naming.Display (its name and the time it is shown at)
-    latex_names: dict  # symbol -> LaTeX, derived from displays (printing.latex_name)
     layout: dict | None = None  # packed name -> tuple of symbol names (PyTorch layout)
     attributes: dict = field(default_factory=dict)  # convention facts, e.g. update direction
     #: the gate that carries the state and the value it carries at (``None``: no gate)

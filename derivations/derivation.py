@@ -18,7 +18,7 @@ from .cells import cell as _cell
 from .chain import derive_jacobian
 from .jacobian import Jacobian
 from .language import Cell, per_cell
-from .printing import equation_latex, jacobian_latex, printer_for
+from .printing import equation_latex, jacobian_latex, latex_name, printer_for
 
 __all__ = ["Derivation", "derive"]
 
@@ -46,7 +46,7 @@ class Derivation:
     def names(self) -> dict:
         """Symbol -> LaTeX name (``z`` -> ``z_{t}``, ``h`` -> ``h_{t-1}``), from the cell's
         :attr:`~derivations.language.Cell.displays`."""
-        return self.cell.latex_names
+        return {s: latex_name(d.name, d.time) for s, d in self.cell.displays.items()}
 
     def latex(self, *, labelled: bool = False) -> str:
         """The closed-form Jacobian in LaTeX (``labelled`` adds the path under each term)."""

@@ -73,7 +73,6 @@ from ._checks import (
 from ._errors import DerivationError
 from .facts import Carrying, Role, role_of
 from .naming import Display, Name, Time
-from .printing import latex_name
 
 __all__ = ["MatVec", "Weight", "CellBuilder", "Cell", "Quantity", "per_cell"]
 
@@ -384,7 +383,6 @@ class CellBuilder:
             weights=tuple(self._weights), biases=tuple(self._biases),
             quantities=tuple(self._quantities), dims=dict(self._dims),
             weight_shapes=dict(self._weight_shapes), displays=dict(self._displays),
-            latex_names={s: latex_name(d.name, d.time) for s, d in self._displays.items()},
             layout=None if self._layout is None else dict(self._layout),
             attributes=dict(self._attributes), carrying=self._carrying,
         )

@@ -54,7 +54,7 @@ def test_cell_displays_print_the_same_name_in_both_printers():
     for code, (tex, typ) in want.items():
         s = c.symbol(code)
         assert pl.doprint(s) == tex and pt.doprint(s) == typ
-        assert c.latex_names[s] == tex
+        assert dv.derive(c).names[s] == tex
     assert c.displays[c.symbol("h")] == Display(Name("h"), Time.PREV)
     assert c.displays[c.symbol("h_next")] == Display(Name("h"), Time.NOW)
     assert c.displays[c.symbol("W_hz")].time is None
