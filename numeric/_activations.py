@@ -1,18 +1,149 @@
-r"""Activation kernels of the engine (private): overflow-free, relatively accurate tails.
+r"""Activations in the engine (private): fast paths, and any registered activation.
 
-:func:`sigmoid` never overflows; :func:`sigmoid_pair` returns :math:`\sigma(u)` and an
-accurate :math:`1 - \sigma(u)` from one exponential; :func:`sigmoid_c` and :func:`sech2`
-evaluate the gate complements :math:`1 - \sigma(u)` and :math:`1 - \tanh^2(u)` from the
-pre-activation, so saturated Jacobian coefficients stay relatively accurate.
-All accept complex input (complex-step checks) unless stated otherwise.
+Every elementwise function comes from the registry of the cell language
+(:func:`derivations.functions.activation`). Two have fast paths of the engine's own
+(:data:`FAST_PATHS`), overflow-free and relatively accurate on their tails:
+
+- sigmoid: :func:`sigmoid` never overflows; :func:`sigmoid_pair` returns :math:`\sigma(u)`
+  and an accurate :math:`1 - \sigma(u)` from one exponential;
+- tanh: NumPy's ``tanh``, with :func:`sech2` for :math:`1 - \tanh^2(u)`.
+
+:func:`sigmoid_c` and :func:`sech2` evaluate the gate complements from the pre-activation,
+so saturated Jacobian coefficients stay relatively accurate (in coefficients they appear
+as the SymPy functions :class:`SigmoidC` and :class:`Sech2`). Every other registered
+activation is evaluated by its declared ``Activation.numpy`` (:class:`Generic`); its
+derivative reaches the engine through the derived coefficients (``Activation.derivative``),
+whatever elementary functions it uses.
+All kernels accept complex input (complex-step checks) unless stated otherwise.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import numpy as np
+import sympy as sp
+
+from derivations.functions import Activation, activation
+
+from ._errors import NumericError
 
 __all__ = ["sigmoid", "sigmoid_pair", "sigmoid_c", "sech2", "sigmoid_into", "sigmoid_c_into",
-           "sigmoid_pair_into", "sech2_into"]
+           "sigmoid_pair_into", "sech2_into", "SigmoidC", "Sech2", "FastPath", "FAST_PATHS",
+           "fast_path", "Generic"]
+
+
+class SigmoidC(sp.Function):
+    r""":math:`1 - \sigma(u)`, evaluated relatively accurately from ``u``."""
+
+    nargs = 1
+
+    def _eval_rewrite_as_exp(self, u, **kwargs):
+        return 1 / (1 + sp.exp(u))
+
+
+class Sech2(sp.Function):
+    r""":math:`1 - \tanh^2(u)`, evaluated relatively accurately from ``u``."""
+
+    nargs = 1
+
+    def _eval_rewrite_as_exp(self, u, **kwargs):
+        return 4 / (sp.exp(u) + sp.exp(-u)) ** 2
+
+
+@dataclass(frozen=True)
+class FastPath:
+    r"""The engine's own kernels for one registered activation :math:`y = f(u)`.
+
+    Parameters
+    ----------
+    kernel : str
+        The kernel of :math:`f` itself in generated code (``"sigmoid"``, ``"tanh"``).
+    complement : callable
+        The factor of the derivative (in :math:`y`) that cancels where :math:`f`
+        saturates: ``1 - y`` (sigmoid), ``1 - y**2`` (tanh).
+    accurate : type
+        A SymPy function of :math:`u` evaluating ``complement(f(u))`` without the
+        cancellation (:class:`SigmoidC`, :class:`Sech2`).
+    pair : bool
+        The forward pass keeps the complement of a quantity ``q = f(u)`` from the same
+        exponential (the sigmoid's ``SigmoidPair`` step), so coefficients read it.
+    """
+
+    kernel: str
+    complement: Callable[[sp.Expr], sp.Expr]
+    accurate: type
+    pair: bool = False
+
+
+#: the activations with kernels of the engine's own, by registered name; every other
+#: registered activation runs through :class:`Generic`
+FAST_PATHS = {
+    "sigmoid": FastPath("sigmoid", lambda y: 1 - y, SigmoidC, pair=True),
+    "tanh": FastPath("tanh", lambda y: 1 - y**2, Sech2),
+}
+
+
+def fast_path(expr) -> FastPath | None:
+    """The :class:`FastPath` of an activation application (``tanh(u)``) or class, else None.
+
+    >>> import sympy as sp
+    >>> fast_path(sp.tanh(sp.Symbol("u"))).kernel, fast_path(sp.exp(sp.Symbol("u")))
+    ('tanh', None)
+    """
+    act = activation(expr)
+    return None if act is None else FAST_PATHS.get(act.name)
+
+
+#: functions that are not complex-analytic: a rewrite using them cannot give complex steps
+_NOT_ANALYTIC = (sp.Abs, sp.sign, sp.Heaviside, sp.Max, sp.Min, sp.Piecewise, sp.floor,
+                 sp.ceiling, sp.re, sp.im, sp.conjugate, sp.arg)
+
+
+class Generic:
+    r"""``out = f(u)`` for a registered activation without a fast path.
+
+    Real ``u``: the declared ``Activation.numpy``. Complex ``u`` (complex step): the
+    function's rewrite in elementary functions (``define_activation(..., rewrite=)``,
+    e.g. :math:`\log(1 + e^u)` for softplus), lambdified; a NumPy function is not used
+    there, since one that accepts complex input need not be analytic (``np.abs``).
+
+    >>> import sympy as sp
+    >>> act = Activation("cube", sp.Function("cube"), lambda y: 3 * y ** sp.Rational(2, 3),
+    ...                  sp.Interval(-sp.oo, sp.oo), None, "c", "c", lambda u: u ** 3)
+    >>> Generic(act)(np.array([2.0]), np.empty(1)).tolist()
+    [8.0]
+    >>> Generic(act)(np.array([2.0 + 0j]), np.empty(1, complex))
+    Traceback (most recent call last):
+    ...
+    numeric._errors.NumericError: activation 'cube' has no complex evaluation: declare it with rewrite= in analytic elementary functions (derivations.functions.define_activation), or use method='central'
+    """
+
+    def __init__(self, act: Activation):
+        self.act = act
+
+    @functools.cached_property
+    def analytic(self):
+        """``f`` lambdified from its rewrite in ``exp`` (complex-capable), or None."""
+        u = sp.Dummy("u")
+        e = self.act.function(u).rewrite(sp.exp)
+        if e.has(self.act.function) or e.has(*_NOT_ANALYTIC):
+            return None
+        return sp.lambdify(u, e, "numpy")
+
+    def __call__(self, u, out):
+        if out.dtype.kind != "c":
+            out[...] = self.act.numpy(u)
+            return out
+        if self.analytic is None:
+            raise NumericError(f"activation {self.act.name!r} has no complex evaluation: "
+                               "declare it with rewrite= in analytic elementary functions "
+                               "(derivations.functions.define_activation), or use "
+                               "method='central'")
+        out[...] = self.analytic(u)
+        return out
 
 
 def sigmoid(u):

@@ -11,7 +11,9 @@ workspace allocated once per batch size:
    (``sympy.cse``);
 2. each expression is lowered to single ufunc calls (``Add`` and ``Mul`` as chains, with
    broadcast bias columns combined first, ``x - y`` as one subtraction, integer powers as
-   products);
+   products, ``1 - exp(x)`` as ``-expm1(x)``); a function application is an activation's
+   fast path (:data:`numeric._activations.FAST_PATHS`), an analytic elementary function,
+   or any other registered activation through its declared NumPy function;
 3. a linear scan over the operations assigns buffers: a temporary whose last use is the
    current operation lends its buffer to the result (in place), requested outputs are
    written straight into the caller's arrays.
@@ -43,25 +45,24 @@ from dataclasses import dataclass
 
 import numpy as np
 import sympy as sp
+from sympy.codegen.rewriting import expm1_opt, log1p_opt, optimize
 
-from derivations.functions import sigmoid
+from derivations.functions import activation, sigmoid
 
-from ._activations import sech2_into, sigmoid_c_into, sigmoid_into, sigmoid_pair_into
+from ._activations import (
+    Generic,
+    Sech2,
+    SigmoidC,
+    fast_path,
+    sech2_into,
+    sigmoid_c_into,
+    sigmoid_into,
+    sigmoid_pair_into,
+)
+from ._emit import ELEMENTARY, Val, emit
 from ._errors import NumericError
 
 __all__ = ["Let", "MatMul", "SigmoidPair", "Kernel", "SigmoidC", "Sech2"]
-
-
-class SigmoidC(sp.Function):
-    r""":math:`1 - \sigma(u)`, evaluated relatively accurately from ``u``."""
-
-    nargs = 1
-
-
-class Sech2(sp.Function):
-    r""":math:`1 - \tanh^2(u)`, evaluated relatively accurately from ``u``."""
-
-    nargs = 1
 
 
 @dataclass(frozen=True)
@@ -95,22 +96,6 @@ class SigmoidPair:
     arg: str
 
 
-# -- intermediate representation -----------------------------------------------------------
-@dataclass
-class _Val:
-    dims: tuple  # row dimension names (summed), e.g. ("H",) or ("H", "H", "H")
-    col: bool  # a (d, 1) column
-    kind: str  # input | temp | output | view
-    base: int | None = None  # views: the value they slice
-    rows: tuple = ()  # views: (dims before, dims of the view)
-
-
-_UFUNC = {"add": "np.add", "sub": "np.subtract", "mul": "np.multiply", "div": "np.divide",
-          "neg": "np.negative", "tanh": "np.tanh", "pow": "np.power"}
-_CALL = {"sigmoid": "_sigmoid", "sigmoid_c": "_sigmoid_c", "sech2": "_sech2",
-         "pair": "_sigmoid_pair"}
-
-
 class Kernel:
     """Generated code computing ``outputs`` from ``inputs`` through ``steps``.
 
@@ -132,10 +117,11 @@ class Kernel:
             raise NumericError(f"kernel {name!r}: dimension names {bad} are not identifiers")
         self.name = name
         self.inputs_spec, self.outputs = dict(inputs), tuple(outputs)
-        self._vals: list[_Val] = []
+        self._vals: list[Val] = []
         self._ops: list[tuple] = []  # (op, dsts, srcs, extra)
         self._sym: dict = {}
         self._memo: dict = {}
+        self._generic: list[Generic] = []  # registered activations without a fast path
         steps = _prune(list(steps), self.outputs, set(inputs))
         self.weights = tuple(dict.fromkeys(s.weight for s in steps if isinstance(s, MatMul)))
         self._cse_pending: dict = {}
@@ -147,13 +133,14 @@ class Kernel:
         self._bind_outputs()
         self.source, self.temp_shapes, self.arg_names = self._emit(name)
         glb = {"np": np, "_sigmoid": sigmoid_into, "_sigmoid_c": sigmoid_c_into,
-               "_sech2": sech2_into, "_sigmoid_pair": sigmoid_pair_into}
+               "_sech2": sech2_into, "_sigmoid_pair": sigmoid_pair_into,
+               **{f"_act{k}": g for k, g in enumerate(self._generic)}}
         exec(compile(self.source, f"<gatebound kernel {name}>", "exec"), glb)  # noqa: S102
         self._fn = glb[name]
 
     # -- building ------------------------------------------------------------------------
     def _new(self, dims, col, kind, **kw) -> int:
-        self._vals.append(_Val(tuple(dims), col, kind, **kw))
+        self._vals.append(Val(tuple(dims), col, kind, **kw))
         return len(self._vals) - 1
 
     def _share(self, steps):
@@ -162,7 +149,7 @@ class Kernel:
         if not lets:
             return steps
         syms = sp.numbered_symbols("_cse")
-        reps, reduced = sp.cse([s.expr for s in lets], symbols=syms, order="none")
+        reps, reduced = sp.cse([_accurate(s.expr) for s in lets], symbols=syms, order="none")
         self._cse_pending = dict(reps)
         it = iter(reduced)
         return [Let(s.name, next(it)) if isinstance(s, Let) else s for s in steps]
@@ -193,9 +180,7 @@ class Kernel:
         if e.is_Number:
             return float(e)
         if not e.free_symbols:  # a constant such as 1/(2 + tanh(1)**2): folded
-            return float(e.replace(SigmoidC, lambda u: 1 / (1 + sp.exp(u)))
-                         .replace(Sech2, lambda u: 1 / sp.cosh(u) ** 2)
-                         .replace(sigmoid, lambda u: 1 / (1 + sp.exp(-u))).evalf())
+            return _constant(e)
         if e in self._memo:
             return self._memo[e]
         if e.is_Symbol:
@@ -213,11 +198,8 @@ class Kernel:
         elif e.is_Pow:
             v = self._lower_pow(e)
         else:
-            kind = {"sigmoid": "sigmoid", "tanh": "tanh", "SigmoidC": "sigmoid_c",
-                    "Sech2": "sech2"}.get(type(e).__name__)
-            if kind is None or len(e.args) != 1:
-                raise NumericError(f"kernel: cannot evaluate {e} ({type(e).__name__})")
-            v = self._op(kind, self._lower(e.args[0]))
+            kind, extra = self._function(e)
+            v = self._op(kind, self._lower(e.args[0]), extra=extra)
             if kind == "sech2" and isinstance(v, int):  # a scratch buffer, dead after the call
                 op, dsts, srcs, extra = self._ops[-1]
                 tmp = self._new(self._vals[v].dims, self._vals[v].col, "temp")
@@ -225,7 +207,34 @@ class Kernel:
         self._memo[e] = v
         return v
 
-    def _op(self, kind, *srcs):
+    def _function(self, e) -> tuple:
+        """(operation kind, extra) of a function application ``f(u)``: the accurate
+        complements, an activation's fast path (:data:`numeric._activations.FAST_PATHS`),
+        an elementary function, or any other registered activation (by its numpy)."""
+        cls = type(e)
+        if len(e.args) != 1:
+            raise NumericError(f"kernel: cannot evaluate {e} ({cls.__name__}): "
+                               f"{len(e.args)} arguments")
+        if cls is SigmoidC or cls is Sech2:
+            return ("sigmoid_c" if cls is SigmoidC else "sech2"), None
+        fp = fast_path(e)
+        if fp is not None:
+            return fp.kernel, None
+        if cls in ELEMENTARY:
+            return ELEMENTARY[cls], None
+        act = activation(e)
+        if act is None:
+            raise NumericError(f"kernel: cannot evaluate {e} ({cls.__name__}): neither a "
+                               "registered activation (derivations.functions."
+                               "define_activation) nor an elementary function "
+                               f"{sorted(f.__name__ for f in ELEMENTARY)}")
+        k = next((k for k, g in enumerate(self._generic) if g.act is act), None)
+        if k is None:
+            k = len(self._generic)
+            self._generic.append(Generic(act))
+        return "act", k
+
+    def _op(self, kind, *srcs, extra=None):
         arrays = [self._vals[s] for s in srcs if isinstance(s, int)]
         if not arrays:  # constants only: fold
             a = srcs[0]
@@ -234,14 +243,16 @@ class Kernel:
                  "div": lambda: a / b, "neg": lambda: -a, "pow": lambda: a ** b,
                  "tanh": lambda: math.tanh(a), "sigmoid": lambda: 1 / (1 + math.exp(-a)),
                  "sigmoid_c": lambda: 1 / (1 + math.exp(a)),
-                 "sech2": lambda: 1 / math.cosh(a) ** 2}.get(kind)
+                 "sech2": lambda: 1 / math.cosh(a) ** 2,
+                 "act": lambda: self._generic[extra].act.numpy(np.float64(a)),
+                 **{n: (lambda n=n: getattr(np, n)(a)) for n in ELEMENTARY.values()}}.get(kind)
             if f is None:
                 raise NumericError(f"kernel: {kind} of a constant")
             return float(f())
         full = [v for v in arrays if not v.col]
         ref = (full or arrays)[0]
         dst = self._new(ref.dims, not full, "temp")
-        self._ops.append((kind, (dst,), srcs, None))
+        self._ops.append((kind, (dst,), srcs, extra))
         return dst
 
     def _order(self, operands):
@@ -322,83 +333,15 @@ class Kernel:
 
     # -- buffers and code ----------------------------------------------------------------
     def _emit(self, name):
-        vals, ops = self._vals, self._ops
-        last = {}
-        for i, (_, _, srcs, _) in enumerate(ops):
-            for s in srcs:
-                if isinstance(s, int):
-                    last[s] = i
-                    if vals[s].kind == "view":
-                        last[vals[s].base] = max(last.get(vals[s].base, i), i)
-        for i, (_, dsts, _, _) in enumerate(ops):  # results never read die where made
-            for d in dsts:
-                last.setdefault(d, i)
-        loc: dict = {}
-        inputs = [n for n in self.inputs_spec]
-        for n in inputs:
-            loc[self._sym[n]] = f"a{inputs.index(n)}"
-        for k, v in enumerate(self.out_vals):
-            loc[v] = f"o{k}"
-        regs, free, lines = [], {}, []
-        for i, (kind, dsts, srcs, extra) in enumerate(ops):
-            dying = [s for s in dict.fromkeys(srcs) if isinstance(s, int)
-                     and vals[s].kind == "temp" and last.get(s) == i]
-            inplace = kind not in ("matmul", "copy")
-            for d in dsts:
-                if vals[d].kind != "temp":
-                    continue
-                key = (vals[d].dims, vals[d].col)
-                pick = None
-                if inplace:
-                    pick = next((s for s in dying if (vals[s].dims, vals[s].col) == key
-                                 and loc[s] not in (loc.get(x) for x in dsts)), None)
-                if pick is not None:
-                    loc[d] = loc[pick]
-                    dying.remove(pick)
-                elif free.get(key):
-                    loc[d] = free[key].pop()
-                else:
-                    loc[d] = f"t{len(regs)}"
-                    regs.append(key)
-            for s in srcs:  # views read by this op, whose base dies here
-                if isinstance(s, int) and vals[s].kind == "view":
-                    b = vals[s].base
-                    if last.get(b) == i and vals[b].kind == "temp" and b not in dying:
-                        dying.append(b)
-            for s in dying:
-                free.setdefault((vals[s].dims, vals[s].col), []).append(loc[s])
-            for d in dsts:
-                if vals[d].kind == "temp" and last.get(d) == i and d not in dying:
-                    free.setdefault((vals[d].dims, vals[d].col), []).append(loc[d])
-            for s in srcs:
-                if isinstance(s, int) and vals[s].kind == "view" and s not in loc:
-                    before, d = vals[s].rows
-                    lo = "+".join(f"_d_{x}" for x in before) or "0"
-                    loc[s] = f"{loc[vals[s].base]}[{lo}:{lo}+_d_{d}]"
-            lines.append(self._line(kind, [loc[d] for d in dsts],
-                                    [loc[s] if isinstance(s, int) else repr(s) for s in srcs],
-                                    extra))
-        dims = sorted({d for key, _ in regs for d in key}
-                      | {d for d, _ in self.inputs_spec.values()})
-        self.dim_names = tuple(dims)
-        args = ([f"_d_{d}" for d in dims] + [f"a{k}" for k in range(len(inputs))]
-                + [f"w{k}" for k in range(len(self.weights))]
-                + [f"o{k}" for k in range(len(self.out_vals))]
-                + [f"t{k}" for k in range(len(regs))])
-        body = lines or ["pass"]
-        src = f"def {name}({', '.join(args)}):\n" + "".join(f"    {ln}\n" for ln in body)
-        return src.rstrip("\n"), tuple(regs), tuple(args)
+        inputs = [self._sym[n] for n in self.inputs_spec]
+        src, regs, args, self.dim_names = emit(name, self._vals, self._ops, inputs,
+                                               self.out_vals, self.weights)
+        return src, regs, args
 
-    def _line(self, kind, d, s, extra):
-        if kind == "matmul":
-            return f"np.matmul(w{self.weights.index(extra)}, {s[0]}, out={d[0]})"
-        if kind == "copy":
-            return f"np.copyto({d[0]}, {s[0]})"
-        if kind in ("pair", "sech2"):
-            return f"{_CALL[kind]}({s[0]}, {d[0]}, {d[1]})"
-        if kind in _CALL:
-            return f"{_CALL[kind]}({s[0]}, {d[0]})"
-        return f"{_UFUNC[kind]}({', '.join(s)}, out={d[0]})"
+    def real_only(self) -> tuple:
+        """Names of the activations this kernel can evaluate on real input only (no
+        analytic rewrite declared): complex step cannot run through them."""
+        return tuple(g.act.name for g in self._generic if g.analytic is None)
 
     # -- running -------------------------------------------------------------------------
     def workspace_shapes(self, sizes: dict, B: int) -> list:
@@ -419,6 +362,23 @@ class Kernel:
         self._fn(*(sizes[d] for d in self.dim_names), *(args[n] for n in self.inputs_spec),
                  *weights, *outs, *ws)
         return outs
+
+
+def _accurate(e):
+    """``e`` with ``1 - exp(x)`` as ``-expm1(x)`` and ``log(1 + x)`` as ``log1p(x)`` (SymPy's
+    own code rewrites): an activation's derivative written in its value, such as softplus'
+    ``1 - exp(-y)``, keeps relative accuracy where ``y -> 0``."""
+    e = sp.sympify(e)
+    return optimize(e, (expm1_opt, log1p_opt)) if e.has(sp.exp, sp.log) else e
+
+
+def _constant(e) -> float:
+    """The value of an expression without symbols: the accurate complements by their
+    formulas, every registered activation by its numpy function (innermost first)."""
+    e = e.replace(lambda x: isinstance(x, (SigmoidC, Sech2)), lambda x: x.rewrite(sp.exp))
+    e = e.replace(lambda x: activation(x) is not None and not x.free_symbols,
+                  lambda x: sp.Float(float(activation(x).numpy(np.float64(x.args[0])))))
+    return float(e.evalf())
 
 
 def _prune(steps, outputs, inputs):

@@ -6,13 +6,20 @@ is computed by a matrix product; all products with the same operand (``W_hr h``,
 ``W_hn h``) are stacked into one GEMM. Everything (forward pass, next state, the
 coefficients of every Jacobian, path, JVP and VJP) runs generated straight-line code that
 writes every operation into reused buffers (:mod:`numeric._codegen`): one evaluation path.
-The sigmoid never overflows and keeps relative accuracy on both tails; in coefficients the
-gate complements ``1 - z`` and ``1 - n**2`` are evaluated from the pre-activation
+Activations come from the registry of the cell language
+(:func:`derivations.functions.activation`). Those with a fast path of the engine
+(:data:`numeric._activations.FAST_PATHS`: sigmoid, tanh) keep their pre-activation, and in
+coefficients their complements ``1 - z`` and ``1 - n**2`` are evaluated from it
 (``SigmoidC``, ``Sech2``), so saturated derivatives stay relatively accurate instead of
-rounding to 0.
+rounding to 0; the sigmoid never overflows and keeps relative accuracy on both tails. Any
+other registered activation is evaluated by its declared NumPy function, and its
+derivative is whatever ``Activation.derivative`` put in the derived coefficients.
 
 Arrays are kept *feature-major*: a vector quantity of a batch is an ``(H, B)`` array, so
-per-gate slabs of a stacked product are contiguous. Compiled programs are cached per cell.
+per-gate slabs of a stacked product are contiguous. Compiled programs are kept per cell
+(:func:`~derivations.language.per_cell`); a program's kernels and plans, and what it
+derives from one :class:`~numeric.Params` (bias columns, row stacks), are kept by the
+function computing them (:func:`numeric._memo.per_object`).
 """
 
 from __future__ import annotations
@@ -23,10 +30,12 @@ import sympy as sp
 import derivations as dv
 from derivations.language import MatVec, per_cell
 
-from ._codegen import Kernel, Let, MatMul, Sech2, SigmoidC, SigmoidPair
+from ._activations import fast_path
+from ._codegen import Kernel, Let, MatMul, SigmoidPair
 from ._errors import NumericError
+from ._memo import per_object
 
-__all__ = ["program", "Program", "BlockPlan", "coefficient_dims"]
+__all__ = ["program", "Program", "BlockPlan", "coefficient_dims", "bias_columns"]
 
 
 class BlockPlan:
@@ -82,17 +91,24 @@ class BlockPlan:
 
     def row_stack(self, params):
         """(H, K, H_in) stack: row i of each row-matrix, then e_i if there is a carry."""
-        key = ("rowstack", self.key, self.label)
-        hit = params._cache.get(key)
-        if hit is None:
-            mats = [params.arrays[n] for n in self.row_names]
-            if self.has_diag:
-                H = params.hidden_size
-                mats.append(np.eye(H, dtype=params.dtype))
-            hit = np.ascontiguousarray(np.stack(mats, axis=1))
-            hit.setflags(write=False)
-            params._cache[key] = hit
-        return hit
+        return _row_stack(params, self.row_names, self.has_diag)
+
+
+@per_object
+def _row_stack(params, row_names: tuple, has_diag: bool) -> np.ndarray:
+    """:meth:`BlockPlan.row_stack` of ``params`` (kept per params)."""
+    mats = [params.arrays[n] for n in row_names]
+    if has_diag:
+        mats.append(np.eye(params.hidden_size, dtype=params.dtype))
+    out = np.ascontiguousarray(np.stack(mats, axis=1))
+    out.setflags(write=False)
+    return out
+
+
+@per_object
+def bias_columns(params) -> dict:
+    """Bias name -> its (d, 1) column view, the kernels' bias arguments (kept per params)."""
+    return {b.name: params.arrays[b.name][:, None] for b in params.cell.biases}
 
 
 class Program:
@@ -107,7 +123,9 @@ class Program:
         self.input_name = cell.inputs[0].name
         self.bias_names = tuple(b.name for b in cell.biases)
         self.blocks = tuple(self.jac.blocks)
-        self._plans = {}
+        #: kernels, block plans and dimension lists of this program, each kept by the
+        #: method computing it (:func:`numeric._memo.per_object`)
+        self.memo = {}
         exprs = [q.expr for q in cell.quantities]
         for block in self.jac.blocks.values():
             for t in block.terms:
@@ -125,7 +143,8 @@ class Program:
         return sp.sympify(expr).xreplace(self._mv)
 
     def _stable_map(self, exprs):
-        """Rewrite ``1 - q`` (q = sigmoid(u)) and ``1 - q**2`` (q = tanh(u)) as functions of u.
+        """Rewrite the complement of each fast-path activation as a function of its
+        argument: ``1 - q`` (q = sigmoid(u)) and ``1 - q**2`` (q = tanh(u)).
 
         Near saturation the derived forms cancel catastrophically (``1 - n**2`` is 0 once
         ``n`` rounds to 1); :func:`sigmoid_c` and :func:`sech2` keep relative accuracy. For
@@ -134,24 +153,25 @@ class Program:
         """
         rep = {}
         for q in self.cell.quantities:
-            pre = sp.Symbol(_pre_name(q.symbol.name))
-            if isinstance(q.expr, dv.sigmoid):
-                # the forward stage computes 1 - q with q from one exp (sigmoid_pair)
-                rep[1 - q.symbol] = sp.Symbol(_cpl_name(q.symbol.name))
-            elif isinstance(q.expr, sp.tanh):
-                rep[1 - q.symbol**2] = Sech2(pre)
+            fp = fast_path(q.expr)
+            if fp is None:
+                continue
+            name = q.symbol.name
+            # the forward stage keeps u (and, for a pair, 1 - q from the same exp)
+            rep[fp.complement(q.symbol)] = (sp.Symbol(_cpl_name(name)) if fp.pair
+                                            else fp.accurate(sp.Symbol(_pre_name(name))))
         for e in exprs:
-            for f in sp.sympify(e).atoms(sp.tanh, dv.sigmoid):
-                if isinstance(f, sp.tanh):
-                    rep[1 - f**2] = Sech2(f.args[0])
-                else:
-                    rep[1 - f] = SigmoidC(f.args[0])
+            for f in sp.sympify(e).atoms(sp.Function):
+                fp = fast_path(f)
+                if fp is not None:
+                    rep[fp.complement(f)] = fp.accurate(f.args[0])
         return rep
 
     def _forward_steps(self, cell, mvs):
         """Kernel steps of the forward pass: stacked GEMMs as soon as their operand is known,
-        each quantity after them; sigmoid and tanh quantities keep their pre-activation
-        (``_pre_q``), sigmoids also their accurate complement ``_cpl_q``."""
+        each quantity after them; a quantity of a fast-path activation (sigmoid, tanh)
+        keeps its pre-activation (``_pre_q``), a sigmoid also its accurate complement
+        ``_cpl_q``; any other expression (other activations included) is one ``Let``."""
         available = {self.input_name, *self.state_names, *self.bias_names}
         pending = list(mvs)
         steps = []
@@ -184,14 +204,15 @@ class Program:
                     raise NumericError(f"cannot order the evaluation of {q.symbol.name!r} "
                                        f"in cell {cell.title!r}: {sorted(missing)} unavailable")
             name = q.symbol.name
-            if isinstance(q.expr, (dv.sigmoid, sp.tanh)):
+            fp = fast_path(q.expr)
+            if fp is not None:
                 pre = _pre_name(name)
                 steps.append(Let(pre, rep.args[0]))
-                if isinstance(q.expr, dv.sigmoid):
+                if fp.pair:
                     steps.append(SigmoidPair(name, _cpl_name(name), pre))
-                    cpl[1 - q.symbol] = sp.Symbol(_cpl_name(name))
+                    cpl[fp.complement(q.symbol)] = sp.Symbol(_cpl_name(name))
                 else:
-                    steps.append(Let(name, sp.tanh(sp.Symbol(pre))))
+                    steps.append(Let(name, type(q.expr)(sp.Symbol(pre))))
                 available.update((pre, _cpl_name(name), name))
             else:
                 steps.append(Let(name, rep))
@@ -214,17 +235,16 @@ class Program:
     def kernel(self, outputs: tuple, exprs: tuple = ()) -> Kernel:
         """The generated kernel computing named quantities ``outputs`` and then the
         (stable-rewritten) coefficient expressions ``exprs`` (cached)."""
-        ck = ("kernel", outputs, exprs)
-        hit = self._plans.get(ck)
-        if hit is None:
-            rep_map = self._stable_map(exprs)
-            lets = [Let(f"_out{k}", self.replace(sp.sympify(e).xreplace(rep_map)))
-                    for k, e in enumerate(exprs)]
-            hit = Kernel(self.steps + tuple(lets), self._inputs(),
-                         tuple(outputs) + tuple(x.name for x in lets),
-                         name=f"_{self.cell.name}_kernel")
-            self._plans[ck] = hit
-        return hit
+        return self._kernel(tuple(outputs), tuple(exprs))
+
+    @per_object
+    def _kernel(self, outputs: tuple, exprs: tuple) -> Kernel:
+        rep_map = self._stable_map(exprs)
+        lets = [Let(f"_out{k}", self.replace(sp.sympify(e).xreplace(rep_map)))
+                for k, e in enumerate(exprs)]
+        return Kernel(self.steps + tuple(lets), self._inputs(),
+                      tuple(outputs) + tuple(x.name for x in lets),
+                      name=f"_{self.cell.name}_kernel")
 
     def coef_exprs(self, keys) -> tuple:
         """Every coefficient expression of the blocks ``keys``, flat, in plan order."""
@@ -237,7 +257,7 @@ class Program:
     def run(self, kernel, params, xT, statesT, outs, ws=None):
         """Run ``kernel`` on one batch: ``xT`` (I, B), ``statesT`` (H, B) each; ``outs`` the
         (d, B) output arrays; ``ws`` a workspace from :meth:`workspace` (fresh if None)."""
-        args = dict(self.bias_env(params))
+        args = dict(bias_columns(params))
         args[self.input_name] = xT
         for n, s in zip(self.state_names, statesT, strict=True):
             args[n] = s
@@ -252,13 +272,6 @@ class Program:
         return kernel.workspace(params.sizes, B, dtype)
 
     # -- evaluation ----------------------------------------------------------------------
-    def bias_env(self, params):
-        hit = params._cache.get("bias_env")
-        if hit is None:
-            hit = {n: params.arrays[n][:, None] for n in self.bias_names}
-            params._cache["bias_env"] = hit
-        return hit
-
     def env_names(self) -> tuple:
         """Every named value of the forward pass (quantities, pre-activations, products)."""
         names = []
@@ -279,7 +292,7 @@ class Program:
         k = self.kernel(tuple(names), tuple(exprs))
         dt = np.result_type(xT, *statesT, params.dtype)
         B = xT.shape[1]
-        dims = self.expr_dims(tuple(exprs)) if dims is None else list(dims)
+        dims = list(self.expr_dims(tuple(exprs)) if dims is None else dims)
         outs = [np.empty((params.sizes[d], B), dtype=dt) for d in self.dims_of(names) + dims]
         self.run(k, params, xT, statesT, outs)
         return outs
@@ -294,20 +307,16 @@ class Program:
     def forward(self, params, xT, statesT) -> dict:
         """Evaluate every quantity; ``xT`` (I, B), ``statesT`` tuple of (H, B). Returns env."""
         names = self.env_names()
-        env = dict(self.bias_env(params))
+        env = dict(bias_columns(params))
         env[self.input_name] = xT
         env.update(zip(self.state_names, statesT, strict=True))
         env.update(zip(names, self.evaluate(params, xT, statesT, names), strict=True))
         return env
 
-    def expr_dims(self, exprs: tuple) -> list:
+    @per_object
+    def expr_dims(self, exprs: tuple) -> tuple:
         """The dimension name of each elementwise expression (a constant: the state's)."""
-        key = ("dims", exprs)
-        hit = self._plans.get(key)
-        if hit is None:
-            hit = self._plans[key] = [self.cell.dim_of(e) or self.cell.hidden_dim
-                                      for e in exprs]
-        return hit
+        return tuple(self.cell.dim_of(e) or self.cell.hidden_dim for e in exprs)
 
     def dims_of(self, names) -> list:
         """The row dimension name of each named forward value."""
@@ -323,7 +332,7 @@ class Program:
 
     def warm(self, params, keys=None) -> None:
         """Build every plan and cached weight stack up front (before worker threads run)."""
-        self.bias_env(params)
+        bias_columns(params)
         for st in self.steps:
             if isinstance(st, MatMul):
                 params.stacked(st.weight)
@@ -337,15 +346,14 @@ class Program:
 
     def plan(self, key, label=None) -> BlockPlan:
         """The plan of block ``key`` (``('h', 'h')``), or of its terms with one path label."""
-        pk = (key, label)
-        hit = self._plans.get(pk)
-        if hit is None:
-            terms = self.jac.blocks[key].terms
-            if label is not None:
-                terms = [t for t in terms if t.label == label]
-            hit = BlockPlan(self, key, terms, label)
-            self._plans[pk] = hit
-        return hit
+        return self._plan(key, label)
+
+    @per_object
+    def _plan(self, key, label) -> BlockPlan:
+        terms = self.jac.blocks[key].terms
+        if label is not None:
+            terms = [t for t in terms if t.label == label]
+        return BlockPlan(self, key, terms, label)
 
 def coefficient_dims(cell, term) -> tuple:
     """The dimension name of each coefficient of ``term`` (one more than its matrices):

@@ -13,6 +13,7 @@ from itertools import pairwise
 
 import numpy as np
 
+from ._memo import per_object
 from ._parallel import matmul_into
 
 __all__ = ["fill_block", "jvp_block", "vjp_block", "coefficient_shapes", "coefficient_outputs",
@@ -188,24 +189,27 @@ def fill_bytes(prog, params, keys, n: int) -> int:
     work space, the coefficients, and the largest product ``diag(a0) W1 diag(a1) W2 ...``
     of a term (formed per sample as (n, H, d) arrays, d the columns of its matrices: a
     dimension of the cell's own may make it larger than the Jacobian)."""
-    ck = ("fill-bytes", keys)
-    hit = params._cache.get(ck)
-    if hit is None:
-        sizes = params.sizes
-        kernel = prog.kernel((), prog.coef_exprs(keys))
-        ws = kernel.workspace_shapes(sizes, 2)
-        per = sum(r for r, c in ws if c == 2)  # rows per sample; columns are (d, 1)
-        const = sum(r for r, c in ws if c == 1)
-        per += sum(int(np.prod(s)) // 2 for s in coefficient_shapes(prog, keys, sizes, 2))
-        prod = 0
-        for k in keys:
-            for names, _ in prog.plan(k).general:
-                shapes = [params.arrays[w].shape for w in names]
-                cols = [c for _, c in shapes]
-                # M (n, H, c_k) and the next product M @ W_{k+1} (n, H, c_{k+1}) coexist
-                prod = max(prod, shapes[0][0] * max([cols[0], *map(sum, pairwise(cols))]))
-        hit = params._cache[ck] = (per + prod, const)
-    return (hit[0] * n + hit[1]) * params.dtype.itemsize
+    per, const = _fill_items(params, prog, tuple(keys))
+    return (per * n + const) * params.dtype.itemsize
+
+
+@per_object
+def _fill_items(params, prog, keys: tuple) -> tuple:
+    """(numbers per sample, numbers per batch) of :func:`fill_bytes` (kept per params)."""
+    sizes = params.sizes
+    kernel = prog.kernel((), prog.coef_exprs(keys))
+    ws = kernel.workspace_shapes(sizes, 2)
+    per = sum(r for r, c in ws if c == 2)  # rows per sample; columns are (d, 1)
+    const = sum(r for r, c in ws if c == 1)
+    per += sum(int(np.prod(s)) // 2 for s in coefficient_shapes(prog, keys, sizes, 2))
+    prod = 0
+    for k in keys:
+        for names, _ in prog.plan(k).general:
+            shapes = [params.arrays[w].shape for w in names]
+            cols = [c for _, c in shapes]
+            # M (n, H, c_k) and the next product M @ W_{k+1} (n, H, c_{k+1}) coexist
+            prod = max(prod, shapes[0][0] * max([cols[0], *map(sum, pairwise(cols))]))
+    return per + prod, const
 
 
 def widest_dim(prog, keys, sizes) -> int:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._errors import NumericError
 from ._validate import (
     check_nonempty,
     check_params,
@@ -71,6 +72,11 @@ def _step_setup(params, x, state, method, eps):
     check_nonempty(B, "state")
     D = len(sT) * params.hidden_size
     kernel = prog.kernel(prog.next_names)
+    if method == "complex" and kernel.real_only():
+        raise NumericError(f"complex step needs an analytic evaluation of activation(s) "
+                           f"{list(kernel.real_only())} of cell {params.cell.title!r} "
+                           "(derivations.functions.define_activation(..., rewrite=...)); "
+                           "use step_jacobian(..., method='central')")
     rows = sum(r for r, c in kernel.workspace_shapes(params.sizes, 1) if c == 1)
     # per sample: D columns of the kernel's work space, the perturbed states, the inputs,
     # the next states (complex, 16 bytes), and the real difference
@@ -96,7 +102,8 @@ def step_jacobian(params: Params, x, state, *, method: str = "complex", eps=None
     NumericError
         Before any work: for bad arguments (``method`` not ``'complex'``/``'central'``,
         ``eps`` not a finite positive number, bad arrays), for batch size 0 (nothing to
-        check), or when the result does not fit in the available memory.
+        check), when the result does not fit in the available memory, or for complex step
+        through an activation declared without an analytic ``rewrite``.
     """
     method, eps, B, D, nb, work = _step_setup(params, x, state, method, eps)
     require_memory(B * D * D * 8 + work, f"a ({B}, {D}, {D}) float64 reference Jacobian",
@@ -150,8 +157,10 @@ def check_jacobian(params: Params, x, state, *, rtol_complex_step: float = 1e-10
     ------
     NumericError
         Before any work: for bad arguments (``rtol_*`` must be finite positive numbers),
-        for batch size 0 (nothing to check: a vacuous pass would mislead), or when the
-        three (B, D, D) Jacobians do not fit in the available memory.
+        for batch size 0 (nothing to check: a vacuous pass would mislead), when the
+        three (B, D, D) Jacobians do not fit in the available memory, or when the cell has
+        an activation without an analytic ``rewrite`` (complex step cannot run through it:
+        use :func:`step_jacobian` with ``method='central'``).
     """
     rtol_cs = finite_real(rtol_complex_step, "rtol_complex_step", positive=True)
     rtol_fd = finite_real(rtol_finite_diff, "rtol_finite_diff", positive=True)

@@ -26,6 +26,7 @@ import numpy as np
 import derivations as dv
 
 from ._errors import NumericError
+from ._memo import per_object
 from ._validate import (
     as_float_array,
     check_memory,
@@ -166,7 +167,7 @@ class Params:
     """
 
     __slots__ = ("cell", "arrays", "dtype", "hidden_size", "input_size", "sizes", "_extra",
-                 "_cache")
+                 "memo")
 
     def __init__(self, cell, arrays: dict, dtype=None, *, sizes=None):
         cell = _one_input(resolve_cell(cell))
@@ -204,7 +205,9 @@ class Params:
         self.input_size = sizes[cell.dims[cell.inputs[0]]]
         self.sizes = {d: int(n) for d, n in sizes.items()}
         self._extra = {d: n for d, n in self.sizes.items() if d not in dims}
-        self._cache = {}
+        #: values derived from these arrays, each kept by the function computing it
+        #: (:func:`numeric._memo.per_object`: weight stacks, bias columns, estimates)
+        self.memo = {}
 
     # -- views -----------------------------------------------------------------------
     @property
@@ -224,12 +227,7 @@ class Params:
         if key not in layout:
             raise NumericError(f"cell {self.cell.title!r} has no packed {key!r}; "
                                f"layout keys: {sorted(layout)}")
-        hit = self._cache.get(("packed", key))
-        if hit is None:
-            hit = np.concatenate([self.arrays[n] for n in layout[key]], axis=0)
-            hit.setflags(write=False)
-            self._cache[("packed", key)] = hit
-        return hit
+        return _stack(self, tuple(layout[key]), False)
 
     @property
     def weight_ih(self) -> np.ndarray:
@@ -251,15 +249,12 @@ class Params:
 
     def stacked(self, names: tuple, *, transpose: bool = False) -> np.ndarray:
         """Row-stack the named weights (cached); ``transpose`` gives the C-contiguous transpose."""
-        key = ("stack", names, transpose)
-        hit = self._cache.get(key)
-        if hit is None:
-            hit = np.concatenate([self.arrays[n] for n in names], axis=0)
-            if transpose:
-                hit = np.ascontiguousarray(hit.T)
-            hit.setflags(write=False)
-            self._cache[key] = hit
-        return hit
+        return _stack(self, tuple(names), bool(transpose))
+
+    @property
+    def _cache(self) -> dict:
+        # numeric/bounds.py's weight_norms still writes here; it moves to per_object
+        return self.memo
 
     # -- copies ----------------------------------------------------------------------
     def astype(self, dtype) -> Params:
@@ -278,6 +273,17 @@ class Params:
     def __repr__(self):
         return (f"Params({self.cell.title!r}, hidden_size={self.hidden_size}, "
                 f"input_size={self.input_size}, dtype={self.dtype.name})")
+
+
+@per_object
+def _stack(params, names: tuple, transpose: bool) -> np.ndarray:
+    """The named arrays stacked along axis 0 (read-only), or that stack's C-contiguous
+    transpose: the packed layouts and the engine's stacked GEMM weights."""
+    out = np.concatenate([params.arrays[n] for n in names], axis=0)
+    if transpose:
+        out = np.ascontiguousarray(out.T)
+    out.setflags(write=False)
+    return out
 
 
 def from_arrays(cell, weight_ih=None, weight_hh=None, bias_ih=None, bias_hh=None, *,
