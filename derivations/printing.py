@@ -21,7 +21,7 @@ from ._cell import MatVec
 from .functions import activation
 from .jacobian import Block, Branch, Jacobian
 from .naming import Display, Name
-from .statements import EYE, RELATIONS, Partial, Words, is_scalar  # noqa: F401 - Words: by MRO
+from .statements import EYE, RELATIONS, Diag, Partial, Words, is_scalar  # noqa: F401 - Words: by MRO
 
 __all__ = ["GateLatexPrinter", "latex", "latex_name", "branch_latex", "block_latex",
            "jacobian_latex", "equation_latex", "printer_for", "TermOrder", "order_for"]
@@ -283,17 +283,13 @@ def printer_for(cell) -> GateLatexPrinter:
     return GateLatexPrinter(cell.displays, **order_for(cell))
 
 
-def _diag(p: GateLatexPrinter, coeff) -> str:
-    return r"\operatorname{diag}(%s)" % p.doprint(coeff)
-
-
 def branch_latex(branch: Branch, p: GateLatexPrinter) -> str:
     r"""One grouped branch: ``\operatorname{diag}(a) W [children]``."""
     if branch.is_identity:
         return p.doprint(EYE)
     parts = []
     if branch.coeff != 1:
-        parts.append(_diag(p, branch.coeff))
+        parts.append(p.doprint(Diag(branch.coeff)))
     if branch.matrix is not None:
         parts.append(p.doprint(branch.matrix))
     kids = branch.children
@@ -304,26 +300,26 @@ def branch_latex(branch: Branch, p: GateLatexPrinter) -> str:
     return " ".join(parts) or p.doprint(EYE)
 
 
+def _block_body(block: Block, p: GateLatexPrinter, labelled: bool) -> str:
+    if block.is_zero:
+        return "0"
+    if labelled:
+        return " + ".join(r"\underbrace{%s}_{\text{%s}}" % (branch_latex(b, p), b.label)
+                          for b in block.branches)
+    return " + ".join(branch_latex(b, p) for b in block.branches)
+
+
 def block_latex(block: Block, p: GateLatexPrinter, *, lhs=True, labelled=False) -> str:
     r"""``\frac{\partial h_{t}}{\partial h_{t-1}} = ...`` for one Jacobian block."""
-    if block.is_zero:
-        body = "0"
-    elif labelled:
-        body = " + ".join(r"\underbrace{%s}_{\text{%s}}" % (branch_latex(b, p), b.label)
-                          for b in block.branches)
-    else:
-        body = " + ".join(branch_latex(b, p) for b in block.branches)
-    if not lhs:
-        return body
-    frac = r"\frac{\partial %s}{\partial %s}" % (p.doprint(block.output), p.doprint(block.wrt))
-    return f"{frac} = {body}"
+    body = _block_body(block, p, labelled)
+    return f"{p.doprint(Partial(block.output, block.wrt))} = {body}" if lhs else body
 
 
 def jacobian_latex(jac: Jacobian, p: GateLatexPrinter, *, labelled=False) -> str:
     """All blocks; a single ``=`` line for one state, an ``aligned`` list otherwise."""
     if jac.is_single_state:
         return block_latex(jac.main, p, labelled=labelled)
-    rows = [block_latex(b, p, labelled=labelled).replace(" = ", " &= ", 1)
+    rows = [f"{p.doprint(Partial(b.output, b.wrt))} &= {_block_body(b, p, labelled)}"
             for b in jac.blocks.values()]
     return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
 

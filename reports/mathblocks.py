@@ -17,7 +17,7 @@ from __future__ import annotations
 import sympy as sp
 
 from derivations.printing import GateLatexPrinter, printer_for
-from derivations.statements import EYE
+from derivations.statements import EYE, Diag, Partial
 
 from ._i18n import label_tr
 from .model import M, Math, MathRow
@@ -25,20 +25,18 @@ from .typst_math import TypstPrinter, typst_printer_for
 
 __all__ = ["equations_math", "jacobian_math", "block_math", "inline", "block_lhs"]
 
+#: the brackets of a group and the indent of its continuation rows, per syntax
 _SYN = {
-    "latex": {"diag": r"\operatorname{diag}(%s)", "open": r"\bigl[", "close": r"\bigr]",
-              "lopen": r"\left[", "lclose": r"\right]", "indent": r"\qquad ",
-              "frac": r"\frac{\partial %s}{\partial %s}"},
-    "typst": {"diag": 'op("diag")(%s)', "open": r"\[", "close": r"\]",
-              "lopen": "[", "lclose": "]", "indent": "quad ",
-              "frac": "(partial %s)/(partial %s)"},
+    "latex": {"open": r"\bigl[", "close": r"\bigr]", "lopen": r"\left[", "lclose": r"\right]",
+              "indent": r"\qquad "},
+    "typst": {"open": r"\[", "close": r"\]", "lopen": "[", "lclose": "]", "indent": "quad "},
 }
 
 
 def _head(branch, pr, syn) -> list:
     parts = []
     if branch.coeff != 1:
-        parts.append(syn["diag"] % pr.doprint(branch.coeff))
+        parts.append(pr.doprint(Diag(branch.coeff)))
     if branch.matrix is not None:
         parts.append(pr.doprint(branch.matrix))
     return parts
@@ -57,9 +55,10 @@ def _inline(branch, pr, syn) -> str:
 
 
 def _rows(branch, pr, syn) -> list:
-    """(text, label) rows for one top-level branch; a group splits one child per row."""
+    """(text, label, continues) rows for one top-level branch; a group splits one child per
+    row, the rows after its first continuing it (indented, already starting with ``+``)."""
     if len(branch.children) < 2:
-        return [(_inline(branch, pr, syn), branch.label)]
+        return [(_inline(branch, pr, syn), branch.label, False)]
     head = " ".join(_head(branch, pr, syn))
     kids = branch.children
     out = []
@@ -71,13 +70,13 @@ def _rows(branch, pr, syn) -> list:
             text = syn["indent"] + "+ " + text
         if k == len(kids) - 1:
             text += syn["close"]
-        out.append((text, child.label))
+        out.append((text, child.label, k > 0))
     return out
 
 
 def block_lhs(block, fmt: str, pr) -> str:
     """``\\frac{\\partial h_t}{\\partial h_{t-1}}`` (or its Typst form) for one block."""
-    return _SYN[fmt]["frac"] % (pr.doprint(block.output), pr.doprint(block.wrt))
+    return pr.doprint(Partial(block.output, block.wrt))
 
 
 def block_math(block, cell, *, labelled: bool = True) -> list:
@@ -86,17 +85,17 @@ def block_math(block, cell, *, labelled: bool = True) -> list:
     per = {}
     for fmt, pr in prs.items():
         syn = _SYN[fmt]
-        rows = [r for b in block.branches for r in _rows(b, pr, syn)] or [("0", None)]
+        rows = [r for b in block.branches for r in _rows(b, pr, syn)] or [("0", None, False)]
         per[fmt] = (block_lhs(block, fmt, pr), rows)
     out = []
-    for i, ((lt, lab), (tt, _)) in enumerate(zip(per["latex"][1], per["typst"][1], strict=True)):
-        label = label_tr(lab) if (labelled and lab) else None
+    for i, ((lt, lab, cont), (tt, _, _)) in enumerate(zip(per["latex"][1], per["typst"][1],
+                                                          strict=True)):
+        label = label_tr(lab) if (labelled and lab is not None) else None
         if i == 0:
             out.append(MathRow(per["latex"][0], lt, per["typst"][0], tt, label))
         else:
-            lt = lt if lt.startswith(_SYN["latex"]["indent"]) else "+ " + lt
-            tt = tt if tt.startswith(_SYN["typst"]["indent"]) else "+ " + tt
-            out.append(MathRow("", lt, "", tt, label, "", ""))
+            plus = "" if cont else "+ "
+            out.append(MathRow("", plus + lt, "", plus + tt, label, "", ""))
     return out
 
 
