@@ -74,15 +74,15 @@ def gradient_curves(cfg: FigConfig, *, scheme: str = "pytorch", scale: float = 1
                     seed: int = 0) -> dict:
     r"""``{cell title: log_norms (T, B)}`` of :math:`\|v^\top \partial s_T/\partial s_t\|`.
 
-    Under ``chrono`` the Elman cell (no gate) keeps the default initialisation, as the
-    reference curve.
+    Under ``chrono`` a cell without a carrying gate (Elman) keeps the default
+    initialisation, as the reference curve.
     """
     import numeric
 
     xs = _inputs(cfg, cfg.T, cfg.B, seed)
     out = {}
     for name in GRADIENT_CELLS:
-        sch = "pytorch" if name == "elman" else scheme
+        sch = scheme if dv.cell(name).carrying is not None else "pytorch"
         p = _init(name, cfg, sch, scale, seed)
         out[p.cell.title] = numeric.gradient_norms(p, xs, zero_state(p, cfg.B),
                                                    seed=seed).log_norms
@@ -98,7 +98,7 @@ def lyapunov_spectra(cfg: FigConfig, *, seed: int = 0) -> dict:
     out = {}
     for scheme in ("pytorch", "chrono"):
         for name in GRADIENT_CELLS:
-            if scheme == "chrono" and name == "elman":
+            if scheme == "chrono" and dv.cell(name).carrying is None:
                 continue
             p = _init(name, cfg, scheme, 1.0, seed, H=cfg.lyap_hidden)
             lam = numeric.lyapunov(p, xs, zero_state(p, cfg.lyap_batch), seed=seed)
@@ -106,9 +106,9 @@ def lyapunov_spectra(cfg: FigConfig, *, seed: int = 0) -> dict:
     return out
 
 
-def _gate_biases(cell, gate: str) -> list:
-    q = {q.symbol.name: q.expr for q in cell.quantities}[gate]
-    return [b.name for b in cell.biases if b in q.free_symbols]
+def _gate_biases(cell, gate) -> list:
+    """The biases in the definition of the quantity ``gate`` (a symbol of ``cell``)."""
+    return [b.name for b in cell.biases if b in cell.definitions[gate].free_symbols]
 
 
 def bias_sweep(cfg: FigConfig, *, seed: int = 0) -> dict:
@@ -124,7 +124,7 @@ def bias_sweep(cfg: FigConfig, *, seed: int = 0) -> dict:
 
     p = _init("gru", cfg, "pytorch", 1.0, seed)
     x, h = draw_state(p, cfg.sweep_batch, np.random.default_rng(seed + 7))
-    (b,) = _gate_biases(p.cell, "z")[:1]
+    (b,) = _gate_biases(p.cell, p.cell.carrying.gate)[:1]
     lower, smin, zmin = [], [], []
     for beta in cfg.sweep_biases:
         q = p.with_arrays(**{b: p.arrays[b] + beta})
