@@ -1,8 +1,9 @@
-r"""softplus, an activation the cell language does not ship, defined once for the session.
+r"""softplus, an activation the cell language does not ship: its one declaration for the
+tests, registered only while a test needs it.
 
 The registry of :mod:`derivations.functions` is global and refuses a second definition
-of a name: import :data:`softplus` (and :func:`softplus_cell`) from here, never call
-``define_activation("softplus", ...)`` in a test.
+of a name, so a test takes softplus from :func:`registered_softplus` (a context manager,
+e.g. behind a module-scoped fixture) instead of calling ``define_activation`` itself.
 
 .. math::
 
@@ -10,17 +11,25 @@ of a name: import :data:`softplus` (and :func:`softplus_cell`) from here, never 
     \operatorname{softplus}'(u) = \sigma(u) = 1 - e^{-y}, \quad y = \operatorname{softplus}(u),
 
 values in :math:`(0, \infty)`, derivative in :math:`(0, 1)`.
+
+>>> with registered_softplus() as softplus:
+...     print(softplus(0).rewrite(sp.exp), "softplus" in functions.ACTIVATIONS)
+log(2) True
+>>> "softplus" in functions.ACTIVATIONS
+False
 """
 
 from __future__ import annotations
+
+from contextlib import contextmanager
 
 import numpy as np
 import sympy as sp
 
 import derivations as dv
-from derivations.functions import ACTIVATIONS, define_activation
+from derivations import functions
 
-__all__ = ["softplus", "softplus_cell", "np_softplus"]
+__all__ = ["SOFTPLUS", "registered_softplus", "softplus_cell", "np_softplus"]
 
 
 def np_softplus(u):
@@ -28,21 +37,31 @@ def np_softplus(u):
     return np.logaddexp(0.0, u)
 
 
-def _define():
-    known = ACTIVATIONS.get("softplus")
-    if known is not None:  # defined by this module under another import name
-        return known.function
-    return define_activation(
-        "softplus", derivative=lambda y: 1 - sp.exp(-y), value_range=sp.Interval.open(0, sp.oo),
-        derivative_sup=sp.S.One, latex=r"\operatorname{softplus}", typst='op("softplus")',
-        numpy=np_softplus, rewrite=lambda u: sp.log(1 + sp.exp(u)))
+#: the declaration: derivative in the value y, value range, derivative sup, names, NumPy
+SOFTPLUS = dict(derivative=lambda y: 1 - sp.exp(-y), value_range=sp.Interval.open(0, sp.oo),
+                derivative_sup=sp.S.One, latex=r"\operatorname{softplus}",
+                typst='op("softplus")', numpy=np_softplus,
+                rewrite=lambda u: sp.log(1 + sp.exp(u)))
 
 
-softplus = _define()
+@contextmanager
+def registered_softplus():
+    """softplus's SymPy function class, registered for the duration of the block (the one
+    already registered, left as it is, when a caller outside registered it)."""
+    known = functions.ACTIVATIONS.get("softplus")
+    if known is not None:
+        yield known.function
+        return
+    cls = functions.define_activation("softplus", **SOFTPLUS)
+    try:
+        yield cls
+    finally:
+        act = functions.ACTIVATIONS.pop("softplus")
+        functions._BY_CLASS.pop(act.function)
 
 
-def softplus_cell(name: str = "softplus_gated"):
-    """A gated cell with softplus as a named quantity and inside the update:
+def softplus_cell(softplus, name: str = "softplus_gated"):
+    """A gated cell with ``softplus`` as a named quantity and inside the update:
 
     g = sigmoid(W_g x + U_g h + b_g), n = softplus(W_n x + U_n h + b_n),
     h' = g h + (1 - g) tanh(n) - softplus(V h) / 4.

@@ -14,9 +14,19 @@ from hypothesis import strategies as st
 import numeric
 from derivations.facts import Role
 from numeric._activations import Generic
-from tests._softplus import np_softplus, softplus_cell
+from tests._softplus import np_softplus, registered_softplus, softplus_cell
 
-CELL = softplus_cell()
+
+@pytest.fixture(scope="module", autouse=True)
+def softplus():
+    """softplus registered while this module runs (the registry is global)."""
+    with registered_softplus() as cls:
+        yield cls
+
+
+@pytest.fixture(scope="module")
+def cell(softplus):
+    return softplus_cell(softplus)
 
 
 def _sigmoid(u):
@@ -51,23 +61,23 @@ def ref_jacobian(p, x, h, method):
     return J
 
 
-def _case(seed, H=5, I=3, B=4, scale=1.0):
-    p = numeric.init(CELL, H, I, seed=seed, scale=scale)
+def _case(cell, seed, H=5, I=3, B=4, scale=1.0):
+    p = numeric.init(cell, H, I, seed=seed, scale=scale)
     rng = np.random.default_rng(seed + 1)
     return p, rng.normal(size=(B, I)) * scale, rng.uniform(-1, 1, (B, H))
 
 
 @given(st.integers(0, 2**16), st.sampled_from([0.5, 1.0, 4.0]), st.integers(1, 6))
 @settings(max_examples=20)
-def test_step_matches_numpy_transcription(seed, scale, H):
-    p, x, h = _case(seed, H=H, scale=scale)
+def test_step_matches_numpy_transcription(cell, seed, scale, H):
+    p, x, h = _case(cell, seed, H=H, scale=scale)
     np.testing.assert_allclose(numeric.step(p, x, h), ref_step(p, x, h), rtol=1e-13,
                                atol=1e-13)
 
 
 @pytest.mark.parametrize("scale", [0.5, 1.0, 4.0])
-def test_jacobian_matches_central_differences_and_complex_step(scale):
-    p, x, h = _case(7, scale=scale)
+def test_jacobian_matches_central_differences_and_complex_step(cell, scale):
+    p, x, h = _case(cell, 7, scale=scale)
     J = numeric.jacobian(p, x, h)
     cs = ref_jacobian(p, x, h, "complex")
     fd = ref_jacobian(p, x, h, "central")
@@ -76,8 +86,8 @@ def test_jacobian_matches_central_differences_and_complex_step(scale):
     np.testing.assert_allclose(J, fd, rtol=0, atol=1e-7 * size)
 
 
-def test_engine_complex_step_runs_through_the_declared_rewrite():
-    p, x, h = _case(3)
+def test_engine_complex_step_runs_through_the_declared_rewrite(cell):
+    p, x, h = _case(cell, 3)
     J = numeric.jacobian(p, x, h)
     np.testing.assert_allclose(numeric.step_jacobian(p, x, h, method="complex"), J,
                                rtol=0, atol=1e-12)
@@ -86,8 +96,8 @@ def test_engine_complex_step_runs_through_the_declared_rewrite():
     assert numeric.check_jacobian(p, x, h).ok
 
 
-def test_complex_step_without_an_analytic_rewrite_is_refused_before_work(monkeypatch):
-    p, x, h = _case(3)
+def test_complex_step_without_an_analytic_rewrite_is_refused_before_work(cell, monkeypatch):
+    p, x, h = _case(cell, 3)
     monkeypatch.setattr(Generic, "analytic", property(lambda self: None))
     for fn in (lambda: numeric.check_jacobian(p, x, h),
                lambda: numeric.step_jacobian(p, x, h, method="complex")):
@@ -98,15 +108,15 @@ def test_complex_step_without_an_analytic_rewrite_is_refused_before_work(monkeyp
                                ref_jacobian(p, x, h, "central"), rtol=0, atol=1e-8)
 
 
-def test_float32_follows_float64():
-    p, x, h = _case(11)
+def test_float32_follows_float64(cell):
+    p, x, h = _case(cell, 11)
     J32 = numeric.jacobian(p.astype(np.float32), x.astype(np.float32), h.astype(np.float32))
     assert J32.dtype == np.float32
     np.testing.assert_allclose(J32, ref_jacobian(p, x, h, "complex"), rtol=0, atol=2e-5)
 
 
-def test_paths_jvp_and_vjp_match_the_reference():
-    p, x, h = _case(5)
+def test_paths_jvp_and_vjp_match_the_reference(cell):
+    p, x, h = _case(cell, 5)
     ref = ref_jacobian(p, x, h, "complex")
     np.testing.assert_allclose(sum(numeric.paths(p, x, h).values()), ref, rtol=0, atol=1e-12)
     v = np.random.default_rng(0).normal(size=h.shape)
@@ -116,8 +126,8 @@ def test_paths_jvp_and_vjp_match_the_reference():
                                rtol=0, atol=1e-12)
 
 
-def test_gradient_norms_equal_explicit_products_of_reference_jacobians():
-    p, _, h0 = _case(9, B=3)
+def test_gradient_norms_equal_explicit_products_of_reference_jacobians(cell):
+    p, _, h0 = _case(cell, 9, B=3)
     rng = np.random.default_rng(2)
     T = 4
     xs, v = rng.normal(size=(T, 3, 3)), rng.normal(size=h0.shape)
@@ -135,11 +145,11 @@ def test_gradient_norms_equal_explicit_products_of_reference_jacobians():
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-10)
 
 
-def test_saturated_fast_paths_keep_relative_accuracy_beside_softplus():
+def test_saturated_fast_paths_keep_relative_accuracy_beside_softplus(cell):
     """The sigmoid and tanh fast paths at saturation (gate and candidate pre-activations
     near 40): the candidate path's coefficient (1 - g)(1 - e^{-n})(1 - tanh^2 n), about
     1e-52, is relatively accurate (as derived, 1 - g and 1 - tanh^2 would round to 0)."""
-    p, x, h = _case(4)
+    p, x, h = _case(cell, 4)
     p = p.with_arrays(b_g=p.arrays["b_g"] + 40.0, b_n=p.arrays["b_n"] + 40.0)
     a = p.arrays
     u_g = x @ a["W_g"].T + h @ a["U_g"].T + a["b_g"]
@@ -151,13 +161,12 @@ def test_saturated_fast_paths_keep_relative_accuracy_beside_softplus():
     np.testing.assert_allclose(got, coef[:, :, None] * a["U_n"], rtol=1e-12, atol=0)
 
 
-def test_kernel_evaluates_softplus_on_arrays_columns_and_constants():
+def test_kernel_evaluates_softplus_on_arrays_columns_and_constants(softplus):
     """Generated code: softplus of a vector, of a bias column, and of a constant (folded),
     against NumPy's logaddexp."""
     import sympy as sp
 
     from numeric._codegen import Kernel, Let
-    from tests._softplus import softplus
 
     a, b, beta = sp.symbols("a b beta")
     exprs = [softplus(a), softplus(beta) * b, softplus(sp.Integer(2)) * b,
