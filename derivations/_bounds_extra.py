@@ -79,7 +79,8 @@ def _over_epsilon(expr):
 def _saturation_constant(carrying, block, tbs, env: Env):
     """``(K, per-term constants)`` of :math:`\\|J - I\\| \\le K\\varepsilon`, or ``None``."""
     gate, towards = carrying.gate, carrying.towards
-    e_env = Env({**env.ranges, EPSILON: (sp.S.Zero, sp.S.One)}, env.why)
+    e_env = env.copy()
+    e_env.ranges[EPSILON] = (sp.S.Zero, sp.S.One)
     e_env.ranges.pop(gate, None)
     carry_gap = _sub(block.carry - 1, gate, towards)
     if sp.expand(carry_gap.subs(EPSILON, 0)) != 0:

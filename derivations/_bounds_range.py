@@ -42,7 +42,8 @@ from .functions import activation
 from .language import Cell, MatVec
 from .statements import Norm
 
-__all__ = ["interval", "sup_abs", "Env", "cell_env", "RangeSource", "activation_range"]
+__all__ = ["interval", "sup_abs", "Env", "cell_env", "RangeSource", "activation_range",
+           "derivative_form"]
 
 
 class RangeSource(enum.Enum):
@@ -63,16 +64,23 @@ def activation_range(act):
 
 
 class Env:
-    """Known ranges of a cell's atoms; anything else is unbounded.
+    r"""Known ranges of a cell's atoms; anything else is unbounded.
 
-    ``ranges`` maps atoms (symbols, activation applications, and the derivative of an
-    unbounded activation written in its quantity) to closed ``(lo, hi)`` pairs of SymPy
-    numbers; ``why`` maps them to the :class:`RangeSource` that gives the range.
+    ``ranges`` maps atoms (symbols and activation applications) to closed ``(lo, hi)``
+    pairs of SymPy numbers; ``why`` maps them to the :class:`RangeSource` that gives the
+    range. ``carriers`` maps a quantity defined by an activation with unbounded values but a
+    bounded derivative (softplus) to that activation: an expression in the derivative
+    written in the quantity (:math:`1 - e^{-q}`) is bounded through
+    :func:`derivative_form`, as is one in an application of such an activation.
     """
 
-    def __init__(self, ranges=None, why=None):
+    def __init__(self, ranges=None, why=None, carriers=None):
         self.ranges = dict(ranges or {})
         self.why = dict(why or {})
+        self.carriers = dict(carriers or {})
+
+    def copy(self) -> Env:
+        return Env(self.ranges, self.why, self.carriers)
 
     def range(self, atom):
         if atom in self.ranges:
@@ -82,18 +90,52 @@ class Env:
             return activation_range(act)
         return None
 
-    def compound_atoms(self) -> frozenset:
-        """The non-symbol expressions that are atoms of this environment."""
-        return frozenset(a for a in self.ranges if not isinstance(a, sp.Symbol))
+
+def _carriers(expr, env: Env) -> list:
+    """``(x, activation)`` for each carrier of ``env`` and each application of an activation
+    with unbounded values and a derivative supremum in ``expr``."""
+    out = [(q, act) for q, act in env.carriers.items() if expr.has(q)]
+    for app in expr.atoms(sp.Function):
+        act = activation(app)
+        if act is not None and act.derivative_sup is not None and activation_range(act) is None:
+            out.append((app, act))
+    return out
 
 
-def _atoms(expr, env: Env | None = None):
-    """Symbols, activation applications and compound atoms of ``env`` outside any MatVec."""
+def derivative_form(expr, env: Env):
+    r"""``(expr, env)`` with every unbounded carrier :math:`x` of an activation :math:`f`
+    eliminated in favour of :math:`D = f'` written in :math:`x` (a new atom in
+    :math:`[0, \sup f']`), where ``expr`` is a polynomial in :math:`D` once :math:`x` is
+    written through it:
+    :math:`-	frac14 + 	frac14 e^{-y}` with :math:`D = 1 - e^{-y}` becomes
+    :math:`-D/4`. Unchanged where that fails."""
+    expr = sp.sympify(expr)
+    found = _carriers(expr, env)
+    if not found:
+        return expr, env
+    env = env.copy()
+    for x, act in found:
+        Y, D = sp.Dummy("y"), sp.Dummy(f"d{act.name}", nonnegative=True)
+        try:
+            sol = sp.solve(sp.Eq(D, act.derivative(Y)), Y)
+        except (NotImplementedError, ValueError):
+            continue
+        if len(sol) != 1:
+            continue
+        rewritten = sp.simplify(expr.xreplace({x: Y}).subs(Y, sol[0]))
+        if not rewritten.has(Y, x) and rewritten.is_polynomial(D):
+            expr = rewritten
+            env.ranges[D] = (sp.S.Zero, act.derivative_sup)
+            env.why[D] = RangeSource.DERIVATIVE
+    return expr, env
+
+
+def _atoms(expr):
+    """Symbols and activation applications of ``expr`` outside any MatVec."""
     out = set()
-    compound = env.compound_atoms() if env is not None else frozenset()
 
     def walk(e):
-        if isinstance(e, (sp.Symbol, MatVec)) or e in compound or activation(e) is not None:
+        if isinstance(e, (sp.Symbol, MatVec)) or activation(e) is not None:
             out.add(e)
         else:
             for a in e.args:
@@ -105,7 +147,7 @@ def _atoms(expr, env: Env | None = None):
 
 def bounded(expr, env: Env) -> bool:
     """True if every atom of ``expr`` has a known range."""
-    return all(env.range(a) is not None for a in _atoms(expr, env))
+    return all(env.range(a) is not None for a in _atoms(expr))
 
 
 def _imul(a, b):
@@ -146,11 +188,11 @@ def _poly_range(expr, atoms, env):
     return None
 
 
-def _groups(factors, env):
+def _groups(factors):
     """Partition factors into groups whose atom sets are disjoint (union-find)."""
     groups: list = []
     for f in factors:
-        fa = _atoms(f, env)
+        fa = _atoms(f)
         merged = [g for g in groups if g[1] & fa]
         for g in merged:
             groups.remove(g)
@@ -168,7 +210,7 @@ def interval(expr, ranges_or_env) -> tuple:
     """
     env = ranges_or_env if isinstance(ranges_or_env, Env) else Env(ranges_or_env)
     expr = sp.sympify(expr)
-    atoms = sorted(_atoms(expr, env), key=sp.default_sort_key)
+    atoms = sorted(_atoms(expr), key=sp.default_sort_key)
     for a in atoms:
         if env.range(a) is None:
             raise DerivationError(f"no range is known for {a} in {expr}")
@@ -178,7 +220,7 @@ def interval(expr, ranges_or_env) -> tuple:
     if exact is not None:
         return exact
     if isinstance(expr, sp.Mul):
-        groups = _groups(sp.Mul.make_args(expr), env)
+        groups = _groups(sp.Mul.make_args(expr))
         if len(groups) > 1:
             out = (sp.S.One, sp.S.One)
             for facs, _ in groups:
@@ -206,7 +248,7 @@ def sup_abs(expr, env: Env):
     :class:`~derivations.statements.Norm` atoms: :math:`\|W\|_\infty`,
     :math:`\|b\|_\infty`, :math:`\|c\|_\infty` (``Norm(W, oo)``, ...).
     """
-    expr = sp.sympify(expr)
+    expr, env = derivative_form(expr, env)
     if bounded(expr, env):
         lo, hi = interval(expr, env)
         return sp.Max(sp.Abs(lo), sp.Abs(hi))
@@ -262,14 +304,11 @@ def cell_env(cell: Cell) -> Env:
             env.ranges[q.symbol] = rng
             env.why[q.symbol] = RangeSource.ACTIVATION
         elif act.derivative_sup is not None:
-            d = act.derivative(q.symbol)
-            if not d.is_number:
-                env.ranges[d] = (sp.S.Zero, act.derivative_sup)
-                env.why[d] = RangeSource.DERIVATIVE
+            env.carriers[q.symbol] = act
     # the invariant: assume every state in [-1, 1], keep the states whose update stays there
     assumed = set(cell.states)
     while True:
-        trial = Env(env.ranges, env.why)
+        trial = env.copy()
         for s in assumed:
             trial.ranges[s] = _UNIT
         _next_state_ranges(cell, trial)
