@@ -18,6 +18,7 @@ from derivations.language import MatVec
 from derivations.statements import EYE, EntryMax, Norm, Partial
 from reports._statements import Printers
 from reports.engines import compile_latex, compile_typst
+from tests._softplus import registered_softplus, softplus_cell
 from tests._tex import need_tex
 
 KEYS = [(n, c) for n, convs in dv.CELLS.items() for c in convs]
@@ -281,3 +282,17 @@ def test_gatebound_derive_prints_bounds_that_compile(tmp_path, fmt):
     tex.write_text("\\documentclass{article}\n\\usepackage{amsmath,amssymb}\n"
                    "\\begin{document}\n" + body + "\n\\end{document}\n", encoding="utf-8")
     assert os.path.getsize(compile_latex(tex, "en")) > 1000
+
+
+def test_an_unbounded_activation_inside_the_update_is_bounded_through_its_derivative():
+    # h' = g h + (1 - g) n - softplus(V h) / 4 with n = softplus(...): the coefficients
+    # -(1 - exp(-softplus(V h))) / 4 and (1 - g)(1 - exp(-n)) are bounded by the declared
+    # sup of softplus' (1), however SymPy arranges them; by hand: 1 + ||V||/4 + ||U_n||
+    # + (1 + ||h||_inf)/4 ||U_g|| (|g(1 - g)(h - n)| needs ||h||, ||n|| is not needed here
+    # since the candidate enters through tanh(n))
+    with registered_softplus() as softplus:
+        cell = softplus_cell(softplus, "softplus_bounds")
+        b = dv.derive(cell).bounds
+    n2_, ninf_ = (lambda s: Norm(cell.symbol(s), 2)), (lambda s: Norm(cell.symbol(s), sp.oo))
+    want = 1 + n2_("V") / 4 + n2_("U_n") + (1 + ninf_("h")) * n2_("U_g") / 4
+    assert sp.simplify(b.main.global_upper - want) == 0

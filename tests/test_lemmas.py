@@ -8,7 +8,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import derivations as dv
-from derivations import functions
 from derivations.facts import BoundKind
 from derivations.functions import ACTIVATIONS, sigmoid, tanh
 from derivations.lemmas import (
@@ -24,6 +23,7 @@ from derivations.lemmas import (
 from derivations.statements import Norm
 from reports._statements import Printers
 from reports.engines import compile_typst
+from tests._softplus import registered_softplus
 
 
 def test_every_lemma_verifies_and_prints():
@@ -141,17 +141,9 @@ def test_lemma_statements_print_and_compile_in_typst(tmp_path):
 
 @pytest.fixture
 def softplus():
-    """softplus, declared once (derivative in its value, value range, derivative sup), then
-    taken out of the registry again."""
-    cls = functions.define_activation(
-        "softplus", derivative=lambda y: 1 - sp.exp(-y), value_range=sp.Interval.open(0, sp.oo),
-        derivative_sup=sp.S.One, latex=r"\operatorname{softplus}", typst='op("softplus")',
-        numpy=lambda u: np.logaddexp(0, u), rewrite=lambda u: sp.log(1 + sp.exp(u)))
-    try:
+    """softplus, declared once (tests._softplus), registered for the test."""
+    with registered_softplus() as cls:
         yield cls
-    finally:
-        act = functions.ACTIVATIONS.pop("softplus")
-        functions._BY_CLASS.pop(act.function)
 
 
 def test_a_new_activation_gets_its_lemma_and_bounds_from_its_declaration(softplus):
