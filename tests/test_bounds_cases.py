@@ -10,8 +10,8 @@ import numeric
 from derivations.facts import BoundKind
 from numeric.bounds import check_bounds, check_horizon
 
+from ._reference import rand_params, ref_jacobian, sig
 from .strategies import keyed_cases
-from .test_bounds_reference import rand_params, ref_jacobian, sig
 
 NEGATE = ("W_iz", "W_hz", "b_iz", "b_hz")
 

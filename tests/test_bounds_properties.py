@@ -1,7 +1,7 @@
 """Property-based proof of the gating bounds, per cell and convention, against references.
 
 Every exact norm is computed from the complex-step Jacobian of the hand-written cells of
-:mod:`tests.test_bounds_reference`, never from the engine under test. In the ``ci`` profile
+:mod:`tests._reference`, never from the engine under test. In the ``ci`` profile
 each property runs 200 examples per cell (parametrized by cell).
 """
 
@@ -15,8 +15,8 @@ import numeric
 from derivations.facts import BoundKind
 from numeric.bounds import check_bounds, weight_norms
 
+from ._reference import KEYS, rand_params, ref_gates, ref_jacobian, ref_step
 from .strategies import carrying_shifts, horizons, keyed_cases
-from .test_bounds_reference import KEYS, rand_params, ref_gates, ref_jacobian, ref_step
 
 RTOL = 1e-9
 CARRYING = [k for k in KEYS if k[0] != "elman"]
