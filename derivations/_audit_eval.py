@@ -1,4 +1,5 @@
-r"""Small explicit evaluations for the seed audit (private): Jacobians at numbers.
+r"""Small explicit evaluations for the seed audit (private): Jacobians at numbers, updates
+and Jacobian terms at a gate's limit.
 
 A :class:`Sample` is a point of a cell's parameter space, drawn once with a seeded
 generator (PyTorch's default scale :math:`U(-1/\sqrt{n}, 1/\sqrt{n})` for weights and
@@ -8,7 +9,9 @@ exactly). Its values are keyed by the cell's code names, so one sample serves ev
 with those names (the three GRU conventions) and a test can rebuild the same point for an
 independent reference. The derived closed form of a block is assembled on an explicit
 instance (:func:`derivations.proof.instantiate`) and evaluated there; everything stays
-inside ``derivations`` (SymPy and NumPy).
+inside ``derivations`` (SymPy and NumPy). Symbolically, :func:`gate_limit` substitutes a
+gate's limit into a GRU convention's update and names the :class:`Outcome` (the old state,
+the candidate, or a mixture), and :func:`terms_at` reads the Jacobian's terms there.
 
 >>> import derivations as dv
 >>> gru = dv.cell("gru", "seed")
@@ -27,10 +30,16 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
+from ._audit_facts import GateLimit, Outcome
+from .cells import cell
+from .derivation import derive
+from .facts import Role
 from .functions import sigmoid
 from .proof import closed_form_matrix, instantiate
+from .statements import Diag, Juxt, relation
 
-__all__ = ["Sample", "draw", "evaluate_block", "spectral_norm", "sigma_min"]
+__all__ = ["Sample", "draw", "evaluate_block", "spectral_norm", "sigma_min", "outcome",
+           "gate_limit", "carries_at", "terms_at", "term_node"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,8 +91,6 @@ def evaluate_block(cell, key, sample: Sample, *, gates=()):
 
     ``gates`` names quantities whose values to return as well.
     """
-    from .derivation import derive
-
     inst = instantiate(cell, sample.n, sample.n)
     sub = _substitution(inst, cell, sample)
     block = derive(cell).jacobian.blocks[key]
@@ -100,3 +107,47 @@ def spectral_norm(J) -> float:
 def sigma_min(J) -> float:
     """Smallest singular value."""
     return float(np.linalg.svd(J, compute_uv=False)[-1])
+
+
+# -- symbolic evaluations: a gate at its limit, the terms there ----------------------------
+def outcome(c, expr) -> Outcome:
+    """What an update with a gate fixed gives: the old state, the candidate, or both."""
+    h = c.states[0]
+    cand = next(q.symbol for q in c.quantities if q.role == Role.CANDIDATE)
+    if sp.simplify(expr - h) == 0:
+        return Outcome.OLD_STATE
+    if sp.simplify(expr - cand) == 0:
+        return Outcome.CANDIDATE
+    return Outcome.MIXTURE
+
+
+def gate_limit(conv, value) -> GateLimit:
+    """The GRU update of convention ``conv`` with its update gate fixed at ``value``."""
+    c = cell("gru", conv)
+    h_next = c.next_states[c.symbol("h")]
+    update = c.definitions[h_next]
+    at = update.subs(c.symbol("z"), value)
+    return GateLimit(conv, relation("=", h_next, update), at, outcome(c, at))
+
+
+def carries_at(conv) -> int:
+    """The update-gate value at which convention ``conv`` keeps the old state."""
+    return next(v for v in (0, 1) if gate_limit(conv, v).outcome is Outcome.OLD_STATE)
+
+
+def terms_at(c, sym, value) -> tuple:
+    """``(term, coefficients at sym = value)`` of the main block's terms."""
+    s = c.symbol(sym)
+    return tuple((t, tuple(sp.simplify(a.subs(s, value)) for a in t.coeffs))
+                 for t in derive(c).jacobian.main.terms)
+
+
+def term_node(coeffs, matrices):
+    """A term :math:`\\operatorname{diag}(a_0) W_1 \\operatorname{diag}(a_1) \\cdots` as
+    parts side by side (a single diagonal factor: :math:`\\operatorname{diag}(a_0)`)."""
+    parts = [Diag(coeffs[0])]
+    for W, a in zip(matrices, coeffs[1:], strict=True):
+        parts.append(W)
+        if a != 1:
+            parts.append(Diag(a))
+    return parts[0] if len(parts) == 1 else Juxt(tuple(parts))

@@ -17,10 +17,11 @@ nodes). The words that explain a verdict belong to the report (``reports._audit_
 which chooses them from the facts.
 
 >>> claims = audit()
->>> [(c.id, str(c.verdict), c.quoted) for c in claims][:2]
-[('gru-update-near-1', 'true only under convention pytorch, cho', True), ('gru-update-near-0', 'true only under convention pytorch, cho', True)]
->>> claims[0].facts.limit("seed").outcome
-<Outcome.CANDIDATE: 'the candidate'>
+>>> c = claims[0]
+>>> c.id, str(c.verdict), c.quoted
+('gru-update-near-1', 'true only under convention pytorch, cho', True)
+>>> c.facts.limit("seed").outcome, c.facts.limit("cho").outcome     # h_t at z_t = 1
+(<Outcome.CANDIDATE: 'the candidate'>, <Outcome.OLD_STATE: 'the old state'>)
 """
 
 from __future__ import annotations
@@ -33,7 +34,16 @@ from pathlib import Path
 import numpy as np
 import sympy as sp
 
-from ._audit_eval import draw, evaluate_block, sigma_min, spectral_norm
+from ._audit_eval import (
+    carries_at,
+    draw,
+    evaluate_block,
+    gate_limit,
+    sigma_min,
+    spectral_norm,
+    term_node,
+    terms_at,
+)
 from ._audit_facts import (
     AuditText,
     ForgetFacts,
@@ -119,34 +129,9 @@ _CONVENTION_WORDS = {("seed",): AuditText.SEED_NOTES, ("pytorch",): AuditText.PY
                      ("cho",): AuditText.CHO, ("pytorch", "cho"): AuditText.PYTORCH_CHO}
 
 
-def _outcome(c, expr) -> Outcome:
-    """What an update with a gate fixed gives: the old state, the candidate, or both."""
-    h = c.states[0]
-    cand = next(q.symbol for q in c.quantities if q.role == Role.CANDIDATE)
-    if sp.simplify(expr - h) == 0:
-        return Outcome.OLD_STATE
-    if sp.simplify(expr - cand) == 0:
-        return Outcome.CANDIDATE
-    return Outcome.MIXTURE
-
-
-def _limit(conv, value) -> GateLimit:
-    """The GRU update of convention ``conv`` with its update gate fixed at ``value``."""
-    c = cell("gru", conv)
-    h_next = c.next_states[c.symbol("h")]
-    update = c.definitions[h_next]
-    at = update.subs(c.symbol("z"), value)
-    return GateLimit(conv, _eq(h_next, update), at, _outcome(c, at))
-
-
-def _carries_at(conv) -> int:
-    """The update-gate value at which convention ``conv`` keeps the old state."""
-    return next(v for v in (0, 1) if _limit(conv, v).outcome is Outcome.OLD_STATE)
-
-
 def _claim_update(value: int) -> Claim:
     seed = cell("gru", "seed")
-    limits = tuple(_limit(conv, value) for conv in CELLS["gru"])
+    limits = tuple(gate_limit(conv, value) for conv in CELLS["gru"])
     # 'z near 1 passes the old information' (1); 'z near 0: the new state matters' (0)
     holds = tuple(lim.convention for lim in limits
                   if (lim.outcome is Outcome.OLD_STATE) == (value == 1))
@@ -158,83 +143,60 @@ def _claim_update(value: int) -> Claim:
     J_cho, _ = evaluate_block(cell("gru", "cho"), ("h", "h"), sample)
     facts = UpdateFacts(
         value=value, gate=z, limits=limits, holds_under=holds, carry=carry,
-        carry_at_value=carry.subs(z, value), carries_at=_carries_at("seed"), bias=b_iz,
+        carry_at_value=carry.subs(z, value), carries_at=carries_at("seed"), bias=b_iz,
         bias_value=sp.Integer(shift), sample=sample,
         gate_distance=float(np.abs(v["z"] - value).max()),
         gap_seed=spectral_norm(J_seed - np.eye(len(J_seed))),
         gap_cho=spectral_norm(J_cho - np.eye(len(J_cho))))
     verdict = (Verdict(VerdictKind.TRUE) if "seed" in holds else
                Verdict.only_under(holds) if holds else Verdict(VerdictKind.FALSE))
-    h_next, h = seed.next_states[seed.symbol("h")], seed.symbol("h")
-    J = Partial(h_next, h)
+    h, h_tilde = seed.symbol("h"), seed.symbol("h_tilde")
+    h_next = seed.next_states[h]
     groups: dict = {}
-    for lim in limits:
+    for lim in sorted(limits, key=lambda lim: lim.convention != "seed"):
         groups.setdefault(lim.at_value, []).append(lim.convention)
-    items = []
-    for at, convs in groups.items():
-        keys = [tuple(convs)] if tuple(convs) in _CONVENTION_WORDS else [(c,) for c in convs]
-        for key in keys:
-            items.append(Implies(_eq(z, value), Juxt((_eq(h_next, at), _CONVENTION_WORDS[key]))))
+    items = [Implies(_eq(z, value), Juxt((_eq(h_next, at), _CONVENTION_WORDS[key])))
+             for at, convs in groups.items()
+             for key in ([tuple(convs)] if tuple(convs) in _CONVENTION_WORDS else
+                         [(c,) for c in convs])]
     where = (AuditText.AT, _eq(b_iz, facts.bias_value))
+    gap = Norm(Partial(h_next, h) - EYE)
     items += [Juxt((_eq(EntryMax(sp.Abs(z - value)), _F(facts.gate_distance)), *where)),
-              Juxt((_eq(Norm(J - EYE), _F(facts.gap_seed)), AuditText.SEED, *where)),
-              Juxt((_eq(Norm(J - EYE), _F(facts.gap_cho)), AuditText.CHO, *where))]
-    zt, ht = seed.symbol("z"), seed.symbol("h_tilde")
-    if value == 1:
-        return Claim(
-            "gru-update-near-1",
-            quote("Khi ", ("$z_t$", zt), " gần bằng 1, nó cho phép thông tin được chuyển qua mà "
-                  "không cần thay đổi nhiều."),
-            Prose(("When ", zt, " is close to 1 the old information passes through almost "
-                   "unchanged.")),
-            verdict, Statements(tuple(items)), facts, (seed, cell("gru", "cho")))
-    return Claim(
-        "gru-update-near-0",
-        quote("Khi ", ("$z_t$", zt), " gần bằng 0, thì trạng thái mới ", (r"$\tilde{h}_t$", ht),
-              " quan trọng hơn nhiều."),
-        Prose(("When ", zt, " is close to 0 the new state ", ht, " matters much more.")),
-        verdict, Statements(tuple(items)), facts, (seed, cell("gru", "cho")))
-
-
-def _terms_at(c, sym, value) -> tuple:
-    """``(term, coefficients at sym = value)`` of the main block's terms."""
-    s = c.symbol(sym)
-    return tuple((t, tuple(sp.simplify(a.subs(s, value)) for a in t.coeffs))
-                 for t in derive(c).jacobian.main.terms)
-
-
-def _term_node(coeffs, matrices):
-    """A term :math:`\\operatorname{diag}(a_0) W_1 \\operatorname{diag}(a_1) \\cdots` as
-    parts side by side (a single diagonal factor: :math:`\\operatorname{diag}(a_0)`)."""
-    parts = [Diag(coeffs[0])]
-    for W, a in zip(matrices, coeffs[1:], strict=True):
-        parts.append(W)
-        if a != 1:
-            parts.append(Diag(a))
-    return parts[0] if len(parts) == 1 else Juxt(tuple(parts))
+              Juxt((_eq(gap, _F(facts.gap_seed)), AuditText.SEED, *where)),
+              Juxt((_eq(gap, _F(facts.gap_cho)), AuditText.CHO, *where))]
+    cid, said, paraphrase = {
+        1: ("gru-update-near-1",
+            ("Khi ", ("$z_t$", z), " gần bằng 1, nó cho phép thông tin được chuyển qua mà không "
+             "cần thay đổi nhiều."),
+            ("When ", z, " is close to 1 the old information passes through almost unchanged.")),
+        0: ("gru-update-near-0",
+            ("Khi ", ("$z_t$", z), " gần bằng 0, thì trạng thái mới ", (r"$\tilde{h}_t$", h_tilde),
+             " quan trọng hơn nhiều."),
+            ("When ", z, " is close to 0 the new state ", h_tilde, " matters much more."))}[value]
+    return Claim(cid, quote(*said), Prose(paraphrase), verdict, _items(*items), facts,
+                 (seed, cell("gru", "cho")))
 
 
 def _bound(bounds, kind: BoundKind):
     """The bound of ``kind`` among ``bounds`` (``None`` if the derivation found none)."""
-    return next((b for b in bounds if b.kind in (kind, kind.value)), None)
-
-
-def _stated(proven):
-    """The statement of a derived bound or lemma (``None`` until it has one as structure)."""
-    return getattr(proven, "statement", None)  # TEMP: until Bound/Lemma.statement land
+    return next((b for b in bounds if b.kind is kind), None)
 
 
 def _items(*items) -> Statements:
-    return Statements(tuple(i for i in items if i is not None))
+    """The evidence: ``items`` as one list (a derived statement's own list spliced in)."""
+    out = []
+    for i in items:
+        out += i.items if isinstance(i, Statements) else [i]
+    return Statements(tuple(out))
 
 
 def _claim_gradient_z0() -> Claim:
     c = cell("gru", "seed")
     z, h, b_iz = c.symbol("z"), c.symbol("h"), c.symbol("b_iz")
     h_next = c.next_states[h]
-    at0 = _terms_at(c, "z", 0)
+    at0 = terms_at(c, "z", 0)
     carry = [v for t, v in at0 if t.is_diagonal]
-    gate = next(t for t, _ in at0 if getattr(t.label, "role", t.label) == Role.UPDATE_GATE)  # TEMP
+    gate = next(t for t, _ in at0 if t.label.role is Role.UPDATE_GATE)
     gate_at0 = next(v for t, v in at0 if t is gate)
     others = [v for t, v in at0 if not t.is_diagonal]
     identity = carry == [(1,)] and all(sp.Mul(*v) == 0 for v in others)
@@ -243,7 +205,7 @@ def _claim_gradient_z0() -> Claim:
     J, _ = evaluate_block(c, ("h", "h"), sample)
     facts = GradientFacts(
         gate=z, jacobian=Partial(h_next, h), carry=derive(c).jacobian.main.carry,
-        identity_at_zero=identity, gate_path=_term_node(gate.coeffs, gate.matrices),
+        identity_at_zero=identity, gate_path=term_node(gate.coeffs, gate.matrices),
         gate_coeffs=gate.coeffs,
         gate_path_vanishes=sp.Mul(*gate_at0) == 0, saturation=sat, bias=b_iz,
         bias_value=sp.Integer(-8), sample=sample, sigma_min=sigma_min(J))
@@ -252,7 +214,7 @@ def _claim_gradient_z0() -> Claim:
     Jn = Partial(h_next, h)
     items = [Implies(_eq(z, 0), _eq(Jn, EYE)),
              Juxt((AuditText.UPDATE_GATE_PATH, Tends(facts.gate_path, 0))),
-             _stated(sat),
+             sat.statement,
              Juxt((_eq(SigmaMin(Jn), _F(facts.sigma_min, 4)), AuditText.AT,
                    _eq(b_iz, facts.bias_value)))]
     zt = c.symbol("z")
@@ -271,20 +233,20 @@ def _claim_reset() -> Claim:
     h_tilde, h_next = c.symbol("h_tilde"), c.next_states[h]
     cand = c.definitions[h_tilde].subs(r, 0).replace(
         lambda e: isinstance(e, MatVec) and e.operand == 0, lambda e: sp.S.Zero)
-    kept = tuple((t, v) for t, v in _terms_at(c, "r", 0) if sp.Mul(*v) != 0)
+    kept = tuple((t, v) for t, v in terms_at(c, "r", 0) if sp.Mul(*v) != 0)
     sample = draw(c, biases={"b_ir": -30})
     J, _ = evaluate_block(c, ("h", "h"), sample)
     facts = ResetFacts(
         gate=r, state=h, candidate=h_tilde, update_gate=z,
         carry_update=next(a for a in sp.Add.make_args(c.definitions[h_next]) if a.has(h)),
         candidate_at_zero=cand, candidate_ignores_state=not cand.has(h),
-        kept_paths=tuple(t.label for t, _ in kept), carries_at=_carries_at("seed"), bias=b_ir,
+        kept_paths=tuple(t.label for t, _ in kept), carries_at=carries_at("seed"), bias=b_ir,
         bias_value=sp.Integer(-30), sample=sample, norm=spectral_norm(J))
     ignores, depends = facts.candidate_ignores_state, bool(kept)
     verdict = Verdict(VerdictKind.INCOMPLETE if ignores and depends else
                       VerdictKind.TRUE if ignores else VerdictKind.FALSE)
     items = [Implies(_eq(r, 0), _eq(h_tilde, cand))]
-    items += [Implies(_eq(r, 0), Chain(_term_node(v, t.matrices), (("!=", 0),)))
+    items += [Implies(_eq(r, 0), Chain(term_node(v, t.matrices), (("!=", 0),)))
               for t, v in kept]
     items.append(Juxt((_eq(Norm(Partial(h_next, h)), _F(facts.norm)), AuditText.AT,
                        _eq(b_ir, facts.bias_value))))
@@ -293,7 +255,7 @@ def _claim_reset() -> Claim:
         quote("Nếu ", ("$r_t$", r), " gần bằng 0, nó cho phép model hoàn toàn bỏ qua trạng thái "
               "trước, từ đó học được các short-term dependencies một cách hiệu quả."),
         Prose(("If ", r, " is close to 0 the model can completely ignore the previous state.")),
-        verdict, Statements(tuple(items)), facts, (c,))
+        verdict, _items(*items), facts, (c,))
 
 
 def _claim_forget() -> Claim:
@@ -308,15 +270,16 @@ def _claim_forget() -> Claim:
     facts = ForgetFacts(
         gate=f, jacobian=Partial(c_next, c), carry=b.carry,
         carry_is_gate=b.carry == f and all(tb.term.is_diagonal for tb in b.terms),
-        saturation_rate=None if sat is None else sat.expr, identity_gap=gap_bound,
+        saturation_rate=None if sat is None else sat.K, identity_gap=gap_bound,
         cell_update=_eq(c_next, lstm.definitions[c_next]), candidate=lstm.symbol("g"),
-        notes_candidate=At(seed_lstm_completed().symbol("C_tilde"), Time.NOW), update_in_notes=_seed_lstm_builds(),
+        notes_candidate=At(seed_lstm_completed().symbol("C_tilde"), Time.NOW),
+        update_in_notes=_seed_lstm_builds(),
         bias=b_if, bias_value=sp.Integer(8), sample=sample,
         gap=spectral_norm(J - np.eye(len(J))), max_one_minus_gate=float((1 - v["f"]).max()))
     verdict = Verdict(VerdictKind.TRUE if facts.carry_is_gate and facts.saturation_rate == 1
                       else VerdictKind.INCOMPLETE)
     Jc = facts.jacobian
-    items = [_eq(Jc, Diag(b.carry)), _stated(gap_bound),
+    items = [_eq(Jc, Diag(b.carry)), gap_bound.statement,
              Juxt((_eq(Norm(Jc - EYE), _F(facts.gap)), AuditText.AT, _eq(b_if, facts.bias_value))),
              Juxt((_eq(EntryMax(1 - f), _F(facts.max_one_minus_gate)), AuditText.AT,
                    _eq(b_if, facts.bias_value)))]
@@ -412,10 +375,10 @@ def _claim_tanh() -> Claim:
     verdict = Verdict(VerdictKind.FALSE if facts.range_proved and limit == 0
                       else VerdictKind.TRUE)
     evidence = _items(
-        _stated(lem),
+        lem.statement,
         Juxt((Tends(derivative, limit), AuditText.AS, Tends(u, sp.oo))),
         _eq(derivative.subs(u, facts.point), _F(facts.derivative_at_point, 3)),
-        _stated(pmb),
+        pmb.statement,
         Juxt((AuditText.ELMAN, _eq(Norm(facts.jacobian), _F(facts.elman_norm)), AuditText.AT,
               _eq(b_hh, facts.bias_value))))
     tanh_name = Display(Name("tanh", kind="word"))

@@ -33,6 +33,7 @@ from derivations.facts import PathLabel
 from derivations.statements import EYE, Diag, EntryMax, Norm, Prose, Tends, Words, relation
 
 from ._i18n import label_tr
+from ._sec_bounds import LEMMA_VI, TEXT_VI
 from ._statements import Printers, prose_parts
 
 __all__ = ["ExplainText", "AUDIT_VI", "EXPLAIN_VI", "VI", "explanation", "explanation_parts"]
@@ -198,8 +199,9 @@ EXPLAIN_VI = {
                             "vô cực khác 0: bản kiểm tra không bác bỏ được nhận định."),
 }
 
-#: every phrase of the audit section, by member
-VI = {**AUDIT_VI, **EXPLAIN_VI}
+#: every phrase of the audit section, by member (with the words of the derived bounds and
+#: lemmas its evidence quotes)
+VI = {**TEXT_VI, **LEMMA_VI, **AUDIT_VI, **EXPLAIN_VI}
 
 E = ExplainText
 

@@ -110,6 +110,9 @@ def test_update_near_zero_favours_the_new_state_only_under_pytorch_and_cho(claim
     c = claims["gru-update-near-0"]
     assert c.verdict == _expected(truth)
     assert c.facts.limit("seed").outcome is Outcome.OLD_STATE
+    # the value the audit found the seed convention carries at is the cell's declared one
+    carrying = dv.cell("gru", "seed").carrying
+    assert (c.facts.gate, c.facts.carries_at) == (carrying.gate, carrying.towards)
 
 
 @pytest.mark.parametrize("cid", ["gru-update-near-1", "gru-update-near-0"])
