@@ -15,19 +15,15 @@ library produces (:class:`~derivations._bound_types.BoundText`,
 
 from __future__ import annotations
 
-import importlib
-
 from derivations._bound_types import BoundText
 from derivations.facts import BoundKind
+from derivations.lemmas import LemmaKind, LemmaText
+from derivations.lemmas import lemmas as all_lemmas
 from derivations.printing import GateLatexPrinter
 
 from ._statements import Printers, inline_math, prose_parts, statement_math, words_tr
 from .model import ByLang, Math, Paragraph, Section, Table, Tr
 from .typst_math import TypstPrinter
-
-# ``derivations.lemmas`` the module (the package exports a function of that name)
-_lemmas = importlib.import_module("derivations.lemmas")
-LemmaKind, LemmaText = _lemmas.LemmaKind, _lemmas.LemmaText
 
 __all__ = ["lemmas_section", "bounds_blocks", "bound_name", "KIND_VI", "TEXT_VI", "LEMMA_VI"]
 
@@ -150,8 +146,8 @@ def lemmas_section() -> Section:
                             "Mỗi bổ đề được chứng minh bằng các phép tính SymPy mà báo cáo chạy "
                             "lại; cột cuối là kết quả của lần chạy lại này."),))]
     rows = []
-    all_lemmas = _lemmas.lemmas()
-    for lem in all_lemmas:
+    found = all_lemmas()
+    for lem in found:
         ok = lem.verify()
         rows.append((_lemma_name(lem),
                      _by_lang(lambda p, s=lem.statement: inline_math(s, p), _printers(lem),
@@ -161,7 +157,7 @@ def lemmas_section() -> Section:
                          Tr("SymPy", "SymPy")), tuple(rows),
                         Tr("The lemmas the bounds rest on.", "Các bổ đề mà các cận dựa vào."),
                         widths=(0.24, 0.56, 0.18)))
-    for lem in all_lemmas:
+    for lem in found:
         if lem.cell is not None:
             continue
         blocks.append(Paragraph((_lemma_name(lem) + ". ",

@@ -105,3 +105,29 @@ def test_bound_remarks_are_translated_in_the_vietnamese_rendering():
         vi, en = render(doc, "vi"), render(doc, "en")
         assert "nếu mọi" in vi and "if every" not in vi
         assert "if every" in en and "nếu mọi" not in en
+
+
+def test_every_word_of_the_bounds_and_lemmas_has_a_vietnamese_entry_keyed_by_member():
+    from derivations._bound_types import BoundText
+    from derivations.lemmas import LemmaKind, LemmaText
+    from reports._sec_bounds import KIND_VI, LEMMA_VI, TEXT_VI
+
+    assert set(TEXT_VI) == set(BoundText)
+    assert set(KIND_VI) == set(BoundKind)
+    assert set(LEMMA_VI) == set(LemmaText) | set(LemmaKind)
+    assert all(isinstance(k, (BoundText, BoundKind, LemmaText, LemmaKind))
+               for k in (*TEXT_VI, *KIND_VI, *LEMMA_VI))
+
+
+def test_lemma_section_renders_steps_and_names_in_the_reader_s_language():
+    from reports._sec_bounds import lemmas_section
+    from reports.model import Document, Tr
+    from reports.render_typst import render_typst
+
+    doc = Document(Tr("T", "T"), "me", (lemmas_section(),))
+    vi, en = render_typst(doc, "vi"), render_typst(doc, "en")
+    for words in ("đạo hàm viết qua chính hàm số", "bất biến của trạng thái ẩn", "đạo hàm sigmoid"):
+        assert words in vi and words not in en
+    for words in ("derivative written in the function", "state invariant (lstm)"):
+        assert words in en and words not in vi
+    assert "THẤT BẠI" not in vi and "FAILED" not in en
