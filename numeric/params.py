@@ -251,11 +251,6 @@ class Params:
         """Row-stack the named weights (cached); ``transpose`` gives the C-contiguous transpose."""
         return _stack(self, tuple(names), bool(transpose))
 
-    @property
-    def _cache(self) -> dict:
-        # numeric/bounds.py's weight_norms still writes here; it moves to per_object
-        return self.memo
-
     # -- copies ----------------------------------------------------------------------
     def astype(self, dtype) -> Params:
         """A copy in ``dtype`` (float32 or float64)."""
