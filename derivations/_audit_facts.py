@@ -3,7 +3,9 @@ r"""The typed facts of the seed audit (private): one frozen dataclass per kind o
 :mod:`derivations.audit` computes them; a report reads them to choose its words (never by
 parsing text). Also here: :class:`AuditText`, the fixed phrases of the evidence;
 :class:`Quote`, a quote of the notes as their text and as structure; and
-:class:`Stacked`, the notes' concatenation :math:`[h_{t-1}, x_t]`.
+:class:`Stacked`, the notes' concatenation :math:`[h_{t-1}, x_t]`; and the notes' LSTM list
+written in the cell language (:func:`seed_lstm_as_written`, which the language refuses,
+and :func:`seed_lstm_completed`, with the cell update the notes omit).
 
 >>> import sympy as sp
 >>> z = sp.Symbol("z")
@@ -19,10 +21,15 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from ._errors import DerivationError
+from .facts import Role
+from .functions import sigmoid, tanh
+from .language import CellBuilder
 from .statements import Prose, Words
 
 __all__ = ["AuditText", "Outcome", "GateLimit", "UpdateFacts", "GradientFacts", "ResetFacts",
-           "ForgetFacts", "MissingUpdateFacts", "TanhFacts", "Quote", "quote", "Stacked"]
+           "ForgetFacts", "MissingUpdateFacts", "TanhFacts", "Quote", "quote", "Stacked",
+           "seed_lstm_as_written", "seed_lstm_completed", "seed_lstm_error"]
 
 
 class AuditText(Words):
@@ -209,3 +216,37 @@ class Stacked(sp.Function):
 
     def _typst(self, printer):
         return "lr([%s])" % ", ".join(printer._print(a) for a in self.args)
+
+
+# -- the notes' LSTM list in the cell language ------------------------------------------
+def _seed_lstm(complete: bool):
+    cb = CellBuilder("seed_lstm", reference="the seed notes, Problem 2")
+    x, h, C = cb.input("x"), cb.state("h"), cb.state("C")
+    W_i, W_f, W_C, W_o, U_i, U_f, U_C, U_o = cb.weights("W_i W_f W_C W_o U_i U_f U_C U_o")
+    i = cb.let("i", sigmoid(W_i @ h + U_i @ x), role=Role.INPUT_GATE)
+    f = cb.let("f", sigmoid(W_f @ h + U_f @ x), role=Role.FORGET_GATE)
+    C_tilde = cb.let("C_tilde", tanh(W_C @ h + U_C @ x), role=Role.CELL_CANDIDATE)
+    o = cb.let("o", sigmoid(W_o @ h + U_o @ x), role=Role.OUTPUT_GATE)
+    C_next = cb.update(C, f * C + i * C_tilde) if complete else C
+    cb.update(h, o * tanh(C_next))
+    return cb.build()
+
+
+def seed_lstm_as_written():
+    """The notes' LSTM list, items 1-5, in the cell language (raises: C_t is never updated)."""
+    return _seed_lstm(False)
+
+
+def seed_lstm_completed():
+    r"""The notes' LSTM list with the cell update :math:`C_t = f_t \odot C_{t-1} + i_t \odot
+    \tilde C_t` it omits (and :math:`h_t = o_t \odot \tanh(C_t)` reading the new :math:`C_t`)."""
+    return _seed_lstm(True)
+
+
+def seed_lstm_error() -> str | None:
+    """The cell language's refusal of the notes' list as written (``None``: it builds)."""
+    try:
+        seed_lstm_as_written()
+    except DerivationError as exc:
+        return str(exc)
+    return None

@@ -26,6 +26,7 @@ which chooses them from the facts.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, replace
 from importlib import resources
@@ -57,13 +58,16 @@ from ._audit_facts import (
     TanhFacts,
     UpdateFacts,
     quote,
+    seed_lstm_as_written,
+    seed_lstm_completed,
+    seed_lstm_error,
 )
 from ._errors import DerivationError
 from .cells import CELLS, cell
 from .derivation import derive
 from .facts import BoundKind, Role, Verdict, VerdictKind
-from .functions import sigmoid, tanh
-from .language import CellBuilder, MatVec
+from .functions import tanh
+from .language import MatVec
 from .lemmas import tanh_derivative_lemma
 from .naming import Display, Name, Time
 from .statements import (
@@ -206,25 +210,22 @@ def _claim_gradient_z0() -> Claim:
     facts = GradientFacts(
         gate=z, jacobian=Partial(h_next, h), carry=derive(c).jacobian.main.carry,
         identity_at_zero=identity, gate_path=term_node(gate.coeffs, gate.matrices),
-        gate_coeffs=gate.coeffs,
-        gate_path_vanishes=sp.Mul(*gate_at0) == 0, saturation=sat, bias=b_iz,
-        bias_value=sp.Integer(-8), sample=sample, sigma_min=sigma_min(J))
+        gate_coeffs=gate.coeffs, gate_path_vanishes=sp.Mul(*gate_at0) == 0, saturation=sat,
+        bias=b_iz, bias_value=sp.Integer(-8), sample=sample, sigma_min=sigma_min(J))
     verdict = Verdict(VerdictKind.INCOMPLETE if identity and facts.gate_path_vanishes
                       else VerdictKind.FALSE)
-    Jn = Partial(h_next, h)
-    items = [Implies(_eq(z, 0), _eq(Jn, EYE)),
-             Juxt((AuditText.UPDATE_GATE_PATH, Tends(facts.gate_path, 0))),
-             sat.statement,
-             Juxt((_eq(SigmaMin(Jn), _F(facts.sigma_min, 4)), AuditText.AT,
-                   _eq(b_iz, facts.bias_value)))]
-    zt = c.symbol("z")
+    evidence = _items(Implies(_eq(z, 0), _eq(facts.jacobian, EYE)),
+                      Juxt((AuditText.UPDATE_GATE_PATH, Tends(facts.gate_path, 0))),
+                      sat.statement,
+                      Juxt((_eq(SigmaMin(facts.jacobian), _F(facts.sigma_min, 4)), AuditText.AT,
+                            _eq(b_iz, facts.bias_value))))
     return Claim(
         "gru-gradient-z-near-0",
-        quote("Vì vậy, kể cả khi ", ("$z_t$", zt), " gần bằng 0, gradient vẫn có thể đi qua cổng ",
-              ("$z_t$", zt), " trong quá trình lan truyền ngược."),
-        Prose(("Even when ", zt, " is close to 0, the gradient can still flow through the gate ",
-               zt, " during backpropagation.")),
-        verdict, _items(*items), facts, (c,))
+        quote("Vì vậy, kể cả khi ", ("$z_t$", z), " gần bằng 0, gradient vẫn có thể đi qua cổng ",
+              ("$z_t$", z), " trong quá trình lan truyền ngược."),
+        Prose(("Even when ", z, " is close to 0, the gradient can still flow through the gate ",
+               z, " during backpropagation.")),
+        verdict, evidence, facts, (c,))
 
 
 def _claim_reset() -> Claim:
@@ -273,16 +274,15 @@ def _claim_forget() -> Claim:
         saturation_rate=None if sat is None else sat.K, identity_gap=gap_bound,
         cell_update=_eq(c_next, lstm.definitions[c_next]), candidate=lstm.symbol("g"),
         notes_candidate=At(seed_lstm_completed().symbol("C_tilde"), Time.NOW),
-        update_in_notes=_seed_lstm_builds(),
+        update_in_notes=seed_lstm_error() is None,
         bias=b_if, bias_value=sp.Integer(8), sample=sample,
         gap=spectral_norm(J - np.eye(len(J))), max_one_minus_gate=float((1 - v["f"]).max()))
     verdict = Verdict(VerdictKind.TRUE if facts.carry_is_gate and facts.saturation_rate == 1
                       else VerdictKind.INCOMPLETE)
-    Jc = facts.jacobian
-    items = [_eq(Jc, Diag(b.carry)), gap_bound.statement,
-             Juxt((_eq(Norm(Jc - EYE), _F(facts.gap)), AuditText.AT, _eq(b_if, facts.bias_value))),
-             Juxt((_eq(EntryMax(1 - f), _F(facts.max_one_minus_gate)), AuditText.AT,
-                   _eq(b_if, facts.bias_value)))]
+    where = (AuditText.AT, _eq(b_if, facts.bias_value))
+    items = [_eq(facts.jacobian, Diag(b.carry)), gap_bound.statement,
+             Juxt((_eq(Norm(facts.jacobian - EYE), _F(facts.gap)), *where)),
+             Juxt((_eq(EntryMax(1 - f), _F(facts.max_one_minus_gate)), *where))]
     return Claim(
         "lstm-forget-near-1",
         quote("Nếu ", ("$f_t$", f), " gần bằng 1, LSTM sẽ giữ lại phần lớn cell state trước đó, "
@@ -293,47 +293,11 @@ def _claim_forget() -> Claim:
         verdict, _items(*items), facts, (lstm,))
 
 
-def _seed_lstm(complete: bool):
-    cb = CellBuilder("seed_lstm", reference="the seed notes, Problem 2")
-    x, h, C = cb.input("x"), cb.state("h"), cb.state("C")
-    W_i, W_f, W_C, W_o, U_i, U_f, U_C, U_o = cb.weights("W_i W_f W_C W_o U_i U_f U_C U_o")
-    i = cb.let("i", sigmoid(W_i @ h + U_i @ x), role=Role.INPUT_GATE)
-    f = cb.let("f", sigmoid(W_f @ h + U_f @ x), role=Role.FORGET_GATE)
-    C_tilde = cb.let("C_tilde", tanh(W_C @ h + U_C @ x), role=Role.CELL_CANDIDATE)
-    o = cb.let("o", sigmoid(W_o @ h + U_o @ x), role=Role.OUTPUT_GATE)
-    C_next = cb.update(C, f * C + i * C_tilde) if complete else C
-    cb.update(h, o * tanh(C_next))
-    return cb.build()
-
-
-def seed_lstm_as_written():
-    """The notes' LSTM list, items 1-5, in the cell language (raises: C_t is never updated)."""
-    return _seed_lstm(False)
-
-
-def seed_lstm_completed():
-    r"""The notes' LSTM list with the cell update :math:`C_t = f_t \odot C_{t-1} + i_t \odot
-    \tilde C_t` it omits (and :math:`h_t = o_t \odot \tanh(C_t)` reading the new :math:`C_t`)."""
-    return _seed_lstm(True)
-
-
-def _seed_lstm_builds() -> bool:
-    try:
-        seed_lstm_as_written()
-    except DerivationError:
-        return False
-    return True
-
-
 def _claim_missing_update() -> Claim:
     full = seed_lstm_completed()
     C, f, h = full.symbol("C"), full.symbol("f"), full.symbol("h")
     C_next, h_next = full.next_states[C], full.next_states[h]
-    try:
-        seed_lstm_as_written()
-        error = None
-    except DerivationError as exc:
-        error = str(exc)
+    error = seed_lstm_error()
     carry = derive(full).jacobian.block("C", "C").carry
     facts = MissingUpdateFacts(
         builds_as_written=error is None, error=error,
@@ -409,14 +373,23 @@ def audit(seeds_dir=None) -> list:
     Raises
     ------
     DerivationError
-        If ``seeds_dir`` holds no ``*.txt`` notes (the error names the folder).
+        If ``seeds_dir`` is not a path, holds no ``*.txt`` notes (the error names the
+        folder) or a note cannot be read as UTF-8 text (the error names the file).
     """
+    if seeds_dir is not None and not isinstance(seeds_dir, (str, os.PathLike)):
+        raise DerivationError(f"seeds_dir must be a folder path, got {seeds_dir!r}")
     folder = SEEDS if seeds_dir is None else Path(seeds_dir)
     files = sorted((p for p in folder.iterdir() if p.name.endswith(".txt")),
                    key=lambda p: p.name) if folder.is_dir() else []
     if not files:
         raise DerivationError(f"no seed notes (*.txt) in {str(seeds_dir or folder)!r}")
-    text = _norm_ws(" ".join(f.read_text(encoding="utf-8") for f in files))
+    texts = []
+    for f in files:
+        try:
+            texts.append(f.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise DerivationError(f"cannot read the seed notes {str(f)!r}: {exc}") from None
+    text = _norm_ws(" ".join(texts))
     claims = [_claim_update(1), _claim_update(0), _claim_gradient_z0(), _claim_reset(),
               _claim_forget(), _claim_missing_update(), _claim_tanh()]
     return [replace(c, quoted=all(_norm_ws(p) in text for p in c.quote.raw.split("...")))

@@ -257,3 +257,11 @@ def test_audit_rejects_an_empty_seed_folder(tmp_path):
         audit(tmp_path)
     with pytest.raises(dv.DerivationError, match=re.escape(str(tmp_path / "absent"))):
         audit(tmp_path / "absent")
+
+
+def test_audit_names_bad_seed_inputs(tmp_path):
+    with pytest.raises(dv.DerivationError, match="seeds_dir must be a folder path, got 5"):
+        audit(5)
+    (tmp_path / "notes.txt").write_bytes(b"\xff\xfe not utf-8 \xc3")
+    with pytest.raises(dv.DerivationError, match=re.escape(str(tmp_path / "notes.txt"))):
+        audit(tmp_path)
