@@ -203,22 +203,23 @@ def _printed(typeset):
     return out
 
 
-def test_every_bound_statement_and_proof_math_compiles_in_typst(tmp_path):
-    src = "\n\n".join(f"$ {t} $" for t in _printed(lambda pr, n: pr.typst.doprint(n)))
-    (tmp_path / "bounds.typ").write_text(src, encoding="utf-8")
-    pdf = compile_typst(tmp_path / "bounds.typ")
-    assert pdf.exists() and pdf.stat().st_size > 1000
-
-
-@pytest.mark.tex
-def test_every_bound_statement_and_proof_math_compiles_in_latex(tmp_path):
+def _compiles(snippets, engine, tmp_path) -> bool:
+    """Typeset math ``snippets`` (one display each) with ``engine``; True if a PDF came out."""
+    body = "\n\n".join(f"$ {t} $" for t in snippets)
+    if engine == "typst":
+        (tmp_path / "m.typ").write_text(body, encoding="utf-8")
+        return compile_typst(tmp_path / "m.typ").stat().st_size > 1000
     need_tex("en")
-    body = "\n\n".join(f"$ {t} $" for t in _printed(lambda pr, n: pr.latex.doprint(n)))
-    tex = tmp_path / "bounds.tex"
+    tex = tmp_path / "m.tex"
     tex.write_text("\\documentclass{article}\n\\usepackage{amsmath,amssymb}\n"
                    "\\begin{document}\n" + body + "\n\\end{document}\n", encoding="utf-8")
-    pdf = compile_latex(tex, "en")
-    assert pdf.exists() and os.path.getsize(pdf) > 1000
+    return os.path.getsize(compile_latex(tex, "en")) > 1000
+
+
+@pytest.mark.parametrize("engine", ["typst", pytest.param("latex", marks=pytest.mark.tex)])
+def test_every_bound_statement_and_proof_math_compiles(tmp_path, engine):
+    printer = (lambda pr: pr.typst) if engine == "typst" else (lambda pr: pr.latex)
+    assert _compiles(_printed(lambda pr, n: printer(pr).doprint(n)), engine, tmp_path)
 
 
 @pytest.mark.parametrize(("name", "conv"), KEYS)
@@ -272,16 +273,7 @@ def test_gatebound_derive_prints_bounds_that_compile(tmp_path, fmt):
     got = [lines[lines.index(head + x.name) + 1] for x in b.all()]
     want = [(pr.typst if fmt == "typst" else pr.latex).doprint(x.statement) for x in b.all()]
     assert got == want
-    body = "\n\n".join(f"$ {t} $" for t in got)
-    if fmt == "typst":
-        (tmp_path / "d.typ").write_text(body, encoding="utf-8")
-        assert compile_typst(tmp_path / "d.typ").stat().st_size > 1000
-        return
-    need_tex("en")
-    tex = tmp_path / "d.tex"
-    tex.write_text("\\documentclass{article}\n\\usepackage{amsmath,amssymb}\n"
-                   "\\begin{document}\n" + body + "\n\\end{document}\n", encoding="utf-8")
-    assert os.path.getsize(compile_latex(tex, "en")) > 1000
+    assert _compiles(got, fmt, tmp_path)
 
 
 def test_an_unbounded_activation_inside_the_update_is_bounded_through_its_derivative():
