@@ -166,9 +166,10 @@ def derivative_lemma(act: Activation, bound=None) -> Lemma:
                                              sp.Contains(f_u, r, evaluate=False))
 
     def gap():
-        g = sp.factor(act.derivative_sup - act.derivative(_y))
+        sup = act.derivative_sup if act.derivative_sup is not None else bound
+        g = sp.factor(sup - act.derivative(_y))
         ok = g.is_nonnegative or bool(function_range(g, _y, act.value_range).inf >= 0)
-        return ok, Chain(_minus(act.derivative_sup, act.derivative(_y)), (("=", g), (">=", 0)))
+        return ok, Chain(_minus(sup, act.derivative(_y)), (("=", g), (">=", 0)))
 
     def rng_derivative():
         r = function_range(act.derivative(_y), _y, act.value_range)
