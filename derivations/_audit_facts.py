@@ -45,7 +45,7 @@ class AuditText(Words):
     UPDATE_GATE_PATH = "update-gate path: "
     IS_MISSING = " is missing"
     WITH_IT = "with it: "
-    ELMAN = "Elman: "
+    ELMAN = " (Elman)"
 
 
 class Outcome(enum.Enum):

@@ -129,6 +129,11 @@ def _eq(a, b):
     return relation("=", a, b)
 
 
+def _measured(lhs, value, *words) -> Chain:
+    """``lhs = value`` and the words and conditions of the measurement (``at b = 8``)."""
+    return Chain(lhs, (("=", Juxt((value, *words))),))
+
+
 _CONVENTION_WORDS = {("seed",): AuditText.SEED_NOTES, ("pytorch",): AuditText.PYTORCH,
                      ("cho",): AuditText.CHO, ("pytorch", "cho"): AuditText.PYTORCH_CHO}
 
@@ -165,9 +170,9 @@ def _claim_update(value: int) -> Claim:
                          [(c,) for c in convs])]
     where = (AuditText.AT, _eq(b_iz, facts.bias_value))
     gap = Norm(Partial(h_next, h) - EYE)
-    items += [Juxt((_eq(EntryMax(sp.Abs(z - value)), _F(facts.gate_distance)), *where)),
-              Juxt((_eq(gap, _F(facts.gap_seed)), AuditText.SEED, *where)),
-              Juxt((_eq(gap, _F(facts.gap_cho)), AuditText.CHO, *where))]
+    items += [_measured(EntryMax(sp.Abs(z - value)), _F(facts.gate_distance), *where),
+              _measured(gap, _F(facts.gap_seed), AuditText.SEED, *where),
+              _measured(gap, _F(facts.gap_cho), AuditText.CHO, *where)]
     cid, said, paraphrase = {
         1: ("gru-update-near-1",
             ("Khi ", ("$z_t$", z), " gần bằng 1, nó cho phép thông tin được chuyển qua mà không "
@@ -217,8 +222,8 @@ def _claim_gradient_z0() -> Claim:
     evidence = _items(Implies(_eq(z, 0), _eq(facts.jacobian, EYE)),
                       Juxt((AuditText.UPDATE_GATE_PATH, Tends(facts.gate_path, 0))),
                       sat.statement,
-                      Juxt((_eq(SigmaMin(facts.jacobian), _F(facts.sigma_min, 4)), AuditText.AT,
-                            _eq(b_iz, facts.bias_value))))
+                      _measured(SigmaMin(facts.jacobian), _F(facts.sigma_min, 4), AuditText.AT,
+                                _eq(b_iz, facts.bias_value)))
     return Claim(
         "gru-gradient-z-near-0",
         quote("Vì vậy, kể cả khi ", ("$z_t$", z), " gần bằng 0, gradient vẫn có thể đi qua cổng ",
@@ -249,8 +254,8 @@ def _claim_reset() -> Claim:
     items = [Implies(_eq(r, 0), _eq(h_tilde, cand))]
     items += [Implies(_eq(r, 0), Chain(term_node(v, t.matrices), (("!=", 0),)))
               for t, v in kept]
-    items.append(Juxt((_eq(Norm(Partial(h_next, h)), _F(facts.norm)), AuditText.AT,
-                       _eq(b_ir, facts.bias_value))))
+    items.append(_measured(Norm(Partial(h_next, h)), _F(facts.norm), AuditText.AT,
+                           _eq(b_ir, facts.bias_value)))
     return Claim(
         "gru-reset-near-0",
         quote("Nếu ", ("$r_t$", r), " gần bằng 0, nó cho phép model hoàn toàn bỏ qua trạng thái "
@@ -281,8 +286,8 @@ def _claim_forget() -> Claim:
                       else VerdictKind.INCOMPLETE)
     where = (AuditText.AT, _eq(b_if, facts.bias_value))
     items = [_eq(facts.jacobian, Diag(b.carry)), gap_bound.statement,
-             Juxt((_eq(Norm(facts.jacobian - EYE), _F(facts.gap)), *where)),
-             Juxt((_eq(EntryMax(1 - f), _F(facts.max_one_minus_gate)), *where))]
+             _measured(Norm(facts.jacobian - EYE), _F(facts.gap), *where),
+             _measured(EntryMax(1 - f), _F(facts.max_one_minus_gate), *where)]
     return Claim(
         "lstm-forget-near-1",
         quote("Nếu ", ("$f_t$", f), " gần bằng 1, LSTM sẽ giữ lại phần lớn cell state trước đó, "
@@ -343,8 +348,8 @@ def _claim_tanh() -> Claim:
         Juxt((Tends(derivative, limit), AuditText.AS, Tends(u, sp.oo))),
         _eq(derivative.subs(u, facts.point), _F(facts.derivative_at_point, 3)),
         pmb.statement,
-        Juxt((AuditText.ELMAN, _eq(Norm(facts.jacobian), _F(facts.elman_norm)), AuditText.AT,
-              _eq(b_hh, facts.bias_value))))
+        _measured(Norm(facts.jacobian), _F(facts.elman_norm), AuditText.ELMAN, AuditText.AT,
+                  _eq(b_hh, facts.bias_value)))
     tanh_name = Display(Name("tanh", kind="word"))
     return Claim(
         "tanh-range-gradient",

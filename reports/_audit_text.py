@@ -122,7 +122,7 @@ AUDIT_VI = {
     AuditText.UPDATE_GATE_PATH: "nhánh cổng cập nhật: ",
     AuditText.IS_MISSING: " bị thiếu",
     AuditText.WITH_IT: "khi có nó: ",
-    AuditText.ELMAN: "Elman: ",
+    AuditText.ELMAN: " (Elman)",
 }
 
 #: Vietnamese of the explanation phrases
