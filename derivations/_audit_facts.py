@@ -28,7 +28,7 @@ from .language import CellBuilder
 from .statements import Prose, Words
 
 __all__ = ["AuditText", "Outcome", "GateLimit", "UpdateFacts", "GradientFacts", "ResetFacts",
-           "ForgetFacts", "MissingUpdateFacts", "TanhFacts", "Quote", "quote", "Stacked",
+           "ForgetFacts", "MissingUpdateFacts", "TanhFacts", "Quote", "quote",
            "seed_lstm_as_written", "seed_lstm_completed", "seed_lstm_error"]
 
 
@@ -205,17 +205,6 @@ def quote(*pieces) -> Quote:
         else:
             shown.append(s)
     return Quote("".join(raw), Prose(tuple(shown)))
-
-
-class Stacked(sp.Function):
-    r"""The notes' concatenation :math:`[h_{t-1}, x_t]` of vectors (printed by itself in
-    both printers, through SymPy's ``printmethod`` hooks)."""
-
-    def _gatebound_latex(self, printer):
-        return r"\left[%s\right]" % ", ".join(printer._print(a) for a in self.args)
-
-    def _typst(self, printer):
-        return "lr([%s])" % ", ".join(printer._print(a) for a in self.args)
 
 
 # -- the notes' LSTM list in the cell language ------------------------------------------

@@ -54,7 +54,6 @@ from ._audit_facts import (
     Outcome,
     Quote,
     ResetFacts,
-    Stacked,
     TanhFacts,
     UpdateFacts,
     quote,
@@ -82,6 +81,7 @@ from .statements import (
     Partial,
     Prose,
     SigmaMin,
+    Stacked,
     Statements,
     Tends,
     relation,
@@ -89,7 +89,7 @@ from .statements import (
 
 __all__ = ["Claim", "audit", "seed_lstm_as_written", "seed_lstm_completed", "SEEDS", "AuditText",
            "Outcome", "GateLimit", "UpdateFacts", "GradientFacts", "ResetFacts", "ForgetFacts",
-           "MissingUpdateFacts", "TanhFacts", "Quote", "Stacked"]
+           "MissingUpdateFacts", "TanhFacts", "Quote"]
 
 #: the seed notes shipped with the package (``*.txt``)
 SEEDS = resources.files("derivations") / "seeds"

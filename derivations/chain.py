@@ -164,7 +164,7 @@ def _label(path, counts, roles, through_matrix) -> PathLabel:
     """Name a path: ``carry`` (matrix-free, no gate), ``recurrent`` (a matrix, no gate),
     else the role of the innermost quantity (``via`` its parent if that role recurs)."""
     if not path:
-        return PathLabel("recurrent") if through_matrix else PathLabel.carry()
+        return PathLabel.recurrent() if through_matrix else PathLabel.carry()
     if counts.get(path[-1], 0) > 1 and len(path) > 1:
         return PathLabel.of(roles[path[-1]], via=roles[path[-2]])
     return PathLabel.of(roles[path[-1]])

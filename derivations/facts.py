@@ -65,36 +65,44 @@ def role_of(value) -> Role | str:
 class PathLabel(str):
     """The label of a Jacobian path: a string whose parts are typed fields.
 
-    ``role`` is the role of the innermost quantity the path goes through (``None`` for
-    the carry, the direct path); ``via`` the role of its parent when that role recurs in
+    ``kind`` is ``carry`` (the direct, matrix-free path), ``recurrent`` (through a matrix
+    but no named quantity) or ``quantity``; ``role`` is the role of the innermost quantity
+    the path goes through (``None`` for the other kinds); ``via`` the role of its parent when that role recurs in
     the block (MGU's ``forget gate via candidate``).
     """
 
     role: Role | str | None
     via: Role | str | None
+    kind: str  # "carry", "recurrent" or "quantity"
 
-    def __new__(cls, text: str, role=None, via=None):
+    def __new__(cls, text: str, role=None, via=None, kind=None):
         self = super().__new__(cls, text)
         self.role, self.via = role, via
+        self.kind = kind or ("quantity" if role is not None else "carry")
         return self
 
     @classmethod
     def carry(cls) -> PathLabel:
-        """The direct (diagonal) path."""
-        return cls("carry")
+        """The direct, matrix-free path through no quantity (``diag(z)`` of the GRU)."""
+        return cls("carry", kind="carry")
+
+    @classmethod
+    def recurrent(cls) -> PathLabel:
+        """A path through a matrix but no named quantity (Elman's ``diag(1 - h^2) W_hh``)."""
+        return cls("recurrent", kind="recurrent")
 
     @classmethod
     def of(cls, role, via=None) -> PathLabel:
         """The path through a quantity of ``role`` (``via`` its parent's role)."""
         text = str(role) if via is None else f"{role} via {via}"
-        return cls(text, role, via)
+        return cls(text, role, via, "quantity")
 
     @property
     def is_carry(self) -> bool:
-        return self.role is None
+        return self.kind == "carry"
 
     def __reduce__(self):
-        return (PathLabel, (str(self), self.role, self.via))
+        return (PathLabel, (str(self), self.role, self.via, self.kind))
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ import numpy as np
 import sympy as sp
 
 __all__ = ["Activation", "ACTIVATIONS", "activation", "is_activation", "define_activation",
-           "register", "sigmoid", "tanh"]
+           "register", "unregister", "sigmoid", "tanh"]
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,16 @@ def register(act: Activation) -> Activation:
         raise ValueError(f"activation {act.name!r} is already registered")
     ACTIVATIONS[act.name] = act
     _BY_CLASS[act.function] = act
+    return act
+
+
+def unregister(name: str) -> Activation:
+    """Remove the activation ``name`` from :data:`ACTIVATIONS` (cells already built with it
+    keep their SymPy class but no longer print or bound as an activation); returns it."""
+    if name not in ACTIVATIONS:
+        raise KeyError(f"no activation {name!r} is registered; registered: {sorted(ACTIVATIONS)}")
+    act = ACTIVATIONS.pop(name)
+    _BY_CLASS.pop(act.function, None)
     return act
 
 

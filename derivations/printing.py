@@ -167,13 +167,16 @@ class GateLatexPrinter(TermOrder, LatexPrinter):
         return r"\frac{\partial %s}{\partial %s}" % (self._print(expr.output),
                                                      self._print(expr.wrt))
 
+    def _print_Stacked(self, expr):
+        return r"\left[%s\right]" % ", ".join(self._print(a) for a in expr.args)
+
     def _entries(self, op, expr):
         a = expr.args[0]
         if isinstance(a, sp.Abs):
             return r"\%s_i |%s|_i" % (op, self._print(a.args[0]))
         inner = self._print(a)
-        return r"\%s_i (%s)_i" % (op, inner) if not isinstance(a, sp.Symbol) else \
-            r"\%s_i %s_i" % (op, inner)
+        bare = isinstance(a, sp.Symbol) and "_" not in inner     # z_i, but (z_{t})_i
+        return r"\%s_i %s_i" % (op, inner) if bare else r"\%s_i (%s)_i" % (op, inner)
 
     @_powered
     def _print_EntryMax(self, expr):
@@ -246,7 +249,17 @@ class GateLatexPrinter(TermOrder, LatexPrinter):
         return self._print_Mul_positive(coeff, rest)
 
     def _print_Mul_positive(self, coeff, rest):
-        factors = sorted(sp.Mul.make_args(rest), key=self._factor_key)
+        args = sp.Mul.make_args(rest)
+        den = [f.base ** -f.exp for f in args if f.is_Pow and f.exp.is_Rational
+               and f.exp.is_negative]
+        if den:
+            num = sp.Mul(*(f for f in args if not (f.is_Pow and f.exp.is_Rational
+                                                   and f.exp.is_negative)))
+            p, q = (coeff.p, coeff.q) if coeff.is_Rational else (coeff, 1)
+            top = self._print(p * num)
+            bottom = self._print(sp.Mul(q, *den, evaluate=False) if q != 1 else sp.Mul(*den))
+            return r"\frac{%s}{%s}" % (top, bottom)
+        factors = sorted(args, key=self._factor_key)
         scalars = [f for f in factors if self._is_scalar(f)]
         vectors = [f for f in factors if not self._is_scalar(f)]
 
@@ -263,8 +276,17 @@ class GateLatexPrinter(TermOrder, LatexPrinter):
         c = self._print(coeff)
         return f"{c} {body}" if body else c
 
+    def _print_Infinity(self, expr):
+        return r"\infty"
+
+    def _print_NegativeInfinity(self, expr):
+        return r"-\infty"
+
     def _print_Pow(self, expr):
         b, e = expr.base, expr.exp
+        if e.is_Rational and e.is_negative:          # 1/x: SymPy's own printer would call
+            den = self._print(b ** -e)               # back into _print_Mul for it
+            return r"\frac{1}{%s}" % den
         if e.is_Integer and e > 0 and activation(b) is not None:
             return self._print_Function(b, exp=self._print(e))
         if e.is_Integer and e > 0 and isinstance(b, sp.Symbol):

@@ -38,8 +38,8 @@ import sympy as sp
 
 from .naming import Time
 
-__all__ = ["Norm", "SigmaMin", "SigmaMax", "Diag", "Eye", "EYE", "Partial", "At", "EntryMax",
-           "EntryMin", "Sup", "Chain", "Implies", "Tends", "Statements", "Juxt", "Prose",
+__all__ = ["Norm", "SigmaMin", "SigmaMax", "Diag", "Eye", "EYE", "Partial", "At", "Stacked",
+           "EntryMax", "EntryMin", "Sup", "Chain", "Implies", "Tends", "Statements", "Juxt", "Prose",
            "Words", "EPSILON", "norm_atoms", "relation", "is_scalar", "RELATIONS"]
 
 #: the distance of a carrying gate from its carrying value (saturation bounds)
@@ -153,6 +153,11 @@ class At(sp.Function):
     @property
     def time(self) -> Time:
         return _TIMES[int(self.args[1])]
+
+
+class Stacked(sp.Function):
+    r""":math:`[a, b, \ldots]`, vectors stacked into one (the concatenation :math:`[h_{t-1},
+    x_t]` that papers write for two weight blocks applied at once)."""
 
 
 class EntryMax(sp.Function):

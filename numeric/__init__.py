@@ -8,6 +8,7 @@
 """
 
 from ._errors import NumericError
+from ._init import init
 from ._memory import release_memory
 from ._validate import available_memory, check_memory
 from .check import JacobianCheck, check_jacobian, step_jacobian
@@ -16,7 +17,7 @@ from .io_keras import from_keras
 from .io_npz import load, save
 from .io_torch import from_torch
 from .jacobian import jacobian, jacobian_chunks, jvp, paths, term_coefficients, vjp
-from .params import Params, from_arrays, init
+from .params import Params, from_arrays
 from .spectra import (
     SumRule,
     log_det_mean,

@@ -10,6 +10,7 @@ computed on demand, e.g. for the GRU (gate order r, z, n)
     \in \mathbb{R}^{3H \times H}.
 
 >>> import numpy as np
+>>> from numeric import init
 >>> p = init("gru", hidden_size=4, input_size=3, seed=1)
 >>> p.weight_hh.shape, p.weight_ih.shape, p.bias_hh.shape   # (3H, H), (3H, I), (3H,)
 ((12, 4), (12, 3), (12,))
@@ -34,7 +35,7 @@ from ._validate import (
     positive_int,
 )
 
-__all__ = ["Params", "from_arrays", "init", "resolve_cell", "recurrent_weights"]
+__all__ = ["Params", "from_arrays", "resolve_cell", "recurrent_weights"]
 
 
 def resolve_cell(cell, convention=None):
@@ -361,5 +362,3 @@ def _unpack(cell, key, value, dtype) -> dict:
                            f"gates ({', '.join(parts)}) and every dimension at least 1")
     return dict(zip(parts, np.split(arr, G, axis=0), strict=True))
 
-
-from ._init import init  # noqa: E402 - init builds on the names above

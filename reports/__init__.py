@@ -10,7 +10,6 @@ from ._errors import ReportError
 from .build import BuildResult, build_report
 from .document import build_document, parse_cells
 from .engines import choose_engine, compile_latex, compile_typst, have_latex
-from .latex2typst import prose2typst, tex2typst
 from .mathblocks import equations_math, jacobian_math
 from .model import (
                     Code,
@@ -21,7 +20,6 @@ from .model import (
                     Math,
                     MathRow,
                     Paragraph,
-                    RawInline,
                     Section,
                     Table,
                     Tr,
@@ -32,8 +30,8 @@ from .typst_math import TypstPrinter, typst, typst_display, typst_printer_for
 
 __all__ = [
     "ReportError", "BuildResult", "build_report", "build_document", "parse_cells",
-    "choose_engine", "compile_latex", "compile_typst", "have_latex", "prose2typst", "tex2typst",
+    "choose_engine", "compile_latex", "compile_typst", "have_latex",
     "equations_math", "jacobian_math", "Code", "Document", "Figure", "List", "M", "Math",
-    "MathRow", "Paragraph", "RawInline", "Section", "Table", "Tr", "render_latex",
+    "MathRow", "Paragraph", "Section", "Table", "Tr", "render_latex",
     "render_typst", "TypstPrinter", "typst", "typst_display", "typst_printer_for",
 ]

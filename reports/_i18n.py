@@ -17,7 +17,7 @@ from derivations.facts import PathLabel, Role, role_of
 
 from .model import Tr
 
-__all__ = ["label_tr", "ROLES_VI", "PATHS_VI", "MATH_TEXT_VI", "tex_vi"]
+__all__ = ["label_tr", "ROLES_VI", "PATHS_VI"]
 
 #: every :class:`~derivations.facts.Role`, in Vietnamese
 ROLES_VI = {
@@ -34,7 +34,7 @@ ROLES_VI = {
 }
 
 #: the paths through no quantity: the carry (matrix-free) and the plain recurrent path
-PATHS_VI = {PathLabel.carry(): "đường mang", "recurrent": "hồi quy"}
+PATHS_VI = {"carry": "đường mang", "recurrent": "hồi quy"}
 
 
 def _role_vi(role) -> str:
@@ -45,41 +45,11 @@ def _role_vi(role) -> str:
 def label_tr(label) -> Tr:
     """The bilingual text of a path label (:class:`~derivations.facts.PathLabel`) or a
     role (:class:`~derivations.facts.Role` or a user's own string)."""
-    if isinstance(label, PathLabel) and label.role is not None:
+    if isinstance(label, PathLabel):
+        if label.kind != "quantity":
+            return Tr(str(label), PATHS_VI[label.kind])
         vi = _role_vi(label.role)
         if label.via is not None:
             vi = f"{vi} qua {_role_vi(label.via)}"
         return Tr(str(label), vi)
-    if label in PATHS_VI:
-        return Tr(str(label), PATHS_VI[label])
     return Tr(str(label), _role_vi(label))
-
-
-#: ``\text{...}`` pieces inside the toolkit's formulas, in Vietnamese
-MATH_TEXT_VI = {
-    " for all ": " với mọi ",
-    " if every ": " nếu mọi ",
-    " the upper bound of block ": " cận trên của khối ",
-    " (equality: the block is diagonal)": " (đẳng thức: khối là ma trận chéo)",
-    " for all weights: no weight-norm condition makes the per-step bound contract":
-        " với mọi trọng số: không điều kiện nào trên chuẩn trọng số làm cận một bước co lại",
-    "multilinear, extremes at the 8 vertices: ": "đa tuyến tính, cực trị tại 8 đỉnh: ",
-    " (seed, the notes' equation)": " (seed, phương trình của ghi chú)",
-    "at ": "tại ",
-    " (seed) vs ": " (seed) so với ",
-    "update-gate path ": "nhánh cổng cập nhật ",
-    " is missing": " bị thiếu",
-    "with it ": "khi có nó ",
-    "Elman at ": "Elman tại ",
-}
-
-
-def tex_vi(tex: str) -> str:
-    r"""``tex`` with its known ``\text{...}`` pieces in Vietnamese.
-
-    >>> tex_vi(r"x \text{ if every } y")
-    'x \\text{ nếu mọi } y'
-    """
-    for en, vi in MATH_TEXT_VI.items():
-        tex = tex.replace(r"\text{%s}" % en, r"\text{%s}" % vi)
-    return tex

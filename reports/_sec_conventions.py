@@ -9,6 +9,7 @@ from __future__ import annotations
 import sympy as sp
 
 import derivations as dv
+from derivations.cells.gru import ResetPlacement
 
 from .model import M, Paragraph, Section, Table, Tr
 
@@ -57,13 +58,14 @@ _LSTM_ROWS = [
 
 
 def _placement(conv: str) -> Tr:
-    return _AFTER if "after" in dv.GRU_CONVENTIONS[conv]["reset"] else _BEFORE
+    reset = dv.GRU_CONVENTIONS[conv].reset
+    return _AFTER if reset is ResetPlacement.AFTER else _BEFORE
 
 
 def conventions_section() -> Section:
     rows = []
     for source, conv, order, note in _GRU_ROWS:
-        keep = dv.GRU_CONVENTIONS[conv]["carrying"] == "z -> 1"
+        keep = dv.cell("gru", conv).carrying.towards == 1
         rows.append((source, conv, _KEEP_EQ if keep else _TAKE_EQ, _placement(conv),
                      order + (f"; {note}" if note else ""), z_near_one(conv)))
     gru = Table((Tr("Source", "Nguồn"), Tr("Preset", "Bộ quy ước"), Tr("Update", "Cập nhật"),

@@ -3,8 +3,10 @@ r"""The document model: small frozen dataclasses rendered by the LaTeX and Typst
 Every sentence is a :class:`Tr` holding its English and Vietnamese text; the renderer
 picks one with ``lang``. Plain ``str`` parts are user or data text (cell names, numbers,
 versions) that is the same in both languages; renderers escape them. Math is carried as
-prepared LaTeX and Typst strings (:class:`M` inline, :class:`Math` display), produced from
-SymPy objects by :mod:`reports.mathblocks`.
+LaTeX and Typst strings (:class:`M` inline, :class:`Math` display) that the two printers
+produced from SymPy objects and statement nodes (:mod:`reports.mathblocks` for Jacobians,
+:mod:`reports._statements` for bounds, lemmas and evidence); nothing converts one to the
+other.
 
 >>> doc = Document(Tr("Title", "Tiêu đề"), "A. Author",
 ...                (Section(Tr("Intro", "Mở đầu"), (Paragraph((Tr("Hi.", "Chào."),)),)),))
@@ -21,7 +23,7 @@ from dataclasses import dataclass, field
 from ._errors import ReportError
 from ._escape import nfc
 
-__all__ = ["Tr", "M", "Code", "RawInline", "Paragraph", "Math", "MathRow", "Table", "Figure", "List",
+__all__ = ["Tr", "M", "Code", "Paragraph", "Math", "MathRow", "Table", "Figure", "List",
            "Section", "Document", "LANGS", "Inline", "Block", "ByLang"]
 
 #: the report's languages
@@ -68,17 +70,7 @@ class Code:
     text: str
 
 
-@dataclass(frozen=True)
-class RawInline:
-    """Prepared prose from the toolkit (LaTeX with ``$...$`` math, and its Typst form) in
-    English, with a Vietnamese plain-text rendering (``None``: the English one is used)."""
-
-    en_latex: str
-    en_typst: str
-    vi_text: str | None = None
-
-
-Inline = Tr | str | M | Code | RawInline
+Inline = Tr | str | M | Code
 
 
 @dataclass(frozen=True)
@@ -250,5 +242,5 @@ def _check_inlines(parts, where):
     if not isinstance(parts, tuple):
         raise ReportError(f"a {where} takes a tuple of inline parts, got {type(parts).__name__}")
     for p in parts:
-        if not isinstance(p, (Tr, str, M, Code, RawInline, ByLang)):
+        if not isinstance(p, (Tr, str, M, Code, ByLang)):
             raise ReportError(f"a {where} part must be Tr, str, M or Code, got {p!r}")

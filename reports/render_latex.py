@@ -29,7 +29,6 @@ from .model import (
     M,
     Math,
     Paragraph,
-    RawInline,
     Section,
     Table,
     Tr,
@@ -105,10 +104,6 @@ class _R:
             return f"${part.latex}$"
         if isinstance(part, Code):
             return r"\texttt{%s}" % latex_escape(part.text)
-        if isinstance(part, RawInline):
-            if self.lang == "vi" and part.vi_text is not None:
-                return latex_escape(part.vi_text)
-            return part.en_latex
         if isinstance(part, tuple):
             return "".join(self.text(p) for p in part)
         raise ReportError(f"cannot render inline part {part!r}")

@@ -22,7 +22,6 @@ from .model import (
     M,
     Math,
     Paragraph,
-    RawInline,
     Section,
     Table,
     Tr,
@@ -48,10 +47,6 @@ class _R:
             return f"${part.typst}$"
         if isinstance(part, Code):
             return "#raw(%s)" % typst_string(part.text)
-        if isinstance(part, RawInline):
-            if self.lang == "vi" and part.vi_text is not None:
-                return typst_escape(part.vi_text)
-            return part.en_typst
         if isinstance(part, tuple):
             return "".join(self.text(p) for p in part)
         raise ReportError(f"cannot render inline part {part!r}")

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 
+import mpmath
 import sympy as sp
 from sympy.printing.printer import Printer
 
@@ -111,12 +112,16 @@ class TypstPrinter(TermOrder, Printer):
         return _pow(f"(partial {self._print(expr.output)})/(partial {self._print(expr.wrt)})",
                     exp)
 
+    def _print_Stacked(self, expr):
+        return "lr([%s])" % ", ".join(self._print(a) for a in expr.args)
+
     def _entries(self, op, expr, exp):
         a = expr.args[0]
         if isinstance(a, sp.Abs):
             return _pow(f"{op}_i abs({self._print(a.args[0])})_i", exp)
         inner = self._print(a)
-        body = f"{inner}_i" if isinstance(a, sp.Symbol) else f"({inner})_i"
+        bare = isinstance(a, sp.Symbol) and "_" not in inner
+        body = f"{inner}_i" if bare else f"({inner})_i"
         return _pow(f"{op}_i {body}", exp)
 
     def _print_EntryMax(self, expr, exp=None):
@@ -186,7 +191,16 @@ class TypstPrinter(TermOrder, Printer):
         return f"{sign}{abs(expr.p)}/{expr.q}"
 
     def _print_Float(self, expr):
-        return sp.sstr(sp.Float(expr, 6))
+        """At the Float's own precision (at most 6 digits); ``1.23 dot 10^(-9)``."""
+        digits = max(1, min(6, mpmath.libmp.prec_to_dps(expr._prec)))
+        text = f"{float(expr):.{digits}g}"
+        mant, _, exp = text.partition("e")
+        return f"{mant} dot 10^({int(exp)})" if exp else mant
+
+    def _print_Sum(self, expr):
+        (var, lo, hi), = expr.limits
+        return (f"sum_({self._print(var)} = {self._print(lo)})^{_wrap(self._print(hi))} "
+                f"{self._print(expr.function)}")
 
     def _print_Infinity(self, expr):
         return "infinity"
@@ -339,8 +353,20 @@ def _pow(s: str, exp) -> str:
     return s if exp is None else f"({s})^{exp}"
 
 
+def _enclosed(s: str) -> bool:
+    """True if ``s`` is one parenthesised group ``( ... )``."""
+    if not (s.startswith("(") and s.endswith(")")):
+        return False
+    depth = 0
+    for i, ch in enumerate(s):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth == 0 and i < len(s) - 1:
+            return False
+    return True
+
+
 def _wrap(s: str) -> str:
-    return f"({s})" if " " in s else s
+    return f"({s})" if " " in s and not _enclosed(s) else s
 
 
 def typst(expr, names=None, order=None, *, scalar=False) -> str:

@@ -56,8 +56,7 @@ def registered_softplus():
     try:
         yield cls
     finally:
-        act = functions.ACTIVATIONS.pop("softplus")
-        functions._BY_CLASS.pop(act.function)
+        functions.unregister("softplus")
 
 
 def softplus_cell(softplus, name: str = "softplus_gated"):

@@ -237,3 +237,31 @@ def test_named_cell_compiles_in_latex(tmp_path):
                    + "$$\n\\end{document}\n", encoding="utf-8")
     text = _pdf_text(compile_latex(tex, "en"))
     assert "emb" in text and "β" in text
+
+
+def test_path_kinds_carry_recurrent_and_quantity():
+    from derivations.facts import PathLabel, Role
+    from reports._i18n import label_tr
+
+    (elman,) = dv.derive("elman").jacobian.main.terms
+    assert elman.label == "recurrent" and elman.label.kind == "recurrent"
+    assert not elman.label.is_carry and label_tr(elman.label).vi == "hồi quy"
+    carry, gate = dv.derive("gru", "pytorch").jacobian.main.terms[:2]
+    assert carry.label.is_carry and label_tr(carry.label).vi == "đường mang"
+    assert gate.label.kind == "quantity" and gate.label.role is Role.UPDATE_GATE
+    assert PathLabel.recurrent() == "recurrent"
+
+
+@pytest.mark.parametrize("conv", ["pytorch", "cho", "seed"])
+def test_gru_convention_facts_agree_with_the_equations(conv):
+    from derivations.cells.gru import ResetPlacement
+    from derivations.language import MatVec
+
+    facts, c = dv.GRU_CONVENTIONS[conv], dv.cell("gru", conv)
+    h, z, r = c.symbol("h"), c.symbol("z"), c.symbol("r")
+    update = c.definitions[c.next_states[h]]
+    assert sp.simplify(update.subs(z, facts.towards) - h) == 0       # z = towards carries
+    assert c.carrying.towards == facts.towards
+    cand = next(q.expr for q in c.quantities if q.role is Role.CANDIDATE)
+    inside = any(r in mv.operand.free_symbols for mv in cand.atoms(MatVec))
+    assert (facts.reset is ResetPlacement.BEFORE) == inside          # W_hn (r * h)

@@ -83,6 +83,13 @@ CASES = [
      r"\left(\frac{\partial h_{t}}{\partial h_{t-1}}\right) \ge 0 \text{ for all }", None),
     (sp.Contains(z, sp.Interval(0, 1), evaluate=False), None, None),
     (sp.FiniteSet(-1, 1), None, None),
+    (1 / Norm(W), r"\frac{1}{\|W_{hz}\|_2}", "1/(norm(W_(h z))_2)"),
+    (2 / (1 + Norm(W)), r"\frac{2}{1 + \|W_{hz}\|_2}", "2/(1 + norm(W_(h z))_2)"),
+    (EntryMax(z), r"\max_i (z_{t})_i", "max_i (z_t)_i"),
+    (Tends(t, sp.oo), r"t \to \infty", "t -> infinity"),
+    (sp.Float(0.000527024, 4), "0.000527", "0.000527"),
+    (sp.Float(1.23009e-9, 3), r"1.23 \cdot 10^{-9}", "1.23 dot 10^(-9)"),
+    (sp.Sum(U[t], (t, 1, sp.Symbol("T"))), r"\sum_{t=1}^{T} {U}_{t}", "sum_(t = 1)^T U_t"),
 ]
 
 

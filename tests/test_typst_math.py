@@ -8,7 +8,6 @@ from derivations.functions import sigmoid
 from derivations.language import MatVec
 from derivations.naming import Display, Name, Time
 from derivations.printing import printer_for
-from reports.latex2typst import tex2typst
 from reports.mathblocks import equations_math, jacobian_math
 from reports.typst_math import typst, typst_display, typst_printer_for
 
@@ -81,12 +80,6 @@ def test_jacobian_rows_exact_for_gru_pytorch():
     ]
     assert m.rows[0].typst_lhs == "(partial h_t)/(partial h_(t-1))"
     assert m.rows[0].latex_lhs == r"\frac{\partial h_{t}}{\partial h_{t-1}}"
-
-
-def test_latex_to_typst_subset():
-    assert tex2typst(r"\left\|\operatorname{diag}(a)\right\|_2 \le \tfrac14") == \
-        'lr(|| op("diag")(a) ||)_2 <= (1)/(4)'
-    assert tex2typst(r"\sigma_{\min}(J) \ge 0") == "sigma_(min)(J) >= 0"
 
 
 def test_every_cell_compiles_in_typst(tmp_path):

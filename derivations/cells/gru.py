@@ -25,37 +25,50 @@ All three share PyTorch's packed layout (gate order r, z, n), so one set of weig
 be read under each convention.
 """
 
+import enum
+from dataclasses import dataclass
+
 from .._errors import DerivationError
 from ..facts import Role
 from ..functions import sigmoid, tanh
 from ..language import CellBuilder
 
-__all__ = ["gru", "GRU_CONVENTIONS"]
+__all__ = ["gru", "GRU_CONVENTIONS", "GRUConvention", "ResetPlacement"]
 
-#: convention -> update direction (as text, and ``towards``: the value of z that carries),
-#: reset placement, who uses it
+class ResetPlacement(enum.Enum):
+    """Where the reset gate acts."""
+
+    AFTER = "after the recurrent matmul: r_t * (W_hn h_{t-1} + b_hn)"
+    BEFORE = "before the recurrent matmul: W_hn (r_t * h_{t-1})"
+
+
+@dataclass(frozen=True)
+class GRUConvention:
+    """The two choices of a GRU convention, and who uses it.
+
+    ``towards`` is the value of ``z`` that carries the old state (the cell's
+    :class:`~derivations.facts.Carrying`); ``reset`` where the reset gate acts.
+    """
+
+    towards: int
+    reset: ResetPlacement
+    used_by: str
+
+    @property
+    def update(self) -> str:
+        """The update, in words (display text)."""
+        if self.towards == 1:
+            return "z keeps the old state: h_t = (1 - z_t) n_t + z_t h_{t-1}"
+        return "z takes the new state: h_t = (1 - z_t) h_{t-1} + z_t h~_t"
+
+
+#: convention -> its typed facts
 GRU_CONVENTIONS = {
-    "pytorch": {
-        "update": "z keeps the old state: h_t = (1 - z_t) n_t + z_t h_{t-1}",
-        "carrying": "z -> 1",
-        "towards": 1,
-        "reset": "after the recurrent matmul: r_t * (W_hn h_{t-1} + b_hn)",
-        "used_by": "PyTorch nn.GRU/GRUCell, cuDNN, Keras reset_after=True, Cho et al. arXiv v1",
-    },
-    "cho": {
-        "update": "z keeps the old state: h_t = (1 - z_t) n_t + z_t h_{t-1}",
-        "carrying": "z -> 1",
-        "towards": 1,
-        "reset": "before the recurrent matmul: W_hn (r_t * h_{t-1})",
-        "used_by": "Cho et al. 2014 (final), Keras reset_after=False, ONNX default",
-    },
-    "seed": {
-        "update": "z takes the new state: h_t = (1 - z_t) h_{t-1} + z_t h~_t",
-        "carrying": "z -> 0",
-        "towards": 0,
-        "reset": "before the recurrent matmul: W_hn (r_t * h_{t-1})",
-        "used_by": "Chung et al. 2014, the seed notes",
-    },
+    "pytorch": GRUConvention(1, ResetPlacement.AFTER, "PyTorch nn.GRU/GRUCell, cuDNN, Keras "
+                             "reset_after=True, Cho et al. arXiv v1"),
+    "cho": GRUConvention(1, ResetPlacement.BEFORE, "Cho et al. 2014 (final), Keras "
+                         "reset_after=False, ONNX default"),
+    "seed": GRUConvention(0, ResetPlacement.BEFORE, "Chung et al. 2014, the seed notes"),
 }
 
 
@@ -90,7 +103,7 @@ def gru(convention="pytorch"):
     cb.layout(weight_ih="W_ir W_iz W_in", weight_hh="W_hr W_hz W_hn",
               bias_ih="b_ir b_iz b_in", bias_hh="b_hr b_hz b_hn")
     facts = GRU_CONVENTIONS[convention]
-    cb.attributes(gate_order="r, z, n", update=facts["update"], reset=facts["reset"],
-                  used_by=facts["used_by"])
-    cb.carrying(z, facts["towards"])
+    cb.attributes(gate_order="r, z, n", update=facts.update, reset=facts.reset.value,
+                  used_by=facts.used_by)
+    cb.carrying(z, facts.towards)
     return cb.build()
