@@ -77,8 +77,9 @@ def _check_options(layer, reverse, cell, nonlinearity, dtype):
         name = cell
         if isinstance(cell, str) and cell.startswith("gru:"):
             if cell != "gru:pytorch":
-                raise NumericError(f"cell={cell!r}: PyTorch's GRU is the 'pytorch' convention; "
-                                   "pass cell='gru'")
+                raise NumericError("{given}: PyTorch's GRU is the 'pytorch' convention; pass "
+                                   "{fit}", options={"given": ("cell", cell),
+                                                     "fit": ("cell", "gru")})
             name = "gru"
         if not isinstance(name, str) or name not in _GATES:
             raise NumericError(f"cell must be one of {sorted(_GATES)} (PyTorch RNN, GRU, LSTM), "
@@ -92,7 +93,8 @@ def _check_options(layer, reverse, cell, nonlinearity, dtype):
             raise NumericError("nonlinearity='relu' is not supported: the ReLU Elman cell does "
                                "not exist yet (only tanh)")
         if cell is not None and cell != "elman":
-            raise NumericError(f"nonlinearity= applies to the Elman cell only, not cell={cell!r}")
+            raise NumericError("nonlinearity= applies to the Elman cell only, not {given}",
+                               options={"given": ("cell", cell)})
     return layer, bool(reverse), cell, (None if dtype is None else float_dtype(dtype))
 
 
@@ -200,7 +202,8 @@ def _from_module(mod, layer, reverse, cell, nonlinearity):
     where = f"torch.nn.{kind}"
     own = _CLASSES[kind]
     if cell is not None and cell != own:
-        raise NumericError(f"cell={cell!r} contradicts the module: a {where} is cell {own!r}")
+        raise NumericError(f"{{given}} contradicts the module: a {where} is cell {own!r}",
+                           options={"given": ("cell", cell)})
     mod_nl = getattr(mod, "nonlinearity", None) if own == "elman" else None
     if mod_nl == "relu":
         raise NumericError(f"{where} with nonlinearity='relu' is not supported: the ReLU Elman "
@@ -295,20 +298,24 @@ def _check_shapes(arrays, keys, cell, where):
     G_found = w_hh.shape[0] / H
     if cell is None:
         guess = _BY_GATES.get(int(G_found)) if G_found.is_integer() else None
-        tip = (f"pass cell={guess!r} ({k!r} has shape {w_hh.shape}: {int(G_found)} gate "
+        tip = (f"pass {{fit}} ({k!r} has shape {w_hh.shape}: {int(G_found)} gate "
                f"blocks of H = {H}, as {'an' if guess == 'elman' else 'a'} {guess}'s)"
-               if guess else f"pass cell= ('elman', 'gru' or 'lstm'); {k!r} has shape "
+               if guess else f"pass the cell ('elman', 'gru' or 'lstm'); {k!r} has shape "
                f"{w_hh.shape}, which fits none of them")
-        raise NumericError(f"{where}: a state dict cannot say which cell it holds; {tip}")
+        raise NumericError(f"{where}: a state dict cannot say which cell it holds; {tip}",
+                           options={"fit": ("cell", guess)} if guess else None)
     G = _GATES[cell]
     if w_hh.shape != (G * H, H):
-        raise NumericError(f"{where}: {k!r} has shape {w_hh.shape}; cell={cell!r} needs "
-                           f"({G}*H, H) = ({G * H}, {H})"
-                           + (f"; the shape fits cell={_BY_GATES[int(G_found)]!r}"
-                              if G_found in _BY_GATES else ""))
+        fits = _BY_GATES.get(int(G_found)) if G_found in _BY_GATES else None
+        raise NumericError(f"{where}: {k!r} has shape {w_hh.shape}; {{given}} needs "
+                           f"({G}*H, H) = ({G * H}, {H})" + ("; the shape fits {fit}"
+                                                             if fits else ""),
+                           options={"given": ("cell", cell),
+                                    **({"fit": ("cell", fits)} if fits else {})})
     if w_ih.ndim != 2 or w_ih.shape[0] != G * H or w_ih.shape[1] < 1:
         raise NumericError(f"{where}: {keys['weight_ih']!r} has shape {w_ih.shape}; "
-                           f"cell={cell!r} with H = {H} needs ({G * H}, I) with I >= 1")
+                           f"{{given}} with H = {H} needs ({G * H}, I) with I >= 1",
+                           options={"given": ("cell", cell)})
     for p in ("bias_ih", "bias_hh"):
         b = arrays.get(p)
         if b is not None and b.shape != (G * H,):

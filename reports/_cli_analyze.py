@@ -11,14 +11,14 @@ two runs' figures once the run is over.
 from __future__ import annotations
 
 import errno
-import inspect
 import os
-import re
 import stat
 import warnings
 from pathlib import Path
 
 import numpy as np
+
+from numeric import NumericError
 
 from . import _atomic
 from ._cli_options import cell_option, count
@@ -72,10 +72,12 @@ def _weights_file(weights) -> Path:
     return path
 
 
-def _cli_words(msg: str) -> str:
-    """A loader's message in the command line's words: ``cell='gru'`` -> ``--cell gru``."""
-    msg = re.sub(r"\bpass cell=(['\"])([\w:]+)\1", r"pass --cell \2", msg)
-    return re.sub(r"\bcell=(['\"])([\w:]+)\1", r"--cell \2", msg)
+def _cli_words(exc: BaseException) -> str:
+    """A loader's error in the command line's words: the options it names (kept as data by
+    :class:`numeric.NumericError`) spelled ``--cell gru`` instead of ``cell='gru'``."""
+    if isinstance(exc, NumericError) and exc.options:
+        return _first_line(exc.render(lambda option, value: f"--{option} {value}"))
+    return _first_line(exc)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -90,22 +92,16 @@ def _from_torch(path: Path, spec, layer: int):
         import torch  # noqa: F401
     except ImportError:
         raise ReportError(f"reading {path.name} needs PyTorch (pip install torch)") from None
-    takes_cell = "cell" in inspect.signature(numeric.from_torch).parameters
     name = None if spec is None else (spec[0] if spec[1] is None else f"{spec[0]}:{spec[1]}")
-    kwargs = {"cell": name} if takes_cell else {}
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")        # torch.load's notes about pickle protocols
-            p = numeric.from_torch(path, layer=layer, **kwargs)
+            p = numeric.from_torch(path, layer=layer, cell=name)
     except numeric.NumericError as exc:
-        raise ReportError(_cli_words(_first_line(exc))) from None
+        raise ReportError(_cli_words(exc)) from None
     except Exception as exc:                       # any failure of a loader is the file's
         raise ReportError(f"cannot read {str(path)!r} as a PyTorch state dict: "
                           f"{type(exc).__name__}: {_first_line(exc)}") from None
-    if not takes_cell and spec is not None and (p.cell.name, p.cell.convention) != \
-            (spec[0], spec[1] or p.cell.convention):
-        raise ReportError(f"{str(path)!r} holds cell {p.cell.title!r}, not --cell "
-                          f"{name!r}")
     return p
 
 

@@ -94,3 +94,18 @@ def test_shape_errors_name_the_cells_own_dimensions():
         numeric.jacobian(p, np.zeros((2, 3)), np.zeros((2, 5)))
     with pytest.raises(numeric.NumericError, match=r"expected \(T, B, E=3\)"):
         numeric.rollout(p, np.zeros((3, 2, 5)), np.zeros((2, 4)))
+
+
+def test_an_error_keeps_the_option_it_names_as_data():
+    import pickle
+
+    e = numeric.NumericError("key '{odd}' of shape (3,): pass {fit}",
+                             options={"fit": ("cell", "gru")})
+    assert str(e) == "key '{odd}' of shape (3,): pass cell='gru'"       # other braces stay
+    assert e.render(lambda o, v: f"--{o} {v}").endswith("pass --cell gru")
+    back = pickle.loads(pickle.dumps(e))
+    assert str(back) == str(e) and back.options == {"fit": ("cell", "gru")}
+    torch = pytest.importorskip("torch")
+    with pytest.raises(numeric.NumericError) as info:
+        numeric.from_torch(torch.nn.GRU(3, 4).state_dict())
+    assert info.value.options["fit"] == ("cell", "gru") and "pass cell='gru'" in str(info.value)
