@@ -8,6 +8,8 @@ import importlib.util
 import re
 from pathlib import Path
 
+from derivations import functions
+
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
@@ -25,8 +27,13 @@ def test_readme_code_blocks_run(capsys):
     assert len(blocks) >= 4
     namespace: dict = {"__name__": "readme"}
     has_torch = importlib.util.find_spec("torch") is not None
-    for i, block in enumerate(blocks):
-        if block.startswith("# needs torch") and not has_torch:
-            continue
-        exec(compile(block, f"README.md block {i + 1}", "exec"), namespace)  # noqa: S102
+    before = set(functions.ACTIVATIONS)
+    try:
+        for i, block in enumerate(blocks):
+            if block.startswith("# needs torch") and not has_torch:
+                continue
+            exec(compile(block, f"README.md block {i + 1}", "exec"), namespace)  # noqa: S102
+    finally:  # activations the README declares do not leak into later tests
+        for name in set(functions.ACTIVATIONS) - before:
+            functions.unregister(name)
     assert r"\operatorname{diag}(1 - f_{t})" in capsys.readouterr().out
