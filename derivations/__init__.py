@@ -12,7 +12,19 @@ from .bounds import Bound, Bounds, derive_bounds
 from .cells import CELLS, GRU_CONVENTIONS, all_cells, cell
 from .derivation import Derivation, derive
 from .facts import Carrying, Role
-from .functions import sigmoid, tanh
+from .functions import (
+    exp,
+    hard_sigmoid,
+    log,
+    maximum,
+    mingru_g,
+    minimum,
+    relu,
+    sigmoid,
+    softplus,
+    sqrt,
+    tanh,
+)
 from .jacobian import Block, Branch, Jacobian, Term
 from .language import Cell, CellBuilder, MatVec, Weight
 from .lemmas import Lemma, lemmas
@@ -21,7 +33,8 @@ from .printing import GateLatexPrinter, latex
 
 __all__ = [
     "DerivationError", "CELLS", "GRU_CONVENTIONS", "all_cells", "cell", "Derivation",
-    "derive", "sigmoid", "tanh", "Block", "Branch", "Jacobian", "Term", "Cell",
+    "derive", "sigmoid", "tanh", "exp", "log", "softplus", "relu", "hard_sigmoid",
+    "mingru_g", "sqrt", "maximum", "minimum", "Block", "Branch", "Jacobian", "Term", "Cell",
     "CellBuilder", "MatVec", "Weight", "GateLatexPrinter", "latex", "Lemma", "lemmas",
     "Bound", "Bounds", "derive_bounds", "Claim", "audit", "Role", "Carrying", "Name",
 ]

@@ -36,7 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import sympy as sp
-from sympy.calculus.util import function_range
+from sympy.calculus.util import continuous_domain, function_range
 
 from ._bounds_range import RangeSource, cell_env, interval
 from ._errors import DerivationError
@@ -133,7 +133,46 @@ def _explicit(act: Activation, u):
     """``f(u)`` in elementary functions (its ``exp`` rewrite), or ``None``."""
     app = act.function(u)
     form = app.rewrite(sp.exp)
+    if act.function.__module__.startswith("sympy."):  # exp, log: elementary themselves
+        return form
     return None if form.has(act.function) else form
+
+
+def _domain(explicit, u):
+    """Where ``explicit`` is defined and continuous on the reals (log: :math:`u > 0`)."""
+    try:
+        return continuous_domain(explicit, u, sp.S.Reals)
+    except (NotImplementedError, TypeError, ValueError):
+        return sp.S.Reals
+
+
+def _pieces(expr, x, domain) -> list:
+    """``[(piece, set), ...]``: ``expr`` (kinks rewritten as ``Piecewise``) on the parts of
+    ``domain`` where it is one analytic expression."""
+    expr = sp.piecewise_fold(expr.rewrite(sp.Piecewise))
+    if not isinstance(expr, sp.Piecewise):
+        return [(expr, domain)]
+    out, rest = [], domain
+    for piece, cond in expr.args:
+        part = rest if cond is sp.true else cond.as_set().intersect(rest)
+        rest = rest - part
+        if part is not sp.S.EmptySet:
+            out.append((piece, part))
+    return out
+
+
+def _range(expr, x, domain):
+    """The set of values of ``expr`` over ``domain``, piece by piece across kinks."""
+    found = sp.S.EmptySet
+    for piece, part in _pieces(expr, x, domain):
+        found = found.union(function_range(piece, x, part))
+    return found
+
+
+def _zero_ae(expr, x) -> bool:
+    """True if ``expr`` is 0 on the reals except on finitely many points (the kinks)."""
+    return all(isinstance(part, sp.FiniteSet) or sp.simplify(piece) == 0
+               for piece, part in _pieces(expr, x, sp.S.Reals))
 
 
 def derivative_lemma(act: Activation, bound=None) -> Lemma:
@@ -155,25 +194,28 @@ def derivative_lemma(act: Activation, bound=None) -> Lemma:
     def derivative():
         if explicit is None:
             return False, LemmaText.NOT_EXPLICIT
-        diff = sp.simplify(sp.diff(explicit, _u) - act.derivative(explicit))
+        raw = sp.diff(explicit, _u) - act.derivative(explicit)
+        diff = sp.simplify(raw)
+        if diff != 0 and act.kink:  # equal almost everywhere: away from the kinks
+            return _zero_ae(raw, _u), sp.Eq(_minus(Partial(f_u, _u), d_u), 0, evaluate=False)
         return diff == 0, sp.Eq(_minus(Partial(f_u, _u), d_u), diff, evaluate=False)
 
     def rng_function():
         if explicit is None:
             return False, LemmaText.NOT_EXPLICIT
-        r = function_range(explicit, _u, sp.S.Reals)
+        r = _range(explicit, _u, _domain(explicit, _u))
         return r == act.value_range, Implies(sp.Contains(_u, sp.S.Reals, evaluate=False),
                                              sp.Contains(f_u, r, evaluate=False))
 
     def gap():
         sup = act.derivative_sup if act.derivative_sup is not None else bound
         g = sp.factor(sup - act.derivative(_y))
-        ok = g.is_nonnegative or bool(function_range(g, _y, act.value_range).inf >= 0)
+        ok = g.is_nonnegative or bool(_range(g, _y, act.value_range).inf >= 0)
         return ok, Chain(_minus(sup, act.derivative(_y)), (("=", g), (">=", 0)))
 
     def rng_derivative():
-        r = function_range(act.derivative(_y), _y, act.value_range)
-        ok = bool(r.inf >= 0) and 0 not in r and bool(r.sup <= bound)
+        r = _range(act.derivative(_y), _y, act.value_range)
+        ok = bool(r.inf >= 0) and (0 not in r or bool(act.kink)) and bool(r.sup <= bound)
         return ok, Statements((
             Implies(sp.Contains(_y, act.value_range, evaluate=False),
                     sp.Contains(act.derivative(_y), r, evaluate=False)),
@@ -187,9 +229,11 @@ def derivative_lemma(act: Activation, bound=None) -> Lemma:
     steps += [Step(LemmaText.GAP_TO_SUPREMUM, gap), Step(LemmaText.RANGE_OF_DERIVATIVE,
                                                          rng_derivative)]
     statement = Chain(Partial(f_u, _u), (("=", d_u),))
+    # a kinked function's derivative reaches 0 (relu' on u < 0): the closed interval
+    values = sp.Interval(0, bound) if act.kink else sp.Interval.Lopen(0, bound)
     return Lemma(LemmaKind.DERIVATIVE, act.name,
-                 Statements((statement, sp.Contains(Partial(f_u, _u), sp.Interval.Lopen(
-                     0, bound), evaluate=False))), tuple(steps))
+                 Statements((statement, sp.Contains(Partial(f_u, _u), values,
+                                                    evaluate=False))), tuple(steps))
 
 
 def sigmoid_derivative_lemma(bound=None) -> Lemma:
@@ -306,8 +350,10 @@ def lemmas() -> list:
     """One derivative lemma per registered activation, the convex-combination lemma, each
     built-in's invariant, and the growth lemma of each state the invariant does not bound
     (LSTM ``c``)."""
-    out = [derivative_lemma(act) for act in ACTIVATIONS.values()]
+    first = ("sigmoid", "tanh")  # the gating lemmas, then the convex combination
+    out = [derivative_lemma(ACTIVATIONS[n]) for n in first]
     out.append(convex_combination_lemma())
+    out += [derivative_lemma(act) for n, act in ACTIVATIONS.items() if n not in first]
     for c in all_cells():
         out.append(invariant_lemma(c))
         env = cell_env(c)

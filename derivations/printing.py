@@ -279,6 +279,15 @@ class GateLatexPrinter(TermOrder, LatexPrinter):
     def _print_Infinity(self, expr):
         return r"\infty"
 
+    def _print_Heaviside(self, expr, exp=None):
+        r"""``Heaviside(u, 0)`` as the indicator :math:`\mathbf{1}_{u > 0}` (``H0 = 1``:
+        :math:`u \ge 0`); SymPy's :math:`\theta(u)` for the tie value 1/2."""
+        cond = _heaviside_condition(expr)
+        if cond is None:
+            return super()._print_Heaviside(expr, exp)
+        s = r"\mathbf{1}_{%s}" % self._print(cond)
+        return s if exp is None else "%s^{%s}" % (s, exp)
+
     def _print_NegativeInfinity(self, expr):
         return r"-\infty"
 
@@ -292,6 +301,16 @@ class GateLatexPrinter(TermOrder, LatexPrinter):
         if e.is_Integer and e > 0 and isinstance(b, sp.Symbol):
             return "%s^{%s}" % (self._print(b), self._print(e))
         return super()._print_Pow(expr)
+
+
+def _heaviside_condition(expr):
+    """The condition a ``Heaviside(u, H0)`` with ``H0`` 0 or 1 indicates, else ``None``."""
+    arg, h0 = expr.args[0], (expr.args[1] if len(expr.args) > 1 else sp.S.Half)
+    if h0 == 0:
+        return sp.StrictGreaterThan(arg, 0, evaluate=False)
+    if h0 == 1:
+        return sp.GreaterThan(arg, 0, evaluate=False)
+    return None
 
 
 def latex(expr, names=None, order=None) -> str:

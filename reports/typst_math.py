@@ -170,6 +170,18 @@ class TypstPrinter(TermOrder, Printer):
     def _print_FiniteSet(self, expr):
         return "{" + ", ".join(self._print(a) for a in expr.args) + "}"
 
+    def _print_Union(self, expr):
+        return " union ".join(self._print(a) for a in expr.args)
+
+    def _print_Heaviside(self, expr, exp=None):
+        arg, h0 = expr.args[0], (expr.args[1] if len(expr.args) > 1 else sp.S.Half)
+        if h0 in (0, 1):
+            rel = sp.StrictGreaterThan if h0 == 0 else sp.GreaterThan
+            s = f"bold(1)_({self._print(rel(arg, 0, evaluate=False))})"
+        else:
+            s = f"theta({self._print(arg)})"
+        return s if exp is None else f"({s})^{exp}"
+
     # -- atoms -------------------------------------------------------------------------
     def _print_Symbol(self, expr):
         if expr in self.names:
