@@ -76,6 +76,12 @@ class Cell:
     attributes: dict = field(default_factory=dict)  # convention facts, e.g. update direction
     #: the gate that carries the state and the value it carries at (``None``: no gate)
     carrying: Carrying | None = None
+    #: elementwise (diagonal) parameters declared with ``cb.vector`` (also in ``biases``,
+    #: the cell's vector parameters), and the init range ``(low, high)`` a cell gives some
+    vectors: tuple = ()
+    vector_init: dict = field(default_factory=dict)
+    #: scalar hyper-parameters: real symbol -> default value (a float)
+    scalars: dict = field(default_factory=dict)
     #: results computed once per cell (derivation, compiled program); they live and die
     #: with the cell, so user cells are not kept alive by a module-level cache
     memo: dict = field(default_factory=dict, repr=False, compare=False)
@@ -106,7 +112,7 @@ class Cell:
 
     def symbol(self, name: str) -> sp.Symbol:
         """Look a symbol of this cell up by its code name."""
-        for s in (*self.inputs, *self.states, *self.weights, *self.biases,
+        for s in (*self.inputs, *self.states, *self.weights, *self.biases, *self.scalars,
                   *(q.symbol for q in self.quantities)):
             if s.name == name:
                 return s
@@ -142,6 +148,13 @@ class Cell:
             if d is not None:
                 return d
         return None
+
+    @property
+    def kinks(self) -> tuple:
+        """The a.e. conventions of the kinked operations the cell uses (relu, max, ...);
+        ``()`` for an analytic cell."""
+        from .functions import kinks
+        return kinks(q.expr for q in self.quantities)
 
     def __repr__(self):
         return f"Cell({self.title!r}, states={[s.name for s in self.states]})"

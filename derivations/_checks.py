@@ -28,7 +28,7 @@ from ._errors import DerivationError
 from .functions import ACTIVATIONS, is_activation
 
 __all__ = ["check_name", "check_text", "check_names", "check_expr", "check_layout",
-           "only_in_matvec", "MAX_NAME_LENGTH"]
+           "only_in_matvec", "check_default", "check_init_range", "MAX_NAME_LENGTH"]
 
 #: longer names are refused (they only arrive by mistake, e.g. a whole expression as a name)
 MAX_NAME_LENGTH = 100
@@ -78,6 +78,27 @@ def check_names(names, what: str) -> tuple:
     return parts
 
 
+def check_default(value, what: str) -> float:
+    """A finite real number (not a bool), as a float; DerivationError naming ``what``."""
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, sp.Expr)):
+        raise DerivationError(f"{what} must be a finite real number, got {value!r} "
+                              f"({type(value).__name__})")
+    v = sp.sympify(value)
+    if v.free_symbols or not _constant_ok(v):
+        raise DerivationError(f"{what} must be a finite real number, got {value!r}")
+    return float(v)
+
+
+def check_init_range(value, what: str) -> tuple:
+    """``(low, high)``: two finite reals with ``low < high``; DerivationError otherwise."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise DerivationError(f"{what} must be a pair (low, high), got {value!r}")
+    low, high = (check_default(v, what) for v in value)
+    if not low < high:
+        raise DerivationError(f"{what} must have low < high, got {value!r}")
+    return (low, high)
+
+
 def _constant_ok(e) -> bool:
     return e.is_extended_real is True and e.is_finite is True
 
@@ -108,7 +129,7 @@ def check_expr(expr, name: str, weights, matvec) -> sp.Expr:
             if not (e.exp.is_Number and _constant_ok(e.exp)):
                 raise DerivationError(f"exponent {e.exp} in {name!r} must be a number")
             continue
-        if is_activation(e):
+        if is_activation(e) or isinstance(e, (sp.Max, sp.Min)):
             continue
         if e.is_Atom and not e.free_symbols:
             if not _constant_ok(e):

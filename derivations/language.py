@@ -63,7 +63,9 @@ import sympy as sp
 
 from ._cell import Cell, MatVec, Quantity, per_cell
 from ._checks import (
+    check_default,
     check_expr,
+    check_init_range,
     check_layout,
     check_name,
     check_names,
@@ -137,6 +139,9 @@ class CellBuilder:
         self._name, self._convention = name, convention
         self._reference, self._description, self._hidden = reference, description, hidden
         self._inputs, self._states, self._weights, self._biases = [], [], [], []
+        self._vectors: list = []
+        self._vector_init: dict = {}
+        self._scalars: dict = {}
         self._quantities: list[Quantity] = []
         self._dims: dict = {}
         self._weight_shapes: dict = {}
@@ -198,6 +203,46 @@ class CellBuilder:
         s = self._new(name, display)
         self._biases.append(s)
         self._dims[s] = self._hidden
+        return s
+
+    def vector(self, name: str, *, dim: str | None = None, display: Name | None = None,
+               init: tuple | None = None):
+        r"""Declare an elementwise (diagonal) parameter of the hidden dimension (or ``dim``),
+        used as ``u * h`` (IndRNN's :math:`u`, peepholes, RG-LRU's :math:`\Lambda`).
+
+        Numerically it is held like a bias (a vector of ``params.arrays``); it is listed in
+        :attr:`Cell.vectors` (and among :attr:`Cell.biases`, the vector parameters) so the
+        report and the loaders call it an elementwise parameter. ``init=(low, high)`` makes
+        ``numeric.init``'s ``pytorch`` scheme draw it uniform in ``[low, high]`` (default:
+        as a bias).
+        """
+        if dim is not None:
+            check_name(dim, f"dim of vector {name!r}")
+        if init is not None:
+            init = check_init_range(init, f"init of vector {name!r}")
+        s = self._new(name, display)
+        self._biases.append(s)
+        self._vectors.append(s)
+        self._dims[s] = dim or self._hidden
+        if init is not None:
+            self._vector_init[s] = init
+        return s
+
+    def scalar(self, name: str, *, default, display: Name | None = None):
+        """Declare a scalar hyper-parameter (RG-LRU's ``c = 8``, a step size ``dt``): a real
+        SymPy symbol, printed as itself everywhere; its value is held by ``numeric.Params``
+        (``default`` unless given). A scalar multiplies vectors; it is not a vector
+        (``W @ c`` is refused)."""
+        default = check_default(default, f"default of scalar {name!r}")
+        check_name(name, "symbol name")
+        if display is not None and not isinstance(display, Name):
+            self._new(name, display)  # raises, naming the display
+        if name in self._names:
+            raise DerivationError(f"symbol {name!r} is declared twice in cell {self._name!r}")
+        self._names.add(name)
+        s = sp.Symbol(name, real=True)
+        self._displays[s] = Display(display or Name.from_code(name), None)
+        self._scalars[s] = default
         return s
 
     def biases(self, names):
@@ -312,7 +357,7 @@ class CellBuilder:
 
     # -- checks ------------------------------------------------------------------------
     def _known(self):
-        return {*self._inputs, *self._states, *self._biases,
+        return {*self._inputs, *self._states, *self._biases, *self._scalars,
                 *(q.symbol for q in self._quantities)}
 
     def _checked(self, expr, name):
@@ -335,11 +380,15 @@ class CellBuilder:
         if expr.is_Number or not expr.free_symbols:
             return None
         if isinstance(expr, sp.Symbol):
-            return self._dims[expr]
+            return self._dims.get(expr)  # a scalar has none: it broadcasts
         if isinstance(expr, MatVec):
             W = expr.matrix
             d = self._dim(expr.operand, where)
             rows, cols = self._weight_shapes[W]
+            scalars = [c.name for c in expr.operand.free_symbols if c in self._scalars]
+            if d is None and scalars:
+                raise DerivationError(f"{W.name} @ {expr.operand} in {where!r}: {scalars[0]!r} "
+                                      "is a scalar (cb.scalar); a weight applies to a vector")
             if d is None:
                 raise DerivationError(f"{W.name} @ {expr.operand} in {where!r}: a weight applies "
                                       "to a vector, not to a constant")
@@ -385,4 +434,6 @@ class CellBuilder:
             weight_shapes=dict(self._weight_shapes), displays=dict(self._displays),
             layout=None if self._layout is None else dict(self._layout),
             attributes=dict(self._attributes), carrying=self._carrying,
+            vectors=tuple(self._vectors), vector_init=dict(self._vector_init),
+            scalars=dict(self._scalars),
         )
