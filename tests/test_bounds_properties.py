@@ -2,7 +2,8 @@
 
 Every exact norm is computed from the complex-step Jacobian of the hand-written cells of
 :mod:`tests._reference`, never from the engine under test. In the ``ci`` profile
-each property runs 200 examples per cell (parametrized by cell).
+each property runs 200 examples per cell (parametrized by cell). The public properties of
+:mod:`numeric.testing` (what users run on their own cells) run on every built-in cell too.
 """
 
 import numpy as np
@@ -14,6 +15,7 @@ import derivations as dv
 import numeric
 from derivations.facts import BoundKind
 from numeric.bounds import check_bounds, weight_norms
+from numeric.testing import check_case
 
 from ._reference import KEYS, rand_params, ref_gates, ref_jacobian, ref_step
 from .strategies import carrying_shifts, horizons, keyed_cases
@@ -184,3 +186,14 @@ def test_elman_vanishing_rate_is_at_most_the_recurrent_norm_power(data):
         h = ref_step("elman", None, P, xs[t], h)
     norm, _ = _svals(prod)
     assert (norm <= w**k * (1 + k * RTOL) + 1e-300).all()
+
+
+@pytest.mark.parametrize(("name", "conv"), KEYS)
+@given(data=st.data())
+def test_public_properties_hold_for_builtin_cells(name, conv, data):
+    # numeric.testing's step, bounds and carrying properties (one implementation for the
+    # built-in cells and users' own): the references there are complex step through
+    # ``step``, the ones above the hand-written cells of tests._reference
+    case = data.draw(keyed_cases(name, conv, max_hidden=16, max_input=8, max_batch=3))
+    props = ("step", "bounds") + (("carrying",) if case.cell.carrying is not None else ())
+    check_case(case, props, push=data.draw(carrying_shifts(2.0, 12.0)))
