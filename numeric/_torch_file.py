@@ -7,12 +7,16 @@ from __future__ import annotations
 import os
 import re
 import stat
+import sys
 import warnings
 from collections.abc import Mapping
 
-from ._errors import NumericError
+import numpy as np
 
-__all__ = ["load_file"]
+from ._errors import NumericError
+from ._validate import as_float_array
+
+__all__ = ["load_file", "tensor_array"]
 
 
 def load_file(path) -> tuple[dict, str]:
@@ -69,3 +73,31 @@ def _why(exc: BaseException) -> str:
     if "zip" in first.lower():
         return f"a truncated or corrupt PyTorch zip archive ({detail})"
     return f"not a file written by torch.save, or truncated or corrupt ({detail})"
+
+
+def tensor_array(value, key: str, where: str) -> np.ndarray:
+    """A tensor or ndarray as a finite float32/float64 ndarray; NumericError otherwise."""
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(value, torch.Tensor):
+        if value.is_meta:
+            raise NumericError(f"{where}: {key!r} is a meta-device tensor (shape "
+                               f"{tuple(value.shape)}), which holds no values")
+        if value.layout != torch.strided or value.is_quantized:
+            raise NumericError(f"{where}: {key!r} is a {value.layout} "
+                               f"{'quantized ' if value.is_quantized else ''}tensor; expected "
+                               "a dense floating tensor")
+        if value.is_complex() or not value.is_floating_point():
+            raise NumericError(f"{where}: {key!r} has dtype {value.dtype} (shape "
+                               f"{tuple(value.shape)}); expected a floating tensor")
+        if value.dtype not in (torch.float32, torch.float64):
+            value = value.float()                    # float16, bfloat16, float8
+        value = value.numpy(force=True)
+    elif isinstance(value, np.ndarray):
+        if value.dtype.kind != "f":
+            raise NumericError(f"{where}: {key!r} has dtype {value.dtype} (shape "
+                               f"{value.shape}); expected a floating array")
+        if value.dtype not in (np.float32, np.float64):
+            value = value.astype(np.float32)
+    else:
+        raise NumericError(f"{where}: {key!r} holds a {type(value).__name__}, not a tensor")
+    return as_float_array(value, f"{where}: {key!r}")

@@ -26,11 +26,11 @@ import re
 import sys
 from collections.abc import Mapping
 
-import numpy as np
-
 from ._errors import NumericError
+from ._peers import PEER_CELLS, peer_kind, read_module, read_state_dict
+from ._peers_options import check_options as _check_options
 from ._torch_file import load_file as _load_file
-from ._validate import as_float_array, float_dtype, positive_int
+from ._torch_file import tensor_array as _array
 from .params import from_arrays
 
 __all__ = ["from_torch"]
@@ -67,73 +67,38 @@ def _qualname(cls) -> str:
     return cls.__qualname__ if mod in ("builtins", "__main__") else f"{mod}.{cls.__qualname__}"
 
 
-def _check_options(layer, reverse, cell, nonlinearity, dtype):
-    layer = positive_int(layer, "layer", minimum=0)
-    if not isinstance(reverse, (bool, np.bool_)):
-        raise NumericError(f"reverse must be True or False, got {reverse!r} "
-                           f"({type(reverse).__name__})")
-    if cell is not None:
-        name = cell
-        if isinstance(cell, str) and cell.startswith("gru:"):
-            if cell != "gru:pytorch":
-                raise NumericError("{given}: PyTorch's GRU is the 'pytorch' convention; pass "
-                                   "{fit}", options={"given": ("cell", cell),
-                                                     "fit": ("cell", "gru")})
-            name = "gru"
-        if not isinstance(name, str) or name not in _GATES:
-            raise NumericError(f"cell must be one of {sorted(_GATES)} (PyTorch RNN, GRU, LSTM), "
-                               f"got {cell!r}")
-        cell = name
-    if nonlinearity is not None:
-        if not isinstance(nonlinearity, str) or nonlinearity not in ("tanh", "relu"):
-            raise NumericError(f"nonlinearity must be 'tanh' (or 'relu', not supported yet), "
-                               f"got {nonlinearity!r}")
-        if nonlinearity == "relu":
-            raise NumericError("nonlinearity='relu' is not supported: the ReLU Elman cell does "
-                               "not exist yet (only tanh)")
-        if cell is not None and cell != "elman":
-            raise NumericError("nonlinearity= applies to the Elman cell only, not {given}",
-                               options={"given": ("cell", cell)})
-    return layer, bool(reverse), cell, (None if dtype is None else float_dtype(dtype))
-
-
-def _array(value, key: str, where: str) -> np.ndarray:
-    """A tensor or ndarray as a finite float32/float64 ndarray; NumericError otherwise."""
-    torch = _torch()
-    if torch is not None and isinstance(value, torch.Tensor):
-        if value.is_meta:
-            raise NumericError(f"{where}: {key!r} is a meta-device tensor (shape "
-                               f"{tuple(value.shape)}), which holds no values")
-        if value.layout != torch.strided or value.is_quantized:
-            raise NumericError(f"{where}: {key!r} is a {value.layout} "
-                               f"{'quantized ' if value.is_quantized else ''}tensor; expected "
-                               "a dense floating tensor")
-        if value.is_complex() or not value.is_floating_point():
-            raise NumericError(f"{where}: {key!r} has dtype {value.dtype} (shape "
-                               f"{tuple(value.shape)}); expected a floating tensor")
-        if value.dtype not in (torch.float32, torch.float64):
-            value = value.float()                    # float16, bfloat16, float8
-        value = value.numpy(force=True)
-    elif isinstance(value, np.ndarray):
-        if value.dtype.kind != "f":
-            raise NumericError(f"{where}: {key!r} has dtype {value.dtype} (shape "
-                               f"{value.shape}); expected a floating array")
-        if value.dtype not in (np.float32, np.float64):
-            value = value.astype(np.float32)
-    else:
-        raise NumericError(f"{where}: {key!r} holds a {type(value).__name__}, not a tensor")
-    return as_float_array(value, f"{where}: {key!r}")
-
-
 # -- modules ---------------------------------------------------------------------------
+
+def _label(mod):
+    """What a submodule is, for the error naming a wrapper's known layers (or None)."""
+    kind = _known_class(mod)
+    if kind is not None:
+        return kind
+    try:
+        peer = peer_kind(mod)
+    except NumericError:
+        return "xlstm sLSTMCell, backend='cuda': refused"
+    return None if peer is None else peer[0]
+
+
+def _from_peer(mod, peer, layer, reverse, cell, nonlinearity):
+    label, own = peer
+    if cell is not None and cell != own:
+        raise NumericError(f"{{given}} contradicts the module: a {label} is cell {own!r}",
+                           options={"given": ("cell", cell)})
+    if nonlinearity is not None:
+        raise NumericError(f"nonlinearity= applies to the Elman cell only, not a {label}")
+    return read_module(mod, label, own, layer, reverse)
+
 
 def _from_module(mod, layer, reverse, cell, nonlinearity):
     kind = _known_class(mod)
     cls = _qualname(type(mod))
     if kind is None:
-        inner = [(n, _known_class(m)) for n, m in mod.named_modules() if n]
+        inner = [(n, _label(m)) for n, m in mod.named_modules() if n]
         inner = [(n, k) for n, k in inner if k is not None]
-        known = "torch.nn " + ", ".join(_CLASSES)
+        known = ("torch.nn " + ", ".join(_CLASSES) + ", mingru-pytorch minGRU, minLSTM, "
+                 "xlstm sLSTMCell, sLSTMLayer or recurrentgemma RGLRU")
         if inner:
             listed = ", ".join(f"model.{n} ({k})" for n, k in inner)
             raise NumericError(f"from_torch reads {known} modules, not {cls}; it contains "
@@ -148,9 +113,12 @@ def _from_module(mod, layer, reverse, cell, nonlinearity):
         raise NumericError(f"{{given}} contradicts the module: a {where} is cell {own!r}",
                            options={"given": ("cell", cell)})
     mod_nl = getattr(mod, "nonlinearity", None) if own == "elman" else None
-    if mod_nl == "relu":
-        raise NumericError(f"{where} with nonlinearity='relu' is not supported: the ReLU Elman "
-                           "cell does not exist yet (only tanh)")
+    if mod_nl not in (None, "tanh", "relu"):
+        raise NumericError(f"{where} with nonlinearity={mod_nl!r} is not supported (only "
+                           "'tanh' and 'relu')")
+    if nonlinearity is not None and mod_nl is not None and nonlinearity != mod_nl:
+        raise NumericError(f"nonlinearity={nonlinearity!r} contradicts the module: a {where} "
+                           f"with nonlinearity={mod_nl!r}")
     if nonlinearity is not None and own != "elman":
         raise NumericError(f"nonlinearity= applies to the Elman cell only, not a {where}")
     if getattr(mod, "proj_size", 0):
@@ -174,7 +142,7 @@ def _from_module(mod, layer, reverse, cell, nonlinearity):
         names = {p: p + sfx for p in _PARTS}
     tensors = {p: getattr(mod, k, None) for p, k in names.items()}
     tensors = {p: (None if t is None else (names[p], t)) for p, t in tensors.items()}
-    return own, tensors, where
+    return own, mod_nl, tensors, where
 
 
 # -- state dicts -----------------------------------------------------------------------
@@ -355,24 +323,40 @@ def from_torch(source, layer: int = 0, *, reverse: bool = False, cell: str | Non
     A module (``torch.nn.GRU(3, 4, num_layers=2)``) needs no ``cell=``:
     ``numeric.from_torch(gru, layer=1)``.
     """
-    layer, reverse, cell, dtype = _check_options(layer, reverse, cell, nonlinearity, dtype)
+    layer, reverse, cell, nonlinearity, dtype = _check_options(layer, reverse, cell,
+                                                               nonlinearity, dtype)
     torch = _torch()
     if isinstance(source, (str, os.PathLike, bytes)):
         sd, where = _load_file(source)
-        tensors = _from_state_dict(sd, layer, reverse, where)
     elif torch is not None and isinstance(source, torch.nn.Module):
-        cell, tensors, where = _from_module(source, layer, reverse, cell, nonlinearity)
+        peer = None if _known_class(source) else peer_kind(source)
+        if peer is not None:
+            return _params(*_from_peer(source, peer, layer, reverse, cell, nonlinearity), dtype)
+        cell, nl, tensors, where = _from_module(source, layer, reverse, cell, nonlinearity)
+        nonlinearity = nl or nonlinearity
+        sd = None
     elif isinstance(source, Mapping):
-        where = "the state dict"
-        tensors = _from_state_dict(source, layer, reverse, where)
+        sd, where = source, "the state dict"
     else:
-        raise NumericError(f"from_torch expects a torch.nn RNN/GRU/LSTM module, a state dict "
-                           f"or a file path, got {type(source).__name__}")
+        raise NumericError(f"from_torch expects a torch.nn RNN/GRU/LSTM module (or one of "
+                           f"the peers' modules listed in the docs), a state dict or a file "
+                           f"path, got {type(source).__name__}")
+    if sd is not None and cell in PEER_CELLS:
+        if layer != 0 or reverse:
+            raise NumericError(f"{where}: a {cell} cell has one layer (0) and one direction; "
+                               f"got layer={layer}, reverse={reverse}")
+        return _params(*read_state_dict(sd, cell, where), dtype)
+    if sd is not None:
+        tensors = _from_state_dict(sd, layer, reverse, where)
     keys = {p: t[0] for p, t in tensors.items() if t is not None}
     arrays = {p: _array(t[1], t[0], where) for p, t in tensors.items() if t is not None}
     _check_shapes(arrays, keys, cell, where)
+    conv = {"gru": "pytorch", "elman": nonlinearity if nonlinearity == "relu" else None}
+    return _params(cell, conv.get(cell), arrays, where, dtype)
+
+
+def _params(cell, convention, arrays, where, dtype):
     try:
-        return from_arrays(cell, **arrays, convention="pytorch" if cell == "gru" else None,
-                           dtype=dtype)
+        return from_arrays(cell, **arrays, convention=convention, dtype=dtype)
     except NumericError as exc:
         raise NumericError(f"{where}: {exc}") from None

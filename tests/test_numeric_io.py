@@ -179,8 +179,6 @@ def test_from_torch_layers_files_and_jacobian_vs_autograd(tmp_path):
                          for i in range(2)])
     J = numeric.jacobian(p1.astype(np.float64), x.numpy(), h.numpy())
     np.testing.assert_allclose(J, J_ref.numpy(), rtol=1e-12, atol=1e-14)
-    with pytest.raises(numeric.NumericError, match="nonlinearity='relu'"):
-        numeric.from_torch(torch.nn.RNN(3, 4, nonlinearity="relu"))
     with pytest.raises(numeric.NumericError, match=r"layers \[0, 1\].*layer=2"):
         numeric.from_torch(gru, layer=2)
 

@@ -508,12 +508,10 @@ OBJECT_CASES = {
     "ATRCell-like with cell=": (_atr_like, {"cell": "elman"}, r"not .*ATRCell"),
     "a Linear": (lambda t: t.nn.Linear(2, 3), {}, r"not torch\.nn\.modules\.linear\.Linear"),
     "subclass of GRU": (lambda t: type("MyGRU", (t.nn.GRU,), {})(2, 3), {}, r"not .*MyGRU"),
-    "RNN relu": (lambda t: t.nn.RNN(2, 3, nonlinearity="relu"), {},
-                 r"torch\.nn\.RNN with nonlinearity='relu'.*ReLU Elman cell does not exist"),
-    "RNNCell relu": (lambda t: t.nn.RNNCell(2, 3, nonlinearity="relu"), {},
-                     r"torch\.nn\.RNNCell with nonlinearity='relu'"),
     "RNN relu asked as tanh": (lambda t: t.nn.RNN(2, 3, nonlinearity="relu"),
-                               {"nonlinearity": "tanh"}, r"nonlinearity='relu'"),
+                               {"nonlinearity": "tanh"},
+                               r"nonlinearity='tanh' contradicts the module: a torch\.nn\.RNN "
+                               r"with nonlinearity='relu'"),
     "LSTM proj_size": (lambda t: t.nn.LSTM(2, 4, proj_size=2), {},
                        r"torch\.nn\.LSTM with proj_size=2"),
     "cell contradicts class": (lambda t: t.nn.GRU(2, 3), {"cell": "lstm"},
@@ -543,8 +541,6 @@ OBJECT_CASES = {
     "sd wrong cell": (lambda t: _sd(t), {"cell": "lstm"},
                       r"'weight_hh_l0' has shape \(9, 3\); cell='lstm' needs \(4\*H, H\) = "
                       r"\(12, 3\); the shape fits cell='gru'"),
-    "sd elman relu": (lambda t: _sd(t, G=1), {"cell": "elman", "nonlinearity": "relu"},
-                      r"nonlinearity='relu' is not supported: the ReLU Elman cell"),
     "sd (0, 0)": (lambda t: _sd(t, weight_hh_l0=t.zeros(0, 0)), {"cell": "gru"},
                   r"'weight_hh_l0' has shape \(0, 0\); expected \(G\*H, H\) with H >= 1"),
     "sd (6, 0)": (lambda t: _sd(t, weight_hh_l0=t.zeros(6, 0)), {"cell": "gru"},
@@ -598,7 +594,7 @@ OBJECT_CASES = {
                       r"reverse must be True or False, got 'yes'"),
     "reverse 1": (lambda t: t.nn.GRU(2, 3), {"reverse": 1}, r"reverse must be True or False"),
     "cell 'cho'": (lambda t: _sd(t), {"cell": "cho"}, r"cell must be one of \['elman', 'gru', "
-                   r"'lstm'\].*got 'cho'"),
+                   r"'lstm', 'mingru'.*got 'cho'"),
     "cell 'GRU'": (lambda t: _sd(t), {"cell": "GRU"}, r"cell must be one of.*'GRU'"),
     "cell 3": (lambda t: _sd(t), {"cell": 3}, r"cell must be one of.*got 3"),
     "cell 'gru:cho'": (lambda t: _sd(t), {"cell": "gru:cho"},
