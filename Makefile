@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.gatebound-installed
+PEERS  := $(VENV)/.gatebound-peers
 
 .PHONY: report test portability lint bench clean
 
@@ -16,7 +17,16 @@ $(STAMP): pyproject.toml
 report: $(STAMP)
 	$(BIN)/gatebound report --out build/report
 
-test: $(STAMP)
+# the gated linear recurrences' reference modules that tests/test_numeric_peers.py compares
+# against, without their dependencies (torch comes from the CPU wheel, never from here;
+# xlstm's and recurrentgemma's other dependencies are only for CUDA, JAX or their models,
+# and recurrentgemma's pin numpy < 2.4): pure-Python packages, a few hundred KB
+$(PEERS): $(STAMP)
+	$(BIN)/python -m pip install --quiet --no-deps 'einops>=0.8' 'mingru-pytorch==0.2.1' \
+		'xlstm==2.0.6' 'recurrentgemma==1.0.1' 'jaxtyping>=0.2.36' 'wadler-lindig>=0.1'
+	@touch $(PEERS)
+
+test: $(STAMP) $(PEERS)
 	$(BIN)/python -m pytest
 
 # the whole suite under every narrower NumPy SIMD dispatch and 1 or 2 BLAS threads (slow)

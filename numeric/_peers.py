@@ -254,8 +254,7 @@ def _slstm(sd, p, cell, where):
 def _rglru(sd, p, cell, where):
     a = _get(sd, p + "a_param", where, 1)
     H = a.shape[0]
-    out = {"Lambda": -a, "c": np.asarray(8.0, dtype=a.dtype)}
-    _room(2, H, H, a.dtype, where)
+    gates = {}
     for gate, sym in (("a_gate", "a"), ("input_gate", "x")):
         wkey, bkey = f"{p}{gate}.w", f"{p}{gate}.b"
         w = _get(sd, wkey, where, 3)
@@ -266,6 +265,11 @@ def _rglru(sd, p, cell, where):
                                f"(the length of {p + 'a_param'!r})")
         b = _get(sd, bkey, where, 2)
         _shape(b, bkey, (K, bw), where, f"{K} blocks of {bw}")
-        out[f"W_{sym}"] = _block_diag(np.swapaxes(w, 1, 2), np.result_type(w, a))
+        gates[sym] = (w, b)
+    dtype = np.result_type(a, *(t for wb in gates.values() for t in wb))
+    _room(2, H, H, dtype, where)
+    out = {"Lambda": -a, "c": np.asarray(8.0, dtype=dtype)}
+    for sym, (w, b) in gates.items():      # x @ w[k] per head: W's block k is w[k].T
+        out[f"W_{sym}"] = _block_diag(np.swapaxes(w, 1, 2), dtype)
         out[f"b_{sym}"] = b.reshape(-1)
     return out

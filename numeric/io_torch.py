@@ -1,20 +1,27 @@
-r"""Parameters from PyTorch recurrent layers (torch is imported only to read a file).
+r"""Parameters from PyTorch recurrent layers and from the reference implementations of
+the gated linear recurrences (torch is imported only to read a file).
 
 :func:`from_torch` reads, it never guesses:
 
 - a **module** is read only when its class is exactly one of ``torch.nn.RNN``,
   ``RNNCell``, ``GRU``, ``GRUCell``, ``LSTM``, ``LSTMCell`` (also with
-  ``torch.nn.utils.parametrize`` parametrizations such as weight norm). The class says the
-  cell; ``nonlinearity='relu'`` and LSTM ``proj_size`` are refused by name. Any other
+  ``torch.nn.utils.parametrize`` parametrizations such as weight norm), or one of the
+  peers' classes listed in :mod:`numeric._peers` (mingru-pytorch ``minGRU``, ``minLSTM``;
+  xlstm ``sLSTMCell`` and ``sLSTMLayer`` with ``backend='vanilla'``; recurrentgemma
+  ``RGLRU``). The class says the cell (an ``RNN`` with ``nonlinearity='relu'`` is the
+  ``elman`` cell's ``relu`` convention); LSTM ``proj_size``, an xlstm CUDA backend or
+  causal convolution are refused by name. Any other
   class is refused by name, even when its parameters have the names and shapes of a known
   cell's (``torchrecurrent``'s ``ATRCell`` has ``nn.RNNCell``'s, and other equations); for
   a model that wraps known layers the error names their attribute paths (``pass
   model.rnn``).
 - a **state dict**, or a file holding one (read with ``torch.load(...,
   weights_only=True)``, which never unpickles arbitrary objects), cannot say which cell or
-  nonlinearity it holds: pass ``cell=`` (``'elman'``, ``'gru'`` or ``'lstm'``) and, for an
-  Elman cell, ``nonlinearity=`` (``'tanh'``, the default). The shapes are checked against
-  the cell; an error suggests the cell whose gate count matches them.
+  nonlinearity it holds: pass ``cell=`` (``'elman'``, ``'gru'``, ``'lstm'``, ``'mingru'``,
+  ``'minlstm'``, ``'slstm_stabilized'`` or ``'rglru'``) and, for an Elman cell,
+  ``nonlinearity=`` (``'tanh'``, the default, or ``'relu'``; ``cell='elman:relu'`` says
+  the same). The shapes are checked against the cell; an error suggests the cell whose
+  gate count matches them.
 
 Every failure is one :class:`~numeric.NumericError` line naming the file, module or key.
 """
@@ -236,7 +243,8 @@ def _check_shapes(arrays, keys, cell, where):
 
 def from_torch(source, layer: int = 0, *, reverse: bool = False, cell: str | None = None,
                nonlinearity: str | None = None, dtype=None):
-    r""":class:`~numeric.Params` of one layer of a PyTorch RNN, GRU or LSTM.
+    r""":class:`~numeric.Params` of one layer of a PyTorch RNN, GRU or LSTM, or of a peer's
+    minGRU, minLSTM, sLSTM or RG-LRU module.
 
     Parameters
     ----------
@@ -248,20 +256,22 @@ def from_torch(source, layer: int = 0, *, reverse: bool = False, cell: str | Non
         prefix such as ``rnn.``), or the path of a file holding a state dict, read with
         ``torch.load(path, map_location="cpu", weights_only=True)``: pickled objects other
         than tensors are never executed, so a whole model saved with ``torch.save(model)``
-        is refused.
+        is refused. Also a peer's module or state dict (see :mod:`numeric._peers` for the
+        layouts and what is not modelled: minGRU's ``to_out`` readout, sLSTMLayer's group
+        norm, the RG-LRU's reset at position 0).
     layer : int
         Which layer of a multi-layer module (default 0).
     reverse : bool
         Read the backward direction of a bidirectional module.
-    cell : {'elman', 'gru', 'lstm'}, optional
+    cell : {'elman', 'gru', 'lstm', 'mingru', 'minlstm', 'slstm_stabilized', 'rglru'}, optional
         Required for a state dict or file, which cannot say which cell it holds; the weight
         shapes are checked against it. For a module it may be omitted (the class says it)
         and must agree with the class. The GRU is the ``pytorch`` convention
-        (``'gru:pytorch'`` is accepted too).
-    nonlinearity : {'tanh'}, optional
-        The Elman cell's nonlinearity. A state dict cannot say it: the default is ``'tanh'``;
-        ``'relu'`` is refused (the ReLU Elman cell does not exist yet), as is a module with
-        ``nonlinearity='relu'``.
+        (``'gru:pytorch'`` is accepted too); minGRU and minLSTM are convention ``g``, the
+        sLSTM ``sigmoid`` (a ``':convention'`` suffix naming another is refused).
+    nonlinearity : {'tanh', 'relu'}, optional
+        The Elman cell's nonlinearity. A state dict cannot say it: the default is
+        ``'tanh'``. For a module it must agree with the module's.
     dtype : float32 or float64, optional
         Default: float32 when every tensor is float32 (float16/bfloat16 become float32).
 
@@ -299,7 +309,7 @@ def from_torch(source, layer: int = 0, *, reverse: bool = False, cell: str | Non
     NumericError
         One line naming the file, module class or key and what is wrong: a missing, empty,
         text, truncated or pickled-object file, a folder; a module class not listed above;
-        ``nonlinearity='relu'``, ``proj_size``; a missing ``cell=`` (the message suggests
+        ``proj_size``, an xlstm CUDA backend, ``conv1d_kernel_size > 0``; a missing ``cell=`` (the message suggests
         the cell whose gate count fits the shapes) or one contradicting the shapes or the
         class; meta-device, integer or non-finite tensors, non-tensor values; degenerate
         shapes (``H = 0``, 1-D or 3-D weights); a layer that does not exist (the layers
