@@ -62,7 +62,11 @@ from ._activations import (
 from ._emit import ELEMENTARY, Val, emit
 from ._errors import NumericError
 
-__all__ = ["Let", "MatMul", "SigmoidPair", "Kernel", "SigmoidC", "Sech2"]
+__all__ = ["Let", "MatMul", "SigmoidPair", "Kernel", "SigmoidC", "Sech2", "SCALAR_DIM"]
+
+#: the dimension of a scalar input (``cb.scalar``): a (1, 1) column of size 1, which no
+#: user's dimension can be named (names starting with ``_`` are reserved)
+SCALAR_DIM = "_s"
 
 
 @dataclass(frozen=True)
@@ -197,6 +201,15 @@ class Kernel:
             v = self._lower_mul(e)
         elif e.is_Pow:
             v = self._lower_pow(e)
+        elif isinstance(e, sp.Heaviside):  # kinked: real-only, np.heaviside(u, H0)
+            h0 = e.args[1] if len(e.args) > 1 else sp.S.Half
+            v = self._op("heaviside", self._lower(e.args[0]), float(h0))
+        elif isinstance(e, (sp.Max, sp.Min)):
+            kind = "maximum" if isinstance(e, sp.Max) else "minimum"
+            ops = [self._lower(a) for a in e.args]
+            v = ops[0]
+            for o in ops[1:]:
+                v = self._op(kind, v, o)
         else:
             kind, extra = self._function(e)
             v = self._op(kind, self._lower(e.args[0]), extra=extra)
@@ -243,14 +256,17 @@ class Kernel:
                  "div": lambda: a / b, "neg": lambda: -a, "pow": lambda: a ** b,
                  "tanh": lambda: math.tanh(a), "sigmoid": lambda: 1 / (1 + math.exp(-a)),
                  "sigmoid_c": lambda: 1 / (1 + math.exp(a)),
-                 "sech2": lambda: 1 / math.cosh(a) ** 2,
+                 "sech2": lambda: 1 / math.cosh(a) ** 2, "sqrt": lambda: math.sqrt(a),
+                 "heaviside": lambda: np.heaviside(a, b), "maximum": lambda: max(a, b),
+                 "minimum": lambda: min(a, b),
                  "act": lambda: self._generic[extra].act.numpy(np.float64(a)),
                  **{n: (lambda n=n: getattr(np, n)(a)) for n in ELEMENTARY.values()}}.get(kind)
             if f is None:
                 raise NumericError(f"kernel: {kind} of a constant")
             return float(f())
         full = [v for v in arrays if not v.col]
-        ref = (full or arrays)[0]
+        # a scalar is a (1, 1) column: the result takes the shape of a vector operand
+        ref = max(full or arrays, key=lambda v: v.dims != (SCALAR_DIM,))
         dst = self._new(ref.dims, not full, "temp")
         self._ops.append((kind, (dst,), srcs, extra))
         return dst
@@ -311,6 +327,10 @@ class Kernel:
             return acc
         if n.is_Integer:
             return self._op("div", 1.0, self._lower(b ** -n))
+        if n == sp.S.Half:
+            return self._op("sqrt", self._lower(b))
+        if n == -sp.S.Half:
+            return self._op("div", 1.0, self._op("sqrt", self._lower(b)))
         return self._op("pow", self._lower(b), float(n))
 
     def _bind_outputs(self):
@@ -347,6 +367,7 @@ class Kernel:
     def workspace_shapes(self, sizes: dict, B: int) -> list:
         """The shapes of the scratch buffers for batch size ``B`` (``sizes``: every
         dimension name of the kernel -> its size)."""
+        sizes = {**sizes, SCALAR_DIM: 1}
         missing = [d for d in self.dim_names if d not in sizes]
         if missing:
             raise NumericError(f"kernel {self.name!r} needs the size of dimension(s) {missing}; "
@@ -359,7 +380,8 @@ class Kernel:
 
     def __call__(self, args: dict, outs: list, ws: list, sizes: dict, weights=()) -> list:
         """Run: ``args`` by input name, ``outs`` (d, B) arrays, ``ws`` from :meth:`workspace`."""
-        self._fn(*(sizes[d] for d in self.dim_names), *(args[n] for n in self.inputs_spec),
+        self._fn(*(1 if d == SCALAR_DIM else sizes[d] for d in self.dim_names),
+                 *(args[n] for n in self.inputs_spec),
                  *weights, *outs, *ws)
         return outs
 

@@ -31,7 +31,7 @@ import derivations as dv
 from derivations.language import MatVec, per_cell
 
 from ._activations import fast_path
-from ._codegen import Kernel, Let, MatMul, SigmoidPair
+from ._codegen import SCALAR_DIM, Kernel, Let, MatMul, SigmoidPair
 from ._errors import NumericError
 from ._memo import per_object
 
@@ -107,8 +107,11 @@ def _row_stack(params, row_names: tuple, has_diag: bool) -> np.ndarray:
 
 @per_object
 def bias_columns(params) -> dict:
-    """Bias name -> its (d, 1) column view, the kernels' bias arguments (kept per params)."""
-    return {b.name: params.arrays[b.name][:, None] for b in params.cell.biases}
+    """Bias name -> its (d, 1) column view, the kernels' bias arguments, and scalar name ->
+    its (1, 1) column (kept per params: kernels are per cell, values per params)."""
+    out = {b.name: params.arrays[b.name][:, None] for b in params.cell.biases}
+    out.update({s.name: params.arrays[s.name].reshape(1, 1) for s in params.cell.scalars})
+    return out
 
 
 class Program:
@@ -121,7 +124,7 @@ class Program:
         self.state_names = tuple(s.name for s in cell.states)
         self.next_names = tuple(cell.next_states[s].name for s in cell.states)
         self.input_name = cell.inputs[0].name
-        self.bias_names = tuple(b.name for b in cell.biases)
+        self.bias_names = tuple(b.name for b in (*cell.biases, *cell.scalars))
         self.blocks = tuple(self.jac.blocks)
         #: kernels, block plans and dimension lists of this program, each kept by the
         #: method computing it (:func:`numeric._memo.per_object`)
@@ -230,6 +233,8 @@ class Program:
             spec[s.name] = (cell.dims[s], False)
         for b in cell.biases:
             spec[b.name] = (cell.dims[b], True)
+        for c in cell.scalars:
+            spec[c.name] = (SCALAR_DIM, True)
         return spec
 
     def kernel(self, outputs: tuple, exprs: tuple = ()) -> Kernel:

@@ -35,7 +35,8 @@ ELEMENTARY = {sp.exp: "exp", sp.log: "log", sp.sin: "sin", sp.cos: "cos", sp.sin
               sp.cosh: "cosh", expm1: "expm1", log1p: "log1p"}
 #: operation kind -> the NumPy ufunc it calls with ``out=``
 UFUNC = {"add": "np.add", "sub": "np.subtract", "mul": "np.multiply", "div": "np.divide",
-         "neg": "np.negative", "tanh": "np.tanh", "pow": "np.power",
+         "neg": "np.negative", "tanh": "np.tanh", "pow": "np.power", "sqrt": "np.sqrt",
+         "heaviside": "np.heaviside", "maximum": "np.maximum", "minimum": "np.minimum",
          **{name: f"np.{name}" for name in ELEMENTARY.values()}}
 #: operation kind -> the in-place kernel of :mod:`numeric._activations` it calls
 CALL = {"sigmoid": "_sigmoid", "sigmoid_c": "_sigmoid_c", "sech2": "_sech2",

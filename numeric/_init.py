@@ -17,7 +17,10 @@ from .params import (
     resolve_cell,
 )
 
-__all__ = ["init"]
+__all__ = ["init", "SCHEMES"]
+
+#: the schemes :func:`init` knows
+SCHEMES = ("pytorch", "orthogonal", "chrono", "irnn")
 
 
 def init(cell, hidden_size: int, input_size: int, convention=None, *, scheme: str = "pytorch",
@@ -39,7 +42,7 @@ def init(cell, hidden_size: int, input_size: int, convention=None, *, scheme: st
     hidden_size, input_size : int
         Sizes of the state and input dimensions (positive integers).
     convention : str, optional
-    scheme : {'pytorch', 'orthogonal', 'chrono'}
+    scheme : {'pytorch', 'orthogonal', 'chrono', 'irnn'}
     seed : int
         A non-negative integer.
     dtype : float32 or float64
@@ -65,8 +68,9 @@ def init(cell, hidden_size: int, input_size: int, convention=None, *, scheme: st
     c = _one_input(resolve_cell(cell, convention))
     H = positive_int(hidden_size, "hidden_size")
     I_ = positive_int(input_size, "input_size")
-    if not isinstance(scheme, str) or scheme not in ("pytorch", "orthogonal", "chrono"):
-        raise NumericError(f"unknown scheme {scheme!r}; valid: 'pytorch', 'orthogonal', 'chrono'")
+    if not isinstance(scheme, str) or scheme not in SCHEMES:
+        raise NumericError(f"unknown scheme {scheme!r}; valid: "
+                           f"{', '.join(repr(s) for s in SCHEMES)}")
     seed = seed_value(seed)
     dtype = float_dtype(dtype)
     scale = finite_real(scale, "scale")
@@ -74,14 +78,19 @@ def init(cell, hidden_size: int, input_size: int, convention=None, *, scheme: st
             t_max is not None and finite_real(t_max, "t_max") <= 2):
         raise NumericError(f"scheme 'chrono' needs a finite t_max > 2, got t_max={t_max!r}")
     dims = _init_sizes(c, H, I_, sizes)
+    rec = recurrent_weights(c)
+    if scheme == "irnn":
+        _check_irnn(c, rec)
     _check_init_memory(c, dims, scheme, dtype)
     rng = np.random.default_rng(seed)
     k = 1.0 / np.sqrt(H)
-    rec = recurrent_weights(c)
     arrays = {}
     for W in c.weights:
         shape = tuple(dims[d] for d in c.weight_shapes[W])
-        if scheme == "orthogonal" and W.name in rec:
+        if scheme == "irnn" and W.name in rec:
+            a = np.eye(*shape)
+            rng.uniform(-k, k, size=shape)  # the same draws as pytorch for the others
+        elif scheme == "orthogonal" and W.name in rec:
             q, r = np.linalg.qr(rng.normal(size=(max(shape), max(shape))))
             a = (q * np.sign(np.diag(r)))[: shape[0], : shape[1]]
         else:
@@ -89,11 +98,28 @@ def init(cell, hidden_size: int, input_size: int, convention=None, *, scheme: st
         arrays[W.name] = a * scale if W.name in rec else a
     for b in c.biases:
         n = dims[c.dims[b]]
-        arrays[b.name] = np.zeros(n) if scheme == "orthogonal" else rng.uniform(-k, k, size=n)
+        low, high = c.vector_init.get(b, (-k, k))
+        if scheme in ("orthogonal", "irnn") and b not in c.vectors:
+            arrays[b.name] = np.zeros(n)
+        else:
+            arrays[b.name] = rng.uniform(low, high, size=n)
     if scheme == "chrono":
         _chrono(c, arrays, rng, float(t_max), H)
     return Params(c, arrays, dtype=dtype,
                   sizes={d: n for d, n in dims.items() if d not in _array_dims(c)})
+
+
+def _check_irnn(c, rec) -> None:
+    """NumericError naming the cell unless it has recurrent weights, all square (H x H)."""
+    if not rec:
+        raise NumericError(f"scheme 'irnn' needs a recurrent weight matrix; cell {c.title!r} "
+                           "applies no weight to its state (an elementwise recurrence?)")
+    bad = [f"{n} {c.weight_shapes[c.symbol(n)]}" for n in rec
+           if len(set(c.weight_shapes[c.symbol(n)])) != 1]
+    if bad:
+        raise NumericError(f"scheme 'irnn' sets each recurrent weight to the identity, but "
+                           f"cell {c.title!r} has non-square recurrent weights: "
+                           f"{', '.join(bad)}")
 
 
 def _init_sizes(c, H, I_, sizes) -> dict:

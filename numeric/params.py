@@ -31,6 +31,7 @@ from ._memo import per_object
 from ._validate import (
     as_float_array,
     check_memory,
+    finite_real,
     float_dtype,
     positive_int,
 )
@@ -176,11 +177,14 @@ class Params:
             raise NumericError(f"arrays must be a dict of parameter name -> array, got "
                                f"{type(arrays).__name__}")
         names = [s.name for s in (*cell.weights, *cell.biases)]
+        scalar_names = [s.name for s in cell.scalars]
         missing = [n for n in names if n not in arrays]
-        extra = [n for n in arrays if n not in names]
+        extra = [n for n in arrays if n not in names and n not in scalar_names]
         if missing or extra:
-            raise NumericError(f"cell {cell.title!r} needs arrays {names}; "
+            more = f" (and optional scalars {scalar_names})" if scalar_names else ""
+            raise NumericError(f"cell {cell.title!r} needs arrays {names}{more}; "
                                f"missing {missing}, unknown {extra}")
+        scalars = _scalars(cell, arrays)
         if dtype is not None:
             dtype = float_dtype(dtype)
         _check_copies([arrays[n] for n in names], dtype, f"cell {cell.title!r}")
@@ -199,6 +203,10 @@ class Params:
         arrs = {}
         for n, a in raw.items():
             a = np.array(a, dtype=dtype, order="C", copy=True)
+            a.setflags(write=False)
+            arrs[n] = a
+        for n, v in scalars.items():  # 0-d arrays of the params' dtype
+            a = np.array(v, dtype=dtype)
             a.setflags(write=False)
             arrs[n] = a
         self.cell, self.arrays, self.dtype = cell, arrs, dtype
@@ -258,7 +266,7 @@ class Params:
         return Params(self.cell, self.arrays, dtype=float_dtype(dtype), sizes=self._extra)
 
     def with_arrays(self, **changes) -> Params:
-        """A copy with some arrays replaced, by symbol name."""
+        """A copy with some arrays (or scalars) replaced, by symbol name."""
         unknown = [k for k in changes if k not in self.arrays]
         if unknown:
             raise NumericError(f"cell {self.cell.title!r} has no parameters {unknown}; "
@@ -269,6 +277,32 @@ class Params:
     def __repr__(self):
         return (f"Params({self.cell.title!r}, hidden_size={self.hidden_size}, "
                 f"input_size={self.input_size}, dtype={self.dtype.name})")
+
+
+def _scalars(cell, arrays) -> dict:
+    """Each scalar of ``cell`` (name -> float): from ``arrays`` when given (a finite real
+    number or 0-d array), else its declared default."""
+    out = {}
+    for s, default in cell.scalars.items():
+        v = arrays.get(s.name)
+        if v is None:
+            out[s.name] = float(default)
+            continue
+        if isinstance(v, np.ndarray):
+            if v.shape != ():
+                raise NumericError(f"scalar {s.name!r} has shape {v.shape}; expected a number "
+                                   "or a 0-d array")
+            if v.dtype.kind not in "fiu":
+                raise NumericError(f"scalar {s.name!r} has dtype {v.dtype}; expected a real "
+                                   "number")
+            v = v.item()
+        out[s.name] = finite_real(v, f"scalar {s.name!r}")
+    return out
+
+
+def scalar_values(params) -> dict:
+    """Scalar name -> its value (a float) in ``params``."""
+    return {s.name: float(params.arrays[s.name]) for s in params.cell.scalars}
 
 
 @per_object
@@ -302,7 +336,7 @@ def from_arrays(cell, weight_ih=None, weight_hh=None, bias_ih=None, bias_hh=None
     if dtype is not None:
         dtype = float_dtype(dtype)
     layout = c.layout or {}
-    symbols = {s.name for s in (*c.weights, *c.biases)}
+    symbols = {s.name for s in (*c.weights, *c.biases, *c.scalars)}
     named = {"weight_ih": weight_ih, "weight_hh": weight_hh, "bias_ih": bias_ih,
              "bias_hh": bias_hh}
     packed, by_name = {}, {}

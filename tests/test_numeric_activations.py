@@ -99,13 +99,16 @@ def test_engine_complex_step_runs_through_the_declared_rewrite(cell):
 def test_complex_step_without_an_analytic_rewrite_is_refused_before_work(cell, monkeypatch):
     p, x, h = _case(cell, 3)
     monkeypatch.setattr(Generic, "analytic", property(lambda self: None))
-    for fn in (lambda: numeric.check_jacobian(p, x, h),
+    for fn in (lambda: numeric.check_jacobian(p, x, h, method="complex"),
                lambda: numeric.step_jacobian(p, x, h, method="complex")):
         with pytest.raises(numeric.NumericError, match=r"activation\(s\) \['softplus'\].*"
                                                        r"softplus_gated.*method='central'"):
             fn()
     np.testing.assert_allclose(numeric.step_jacobian(p, x, h, method="central"),
                                ref_jacobian(p, x, h, "central"), rtol=0, atol=1e-8)
+    # the default ("auto") falls back to central differences for such a cell
+    res = numeric.check_jacobian(p, x, h)
+    assert res.methods == ("central",) and res.ok
 
 
 def test_float32_follows_float64(cell):
