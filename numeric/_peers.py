@@ -52,7 +52,7 @@ from ._errors import NumericError
 from ._torch_file import tensor_array
 from ._validate import check_memory
 
-__all__ = ["PEER_CELLS", "peer_kind", "read_module", "read_state_dict"]
+__all__ = ["PEER_CELLS", "peer_kind", "read_module", "read_state_dict", "cell_of"]
 
 #: cell name -> the convention its reference implementation computes
 PEER_CELLS = {"mingru": "g", "minlstm": "g", "slstm_stabilized": "sigmoid", "rglru": None}
@@ -119,6 +119,15 @@ def read_module(mod, label, cell, layer, reverse):
                                "function='slstm' computes the sLSTM")
     sd = mod.state_dict(keep_vars=True)
     return read_state_dict(sd, cell, where)
+
+
+def cell_of(sd):
+    """``(cell, key)``: the first peer cell whose anchor key ``sd`` holds, or None."""
+    for cell, anchor in _ANCHORS.items():
+        for k in sd:
+            if isinstance(k, str) and (k == anchor or k.endswith("." + anchor)):
+                return cell, k
+    return None
 
 
 def _locate(sd, cell, where):

@@ -34,7 +34,7 @@ import sys
 from collections.abc import Mapping
 
 from ._errors import NumericError
-from ._peers import PEER_CELLS, peer_kind, read_module, read_state_dict
+from ._peers import PEER_CELLS, cell_of, peer_kind, read_module, read_state_dict
 from ._peers_options import check_options as _check_options
 from ._torch_file import load_file as _load_file
 from ._torch_file import tensor_array as _array
@@ -356,6 +356,10 @@ def from_torch(source, layer: int = 0, *, reverse: bool = False, cell: str | Non
             raise NumericError(f"{where}: a {cell} cell has one layer (0) and one direction; "
                                f"got layer={layer}, reverse={reverse}")
         return _params(*read_state_dict(sd, cell, where), dtype)
+    if sd is not None and cell is None and (found := cell_of(sd)) is not None:
+        raise NumericError(f"{where}: a state dict cannot say which cell it holds; its key "
+                           f"{found[1]!r} is a {found[0]} module's: pass {{fit}}",
+                           options={"fit": ("cell", found[0])})
     if sd is not None:
         tensors = _from_state_dict(sd, layer, reverse, where)
     keys = {p: t[0] for p, t in tensors.items() if t is not None}
