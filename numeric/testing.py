@@ -117,12 +117,12 @@ class CellCase:
         return np.random.default_rng(self.seed)
 
     def params(self, dtype=np.float64):
-        """``numeric.init`` parameters, recurrent weights times ``scale``, every bias plus
-        ``bias_shift``."""
+        """``numeric.init`` parameters, recurrent weights times ``scale``, every bias (not
+        the elementwise parameters of ``cb.vector``) plus ``bias_shift``."""
         p = init(self.cell, self.hidden, self.inputs, seed=self.seed % 2**31,
                  scale=self.scale, dtype=dtype, sizes=self.sizes or None)
         return p.with_arrays(**{b.name: p.arrays[b.name] + self.bias_shift
-                                for b in self.cell.biases})
+                                for b in self.cell.biases if b not in self.cell.vectors})
 
     def arrays(self):
         """``(x, state)``: ``x`` (B, I) standard normal, the state in ``state_regime``."""
@@ -220,7 +220,10 @@ def cell_cases(cells=None, *, max_hidden: int = 64, max_input: int = 32, max_bat
 
 # -- properties ------------------------------------------------------------------------
 def _kinked(cell) -> bool:
-    """True if an activation of ``cell`` has a kink (its derivative is a.e. only)."""
+    """True if an operation of ``cell`` has a kink (its derivative is a.e. only)."""
+    kinks = getattr(cell, "kinks", None)
+    if kinks is not None:
+        return bool(kinks)
     return any((a := activation(f)) is not None and a.kink
                for q in cell.quantities for f in q.expr.atoms(sp.Function))
 
@@ -285,10 +288,13 @@ def _sympy_function(cell, n, m, sizes, closed_form):
             else:
                 blocks.append(nxt.jacobian(inst.values[wrt]))
         rows.append(sp.Matrix.hstack(*blocks))
-    order = (*cell.inputs, *cell.states, *cell.biases, *cell.weights)
-    syms = [e for s in order for e in inst.values[s]]
+    J = sp.Matrix.vstack(*rows)
+    order = [s for s in (*cell.inputs, *cell.states, *cell.biases, *cell.weights)
+             if s in inst.values]
+    order += [s for s in cell.scalars if s not in inst.values and s in J.free_symbols]
+    syms = [e for s in order for e in (inst.values[s] if s in inst.values else (s,))]
     mods = [{a.name: a.numpy for a in ACTIVATIONS.values()}, "numpy"]
-    f = sp.lambdify(syms, sp.Matrix.vstack(*rows), modules=mods)
+    f = sp.lambdify(syms, J, modules=mods)
 
     def call(values):
         flat = [a for s in order for a in np.asarray(values[s.name], dtype=float).ravel()]
