@@ -110,7 +110,7 @@ def test_rnncell_relu_matches_torch_and_state_dict_needs_nonlinearity():
 @pytest.mark.parametrize("expansion", [1.0, 2.0])
 @pytest.mark.parametrize("kind", ["minGRU", "minLSTM"])
 def test_mingru_pytorch_step_and_jacobian_match_the_module(kind, expansion):
-    pkg = pytest.importorskip("minGRU_pytorch", reason="mingru-pytorch is not installed")
+    pkg = pytest.importorskip(f"minGRU_pytorch.{kind}", reason="mingru-pytorch is not installed")
     cellname = kind.lower()
     _cell_exists(cellname, "g")
     mod = _randomize(getattr(pkg, kind)(3, expansion_factor=expansion).double(), seed=2)
@@ -177,6 +177,24 @@ def test_xlstm_slstm_cell_step_and_jacobian_match_the_vanilla_backend():
     q = numeric.from_torch(cell.state_dict(), cell="slstm_stabilized")
     for n in p.arrays:
         _close(q.arrays[n], p.arrays[n])
+
+
+def test_xlstm_zero_state_step_differs_only_by_the_stabilizer_gauge():
+    """From xlstm's zero state (n == 0 everywhere) slstm_forward_pointwise takes m' = i~
+    instead of max(log f + m, i~): c, n and m differ from the cell's by the stabilizer's
+    gauge (c e^-d, n e^-d, m + d), and h and c/n are the same."""
+    pytest.importorskip("xlstm", reason="xlstm is not installed")
+    _cell_exists("slstm_stabilized", "sigmoid")
+    from xlstm.blocks.slstm.cell import sLSTMCell, sLSTMCellConfig
+    cell = _randomize(sLSTMCell(sLSTMCellConfig(hidden_size=4, num_heads=2,
+                                                backend="vanilla")).double(), seed=17)
+    x = torch.randn(3, 16, dtype=torch.float64, generator=torch.Generator().manual_seed(18))
+    zero = torch.zeros(4, 3, 4, dtype=torch.float64)
+    ref = cell(x[:, None], zero)[1].detach().numpy()
+    h, c, n, m = numeric.step(numeric.from_torch(cell), x.numpy(), tuple(zero.numpy()))
+    _close(h, ref[0])
+    _close(c / n, ref[1] / ref[2])
+    _close(c * np.exp(m - ref[3]), ref[1])
 
 
 def test_xlstm_slstm_layer_step_and_jacobian_match_the_module():
