@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._cli_options import cells_option, count
+from ._cli_options import count
 from ._sec_numeric import SCALES, bound_samples, jacobian_check
+from ._user_cell import resolve_cells
 from .document import parse_cells
 
 __all__ = ["run_check", "check_bytes"]
@@ -25,14 +26,15 @@ def check_bytes(cell, samples: int) -> int:
 def run_check(cells, samples: int, seed: int, say) -> int:
     """Run the checks; print a table on stdout; return 0 if all pass, 1 otherwise.
 
-    Every option is checked before any work: ``samples >= 1``, ``seed >= 0``, the cells,
-    and that the largest cell's bound checks fit in the memory available.
+    Every option is checked before any work: ``samples >= 1``, ``seed >= 0``, the cells
+    (built-in names and users' ``file.py:name`` / ``package.module:name``), and that the largest cell's bound checks fit in the memory available.
     """
     import numeric
 
     samples = count(samples, "--samples", minimum=1)
     seed = count(seed, "--seed", minimum=0)
-    cells = parse_cells(cells_option(cells))
+    chosen = resolve_cells(cells)
+    cells = parse_cells(None) if chosen is None else chosen
     worst = max(cells, key=lambda c: len(c.states))
     numeric.check_memory(check_bytes(worst, samples),
                          f"check --samples {samples} ({worst.title}, H = {BOUND_HIDDEN})",

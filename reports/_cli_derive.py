@@ -16,13 +16,20 @@ import derivations as dv
 from ._cli_options import cell_option
 from ._errors import ReportError
 from ._statements import Printers
+from ._user_cell import is_user_spec, load_user_cell
 from .mathblocks import equations_math, jacobian_math
 
 __all__ = ["derive_text"]
 
 
 def _cell(name, convention):
-    """The cell ``name`` (or ``name:convention``) under ``convention``; both checked."""
+    """The cell ``name`` (or ``name:convention``) under ``convention``; both checked. A
+    user's cell, ``file.py:name`` or ``package.module:name``, takes no ``--convention``."""
+    if is_user_spec(name):
+        if convention is not None:
+            raise ReportError(f"--convention {convention!r} applies to built-in cells; the "
+                              f"cell {name.strip()!r} is written with its own")
+        return load_user_cell(name, "cell")
     cname, conv = cell_option(name, "cell")
     if convention is not None:
         if not isinstance(convention, str) or not convention.strip():
@@ -39,7 +46,8 @@ def _cell(name, convention):
 
 
 def derive_text(name: str, convention, fmt: str) -> str:
-    """The equations, the Jacobian and the bounds of one cell in ``fmt``."""
+    """The equations, the Jacobian and the bounds of one cell in ``fmt``: a built-in name
+    (``gru:cho``) or a user's cell (``file.py:name``, ``package.module:name``)."""
     if fmt not in ("latex", "typst", "text"):
         raise ReportError(f"unknown format {fmt!r}; choose latex, typst or text")
     cell = _cell(name, convention)

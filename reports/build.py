@@ -104,6 +104,21 @@ def _with_engine(doc, engine: str):
     return replace(doc, sections=tuple(sec if s.label == sec.label else s for s in doc.sections))
 
 
+def _cells(cells) -> list:
+    """``cells`` as a list of cells: a spec string for :func:`parse_cells`, or a list of
+    built-in specs and :class:`derivations.Cell` objects (a user's own cell)."""
+    import derivations as dv
+
+    if isinstance(cells, (list, tuple)) and any(isinstance(c, dv.Cell) for c in cells):
+        out = []
+        for c in cells:
+            for cell in ([c] if isinstance(c, dv.Cell) else parse_cells([c])):
+                if cell not in out:
+                    out.append(cell)
+        return out
+    return parse_cells(cells)
+
+
 def build_report(out="build/report", *, engine: str = "auto", lang: str = "en", cells=None,
                  quick: bool = False, title: str | None = None, author: str = "gatebound",
                  command: str | None = None,
@@ -112,7 +127,8 @@ def build_report(out="build/report", *, engine: str = "auto", lang: str = "en", 
     """Build ``out/gatebound.tex`` and ``out/gatebound.pdf`` (and ``out/figures/``).
 
     Options are checked before any work: ``lang`` in ``en``/``vi``, ``engine`` in
-    ``auto``/``latex``/``typst`` (``latex`` needs latexmk), ``cells`` known.
+    ``auto``/``latex``/``typst`` (``latex`` needs latexmk), ``cells`` known (a spec
+    string, or a list of specs and :class:`derivations.Cell` objects: a user's own cell).
     ``document_cache``: a dict shared by several builds of the same options with different
     engines; the document and its figures (kept as bytes) are computed once.
     """
@@ -121,8 +137,8 @@ def build_report(out="build/report", *, engine: str = "auto", lang: str = "en", 
     if lang not in LANGS:
         raise ReportError(f"unknown language {lang!r}; choose one of {list(LANGS)}")
     engine = choose_engine(engine, lang)
-    chosen = parse_cells(cells)
-    key = (tuple(c.title for c in chosen), quick, title, author, command, lang)
+    chosen = _cells(cells)
+    key = (tuple(chosen), quick, title, author, command, lang)
     out = _report_folder(out)
     what = f"--out {str(out)!r}"
     created = _atomic.make_folder(out.parent, what)
@@ -145,7 +161,7 @@ def build_report(out="build/report", *, engine: str = "auto", lang: str = "en", 
                 (tmp / "figures" / name).write_bytes(data)
             _atomic.pause("document")
         else:
-            doc = build_document(cells, quick=quick, title=title, author=author,
+            doc = build_document(chosen, quick=quick, title=title, author=author,
                                  command=command, engine=engine,
                                  progress=_progress(say, tmp / "figures"),
                                  figures_dir=tmp / "figures", lang=lang)

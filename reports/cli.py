@@ -45,7 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="PDF engine: latexmk when found (auto), or the typst package")
     r.add_argument("--lang", default="en", choices=("en", "vi"), help="report language")
     r.add_argument("--cells", default=None,
-                   help="comma-separated cells, e.g. elman,gru,lstm or gru:seed (default all)")
+                   help="comma-separated cells, e.g. elman,gru,lstm or gru:seed, or your "
+                   "own: path/to/file.py:name or package.module:name (default all)")
     r.add_argument("--quick", action="store_true", help="small proofs and samples (< 30 s)")
     r.add_argument("--title", default=None, help="document title (default: the built-in one)")
     r.add_argument("--author", default="gatebound", help="document author")
@@ -53,14 +54,17 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("derive", help="print a cell's equations, Jacobian and bounds",
                        description="Print the equations, the closed-form Jacobian and the "
                        "bounds of one cell, for pasting into notes.")
-    d.add_argument("cell", help="elman, gru, lstm, minimalrnn or mgu")
+    d.add_argument("cell", help="a built-in cell (e.g. gru, lstm, mgu) or your own: "
+                   "path/to/file.py:name or package.module:name (a derivations.Cell or a "
+                   "function with no required arguments returning one)")
     d.add_argument("--convention", default=None, help="GRU: pytorch (default), cho or seed")
     d.add_argument("--format", default="latex", choices=("latex", "typst", "text"))
 
     c = sub.add_parser("check", help="numeric checks: Jacobian vs complex step, every bound",
                        description="Run the engine against complex step and every bound on "
                        "random states; print a summary; exit 1 on any failure.")
-    c.add_argument("--cells", default=None, help="comma-separated cells (default all)")
+    c.add_argument("--cells", default=None, help="comma-separated cells, built-in or "
+                   "file.py:name / package.module:name (default all)")
     c.add_argument("--samples", type=int_type(1), default=256,
                    help="states per weight scale (default 256)")
     c.add_argument("--seed", type=int_type(0), default=0, help="random seed (>= 0)")
@@ -82,12 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _report(args) -> int:
-    from ._cli_options import cells_option
+    from ._user_cell import resolve_cells
     from .build import build_report
 
-    cells_option(args.cells)
+    cells = resolve_cells(args.cells)
     cmd = " ".join(["gatebound", *sys.argv[1:]]) if sys.argv[1:2] == ["report"] else None
-    res = build_report(args.out, engine=args.engine, lang=args.lang, cells=args.cells,
+    res = build_report(args.out, engine=args.engine, lang=args.lang, cells=cells,
                        quick=args.quick, title=args.title, author=args.author, command=cmd,
                        progress=_say)
     print(res.pdf)
