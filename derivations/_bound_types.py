@@ -58,6 +58,9 @@ class BoundText(Words):
                     "lemmas (gates in [0, 1], the activation lemmas, the hidden-state "
                     "invariant, and ")
     GLOBAL_PROOF_SUPS = "): "
+    NO_GLOBAL = ("No global bound in weight norms alone: a term goes through an activation "
+                 "whose derivative is unbounded, or divides by a quantity with no positive "
+                 "lower bound: ")
     WEYL_WRITE = "Write "
     WEYL_INEQUALITY = ". Weyl's inequality for singular values gives "
     WEYL_DIAGONAL = ("; the smallest singular value of a diagonal matrix is its smallest "
@@ -175,6 +178,27 @@ class VanishingBound(Bound):
 
     gamma: sp.Expr
     matrix: sp.Symbol
+
+
+@dataclass(frozen=True, kw_only=True)
+class NoGlobalBound(Bound):
+    r"""The global upper bound does not exist (``expr`` is :math:`\infty`): the terms go
+    through ``activations`` whose derivative has no supremum (``exp``, ``log``) or divide
+    by ``divisors`` (no positive lower bound). State-dependent bounds still hold.
+
+    >>> NoGlobalBound("g", BoundKind.GLOBAL_UPPER, ("h", "h"), None, None,
+    ...               activations=("exp",)).reasons
+    ("exp' is unbounded",)
+    """
+
+    activations: tuple = ()
+    divisors: tuple = ()
+
+    @property
+    def reasons(self) -> tuple:
+        """Each reason as text: ``"exp' is unbounded"``, ``"division by n_next"``."""
+        return (tuple(f"{a}' is unbounded" for a in self.activations)
+                + tuple(f"division by {d}" for d in self.divisors))
 
 
 @dataclass(frozen=True, kw_only=True)

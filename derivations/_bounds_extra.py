@@ -190,7 +190,9 @@ def pmb_bound(cell, blocks):
     G = bb.global_upper
     s = cell.states[0]
     Jk = Norm(Partial(At(s, Time.AHEAD), At(s, Time.NOW)))
-    if len(bb.terms) == 1 and len(bb.terms[0].term.matrices) == 1:
+    # without a global bound (exp, a division) no weight-norm condition exists: the floor
+    # below is then infinite
+    if len(bb.terms) == 1 and len(bb.terms[0].term.matrices) == 1 and G != sp.oo:
         tb = bb.terms[0]
         W = tb.term.matrices[0]
         gamma = sp.Mul(*tb.sups)

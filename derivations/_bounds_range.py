@@ -85,6 +85,8 @@ class Env:
     def range(self, atom):
         if atom in self.ranges:
             return self.ranges[atom]
+        if isinstance(atom, sp.Heaviside):  # an indicator (a.e. derivative of a kink)
+            return (sp.S.Zero, sp.S.One)
         act = activation(atom)
         if act is not None:
             return activation_range(act)
@@ -135,7 +137,8 @@ def _atoms(expr):
     out = set()
 
     def walk(e):
-        if isinstance(e, (sp.Symbol, MatVec)) or activation(e) is not None:
+        if (isinstance(e, (sp.Symbol, MatVec, sp.Heaviside))
+                or activation(e) is not None):
             out.add(e)
         else:
             for a in e.args:
@@ -238,6 +241,13 @@ def interval(expr, ranges_or_env) -> tuple:
         return (lo, hi)
     if isinstance(expr, sp.Pow) and expr.exp.is_Integer and expr.exp > 0:
         return _ipow(interval(expr.base, env), int(expr.exp))
+    if isinstance(expr, sp.Pow) and expr.exp.is_Integer and expr.exp < 0:
+        lo, hi = interval(expr.base, env)
+        if bool(lo > 0) or bool(hi < 0):  # bounded away from 0: 1/b is monotone
+            return _ipow((1 / hi, 1 / lo), int(-expr.exp))
+    if isinstance(expr, (sp.Max, sp.Min)):  # monotone in each argument
+        parts = [interval(a, env) for a in expr.args]
+        return (expr.func(*(p[0] for p in parts)), expr.func(*(p[1] for p in parts)))
     raise DerivationError(f"cannot bound {expr} over the ranges of its atoms")
 
 
@@ -276,6 +286,8 @@ def sup_abs(expr, env: Env):
         return out
     if isinstance(expr, sp.Pow) and expr.exp.is_Integer and expr.exp > 0:
         return sup_abs(expr.base, env) ** expr.exp
+    if isinstance(expr, (sp.Max, sp.Min)):  # |max(a, b)| <= max(|a|, |b|)
+        return sp.Max(*(sup_abs(a, env) for a in expr.args))
     raise DerivationError(f"cannot bound |{expr}|: unsupported expression type "
                           f"{type(expr).__name__}")
 
@@ -329,7 +341,10 @@ def _next_state_ranges(cell, env):
         if q.symbol in env.ranges or activation(q.expr) is not None:
             continue
         if bounded(q.expr, env):
-            env.ranges[q.symbol] = interval(q.expr, env)
+            try:
+                env.ranges[q.symbol] = interval(q.expr, env)
+            except DerivationError:  # e.g. a division by a range containing 0: unbounded
+                continue
             env.why[q.symbol] = RangeSource.UPDATE
 
 

@@ -40,11 +40,12 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from ._bound_types import Bound, BoundText, IdentityGap, LowerBound, listed
+from ._bound_types import Bound, BoundText, IdentityGap, LowerBound, NoGlobalBound, listed
 from ._bounds_extra import multistep_bound, pmb_bound, saturation_bound
 from ._bounds_range import Env, cell_env, sup_abs
 from ._errors import DerivationError
 from .facts import BoundKind
+from .functions import ACTIVATIONS, activation
 from .jacobian import Block, Term
 from .language import Cell, MatVec
 from .printing import GateLatexPrinter, printer_for
@@ -63,7 +64,7 @@ from .statements import (
 )
 
 __all__ = ["Bound", "TermBound", "BlockBounds", "Bounds", "derive_bounds", "BoundKind",
-           "prose_latex"]
+           "prose_latex", "NoGlobalBound"]
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,9 @@ class TermBound:
 
     term: Term
     sups: tuple
+    #: why the term has no global supremum: (activations without a derivative
+    #: supremum, divisors); ``((), ())`` when it has one
+    unbounded: tuple = ((), ())
 
     @property
     def global_factor(self) -> sp.Expr:
@@ -173,6 +177,47 @@ def _sup_lines(tbs) -> tuple:
 _a, _v, _b, _W, _E = sp.symbols("a v b W E")
 
 
+def _no_global(cell, coeffs) -> tuple:
+    """``(activations, divisors)`` that leave ``coeffs`` without a global supremum: the
+    activations with no derivative supremum that the coefficients go through (a quantity
+    they define, or an application), and the non-constant divisors."""
+    defs = cell.definitions
+    acts, divs = [], []
+    for a in coeffs:
+        for e in sp.preorder_traversal(sp.sympify(a)):
+            act = activation(defs.get(e, e)) if isinstance(e, sp.Symbol) else activation(e)
+            if act is not None and act.derivative_sup is None and act.name not in acts:
+                acts.append(act.name)
+            if (isinstance(e, sp.Pow) and e.exp.is_negative and e.base.free_symbols
+                    and e.base not in divs):
+                divs.append(e.base)
+    return tuple(acts), tuple(divs)
+
+
+def _term_bound(cell, t, env) -> TermBound:
+    """``sup |a_k|`` of each coefficient of ``t``; ``oo`` for every one when a supremum
+    goes through an activation with no derivative supremum (``Norm(i, oo)`` of a quantity
+    ``i = exp(...)``), or a coefficient divides by a quantity that cannot be bounded away
+    from 0."""
+    acts, divs = _no_global(cell, t.coeffs)
+    try:
+        sups = tuple(sp.simplify(sup_abs(a, env)) for a in t.coeffs)
+    except DerivationError:
+        if not (acts or divs):
+            raise
+        return _unbounded(t, acts, divs)
+    through = _no_global(cell, [n.args[0] for s in sups for n in sp.preorder_traversal(s)
+                                if isinstance(n, Norm)])[0]
+    if through:
+        return _unbounded(t, through, ())
+    return TermBound(t, sups)
+
+
+def _unbounded(t, acts, divs) -> TermBound:
+    return TermBound(t, tuple(sp.S.One if a == 1 else sp.oo for a in t.coeffs),
+                     (tuple(acts), tuple(divs) if not acts else ()))
+
+
 def _upper_bounds(cell, key, block, tbs, glob):
     J = _jac(block)
     state_rhs = sp.Add(*(tb.state_factor for tb in tbs))
@@ -181,6 +226,15 @@ def _upper_bounds(cell, key, block, tbs, glob):
         sp.Le(Norm(J), state_rhs, evaluate=False),
         Prose((BoundText.UPPER_PROOF, sp.Eq(Norm(Diag(_a)), Norm(_a, sp.oo), evaluate=False),
                BoundText.UPPER_PROOF_END)), state_rhs, cell)
+    acts = tuple(dict.fromkeys(a for tb in tbs for a in tb.unbounded[0]))
+    divs = tuple(dict.fromkeys(d for tb in tbs for d in tb.unbounded[1]))
+    if glob == sp.oo:
+        name = f"global upper bound on d{key[0]}/d{key[1]}"
+        return [upper, NoGlobalBound(
+            name, BoundKind.GLOBAL_UPPER, key, sp.Le(Norm(J), sp.oo, evaluate=False),
+            Prose((BoundText.NO_GLOBAL,
+                   *listed(tuple(ACTIVATIONS[a].function(_v) for a in acts) + tuple(divs)),
+                   BoundText.PERIOD)), sp.oo, cell, activations=acts, divisors=divs)]
     gupper = Bound(
         f"global upper bound on d{key[0]}/d{key[1]}", BoundKind.GLOBAL_UPPER, key,
         sp.Le(Norm(J), glob, evaluate=False),
@@ -217,15 +271,16 @@ def _carry_bounds(cell, key, block, tbs, carry):
 
 
 def _block_bounds(cell, key, block: Block, env: Env) -> BlockBounds:
-    tbs = tuple(TermBound(t, tuple(sp.simplify(sup_abs(a, env)) for a in t.coeffs))
-                for t in block.terms)
+    tbs = tuple(_term_bound(cell, t, env) for t in block.terms)
     glob = sp.Add(*(tb.global_factor for tb in tbs))
+    if any(s == sp.oo for tb in tbs for s in tb.sups):
+        glob = sp.oo
     rest = sp.Add(*(tb.global_factor for tb in tbs if not tb.term.is_diagonal))
     bounds = _upper_bounds(cell, key, block, tbs, glob)
     carry = block.carry
     if carry is not None:
         bounds += _carry_bounds(cell, key, block, tbs, carry)
-        sat = saturation_bound(cell, key, block, tbs, env)
+        sat = saturation_bound(cell, key, block, tbs, env) if glob != sp.oo else None
         if sat is not None:
             bounds.append(sat)
     return BlockBounds(key, block, tbs, carry, glob, rest, tuple(bounds))
