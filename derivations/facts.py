@@ -46,6 +46,15 @@ class Role(enum.StrEnum):
     CELL_STATE = "cell state"
     NEXT_STATE = "next state"
     INPUT_EMBEDDING = "input embedding"
+    RECURRENCE_GATE = "recurrence gate"
+    DECAY = "decay"
+    INPUT_PRE_ACTIVATION = "input gate pre-activation"
+    FORGET_PRE_ACTIVATION = "forget gate pre-activation"
+    LOG_FORGET_GATE = "log forget gate"
+    NORMALIZED_FORGET_GATE = "normalized forget gate"
+    NORMALIZED_INPUT_GATE = "normalized input gate"
+    NORMALIZER_STATE = "normalizer state"
+    STABILIZER_STATE = "stabilizer state"
 
 
 def role_of(value) -> Role | str:

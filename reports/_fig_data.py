@@ -25,10 +25,18 @@ from derivations.language import per_cell
 from ._errors import ReportError
 
 __all__ = ["FigConfig", "FULL", "QUICK", "GRADIENT_CELLS", "gradient_curves", "lyapunov_spectra",
+           "RECENT_CELLS", "recent_curves", "diagonal_decay",
            "bias_sweep", "carrying_gate", "gate_samples", "zero_state"]
 
 #: the cells of the comparison figures
 GRADIENT_CELLS = ("elman", "gru", "lstm")
+#: (cell, convention, init scheme) of the second comparison: the ReLU and elementwise
+#: recurrences, the LSTM variants and the gated linear recurrences of 2023-24 (the sLSTM runs
+#: in its stabilized form, which the numeric engine evaluates without overflow)
+RECENT_CELLS = (("elman", "relu", "irnn"), ("indrnn", None, "pytorch"),
+                ("peephole_lstm", None, "pytorch"), ("cifg_lstm", None, "pytorch"),
+                ("mingru", "paper", "pytorch"), ("minlstm", "paper", "pytorch"),
+                ("rglru", None, "pytorch"), ("slstm_stabilized", "sigmoid", "pytorch"))
 
 
 @dataclass(frozen=True)
@@ -66,8 +74,8 @@ def _init(name, cfg, scheme, scale, seed, H=None):
                         t_max=cfg.T if scheme == "chrono" else None)
 
 
-def _inputs(cfg, T, B, seed):
-    return np.random.default_rng(seed).standard_normal((T, B, cfg.I))
+def _inputs(cfg, T, B, seed, size=None):
+    return np.random.default_rng(seed).standard_normal((T, B, size or cfg.I))
 
 
 def gradient_curves(cfg: FigConfig, *, scheme: str = "pytorch", scale: float = 1.0,
@@ -87,6 +95,66 @@ def gradient_curves(cfg: FigConfig, *, scheme: str = "pytorch", scale: float = 1
         out[p.cell.title] = numeric.gradient_norms(p, xs, zero_state(p, cfg.B),
                                                    seed=seed).log_norms
     return out
+
+
+def _recent_params(name, conv, scheme, cfg, seed):
+    import numeric
+
+    cell = dv.cell(name, conv)
+    return numeric.init(cell, cfg.H, input_size(cell, cfg.I, cfg.H), scheme=scheme, seed=seed)
+
+
+def input_size(cell, I_: int, H: int) -> int:
+    """``I_``, or ``H`` for a cell whose input has the state's dimension (the RG-LRU)."""
+    return H if cell.dims[cell.inputs[0]] == cell.dims[cell.states[0]] else I_
+
+
+def recent_curves(cfg: FigConfig, *, seed: int = 0) -> dict:
+    r"""``{label: log_norms (T, B)}`` of :math:`\|v^\top \partial s_T/\partial s_t\|` for
+    :data:`RECENT_CELLS`, each under its own scheme at scale 1, on inputs of its input size
+    (the RG-LRU's input has the state's size)."""
+    import numeric
+
+    out = {}
+    for name, conv, scheme in RECENT_CELLS:
+        p = _recent_params(name, conv, scheme, cfg, seed)
+        xs = _inputs(cfg, cfg.T, cfg.B, seed, p.input_size)
+        label = p.cell.title + (" (IRNN)" if scheme == "irnn" else "")
+        out[label] = numeric.gradient_norms(p, xs, zero_state(p, cfg.B), seed=seed).log_norms
+    return out
+
+
+def diagonal_decay(name: str, conv, cfg: FigConfig, *, seed: int = 0) -> dict:
+    r"""For a cell whose state Jacobian is diagonal (:math:`J_t = \operatorname{diag}(a_t)`,
+    its only term the carry): the measured :math:`\|\partial h_T / \partial h_t\|_2` (from
+    the engine's Jacobians, multiplied out) and the product :math:`\max_j \prod_t a_{t,j}`
+    read from the carry coefficient alone, over ``cfg.T`` steps of one sequence.
+
+    Returns ``{"measured": (T,), "product": (T,), "carry": gate name}`` (log10), which agree
+    to rounding when the Jacobian is the diagonal the derivation says.
+    """
+    import numeric
+
+    cell = dv.cell(name, conv)
+    block = dv.derive(cell).jacobian.blocks[(cell.states[0].name, cell.states[0].name)]
+    if len(cell.states) != 1 or not all(t.is_diagonal for t in block.terms):
+        raise ReportError(f"cell {cell.title!r} does not have a diagonal state Jacobian")
+    p = numeric.init(cell, cfg.H, input_size(cell, cfg.I, cfg.H), seed=seed)
+    xs = _inputs(cfg, cfg.T, 1, seed + 1, p.input_size)
+    hs = numeric.rollout(p, xs, np.zeros((1, cfg.H)))
+    before = np.concatenate([np.zeros((1, 1, cfg.H)), hs[:-1]])
+    prod = np.zeros(cfg.H)
+    meas = np.eye(cfg.H)
+    log_prod, log_meas = [], []
+    for t in range(cfg.T - 1, -1, -1):
+        J = numeric.jacobian(p, xs[t], before[t])[0]
+        a = np.diagonal(J)
+        prod = prod + np.log10(np.abs(a))
+        meas = meas @ J
+        log_prod.append(prod.max())
+        log_meas.append(np.log10(np.linalg.norm(meas, 2)))
+    return {"measured": np.array(log_meas), "product": np.array(log_prod),
+            "carry": str(block.carry)}
 
 
 def lyapunov_spectra(cfg: FigConfig, *, seed: int = 0) -> dict:

@@ -31,6 +31,15 @@ ROLES_VI = {
     Role.CELL_CANDIDATE: "ứng viên ô nhớ",
     Role.INPUT_EMBEDDING: "nhúng đầu vào",
     Role.NEXT_STATE: "trạng thái kế tiếp",
+    Role.RECURRENCE_GATE: "cổng hồi quy",
+    Role.DECAY: "hệ số suy giảm",
+    Role.INPUT_PRE_ACTIVATION: "tiền kích hoạt của cổng vào",
+    Role.FORGET_PRE_ACTIVATION: "tiền kích hoạt của cổng quên",
+    Role.LOG_FORGET_GATE: "log của cổng quên",
+    Role.NORMALIZED_FORGET_GATE: "cổng quên chuẩn hóa",
+    Role.NORMALIZED_INPUT_GATE: "cổng vào chuẩn hóa",
+    Role.NORMALIZER_STATE: "trạng thái chuẩn hóa",
+    Role.STABILIZER_STATE: "trạng thái ổn định hóa",
 }
 
 #: the paths through no quantity: the carry (matrix-free) and the plain recurrent path

@@ -27,6 +27,7 @@ from ._sec_cells import cell_section, proof_rows
 from ._sec_conventions import conventions_section
 from ._sec_figures import comparison_section
 from ._sec_numeric import numeric_blocks
+from ._sec_recent import recent_blocks
 from ._sec_repro import repro_section
 from .model import Document, Paragraph, Section, Tr
 
@@ -82,6 +83,18 @@ def _intro() -> Section:
         "trận đơn vị và gradient không tiêu biến cũng không bùng nổ."),)),), label="sec:intro")
 
 
+def _recent_section(figures_dir, lang, quick, seed) -> Section:
+    from pathlib import Path
+
+    from . import _fig_data as fd
+
+    cfg = fd.QUICK if quick else fd.FULL
+    blocks = recent_blocks(cfg, Path(figures_dir), lang, seed)
+    return Section(Tr("Gated linear recurrences and the cells of 2015-2024",
+                      "Hồi quy tuyến tính có cổng và các ô 2015-2024"), tuple(blocks),
+                   label="sec:recent")
+
+
 def build_document(cells=None, *, quick: bool = False, title: str | None = None,
                    author: str = "gatebound", command: str | None = None, engine: str = "",
                    progress: Callable[[str], None] | None = None,
@@ -122,6 +135,8 @@ def build_document(cells=None, *, quick: bool = False, title: str | None = None,
     if figures_dir is not None:
         sections.append(comparison_section(figures_dir, lang=lang, quick=quick, seed=seed,
                                            progress=say))
+        say("figures: the recent cells")
+        sections.append(_recent_section(figures_dir, lang, quick, seed))
     else:
         missing.append("figures")
     say("seed audit: computing each claim's verdict")

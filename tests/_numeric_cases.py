@@ -5,21 +5,42 @@ from __future__ import annotations
 import numpy as np
 
 import numeric
+from derivations.facts import Role
 from tests.strategies import CellCase
 
-__all__ = ["make_case", "flat_state"]
+__all__ = ["make_case", "flat_state", "input_size", "draw_states"]
+
+
+def input_size(cell, inputs: int, hidden: int) -> int:
+    """``inputs``, or ``hidden`` for a cell whose input has the state's dimension (RG-LRU)."""
+    return hidden if cell.dims[cell.inputs[0]] == cell.dims[cell.states[0]] else inputs
+
+
+def draw_states(cell, rng, batch: int, hidden: int, dtype=np.float64, bound: float = 0.95):
+    """One array per state, uniform in [-bound, bound]; a normalizer state (sLSTM ``n``, whose
+    next value is a positive combination) uniform in [0.5, 2], its domain."""
+    parts = []
+    for s in cell.states:
+        if cell.roles[cell.next_states[s]] is Role.NORMALIZER_STATE:
+            parts.append(rng.uniform(0.5, 2.0, size=(batch, hidden)).astype(dtype))
+        else:
+            parts.append(rng.uniform(-bound, bound, size=(batch, hidden)).astype(dtype))
+    return tuple(parts)
 
 
 def make_case(case: CellCase, dtype=np.float64):
     """Params scaled by case.scale, gate biases shifted, random x and state in range."""
-    p = numeric.init(case.name, case.hidden, case.inputs, case.convention, seed=case.seed % 2**31,
-                     scale=case.scale, dtype=dtype)
+    import derivations as dv
+
+    cell = dv.cell(case.name, case.convention)
+    inputs = input_size(cell, case.inputs, case.hidden)
+    p = numeric.init(cell, case.hidden, inputs, seed=case.seed % 2**31, scale=case.scale,
+                     dtype=dtype)
     p = p.with_arrays(**{b: p.arrays[b] + case.bias_shift for b in p.arrays
                          if b.startswith("b")})
     rng = case.rng()
-    x = rng.normal(size=(case.batch, case.inputs)).astype(dtype)
-    parts = tuple(rng.uniform(-0.95, 0.95, size=(case.batch, case.hidden)).astype(dtype)
-                  for _ in p.cell.states)
+    x = rng.normal(size=(case.batch, inputs)).astype(dtype)
+    parts = draw_states(p.cell, rng, case.batch, case.hidden, dtype)
     return p, x, (parts if len(parts) > 1 else parts[0])
 
 

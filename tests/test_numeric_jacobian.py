@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import derivations as dv
@@ -24,6 +24,7 @@ KEYS = [(n, c) for n, convs in dv.CELLS.items() for c in convs]
 @given(cell_cases(max_hidden=64, max_batch=3))
 def test_jacobian_matches_complex_step(case):
     p, x, s = make_case(case)
+    assume(not p.cell.kinks)  # complex step is for analytic cells; kinked: central below
     J = numeric.jacobian(p, x, s, full=True)
     ref = numeric.step_jacobian(p, x, s, method="complex")
     scale = max(1.0, np.abs(ref).max())

@@ -1,7 +1,8 @@
 """The built-in cells and their conventions.
 
->>> sorted(CELLS)
-['elman', 'gru', 'lstm', 'mgu', 'minimalrnn']
+>>> sorted(CELLS)  # doctest: +NORMALIZE_WHITESPACE
+['cifg_lstm', 'elman', 'gru', 'indrnn', 'lstm', 'mgu', 'mingru', 'minimalrnn', 'minlstm',
+ 'peephole_lstm', 'rglru', 'slstm', 'slstm_stabilized']
 >>> CELLS["gru"]
 ('pytorch', 'cho', 'seed')
 """
@@ -10,23 +11,41 @@ from functools import cache
 
 from .._errors import DerivationError
 from ..language import Cell
-from .elman import elman
+from .cifg_lstm import cifg_lstm
+from .elman import ELMAN_NONLINEARITIES, elman
 from .gru import GRU_CONVENTIONS, gru
+from .indrnn import indrnn
 from .lstm import lstm
 from .mgu import mgu
+from .mingru import MINGRU_CONVENTIONS, mingru
 from .minimalrnn import minimalrnn
+from .minlstm import minlstm
+from .peephole_lstm import peephole_lstm
+from .rglru import rglru
+from .slstm import SLSTM_FORGET, slstm, slstm_stabilized
 
 __all__ = ["CELLS", "cell", "all_cells", "GRU_CONVENTIONS"]
 
-_FACTORIES = {"elman": elman, "gru": gru, "lstm": lstm, "minimalrnn": minimalrnn, "mgu": mgu}
+_FACTORIES = {"elman": elman, "gru": gru, "lstm": lstm, "minimalrnn": minimalrnn, "mgu": mgu,
+              "indrnn": indrnn, "peephole_lstm": peephole_lstm, "cifg_lstm": cifg_lstm,
+              "mingru": mingru, "minlstm": minlstm, "rglru": rglru, "slstm": slstm,
+              "slstm_stabilized": slstm_stabilized}
 
 #: built-in cell name -> its conventions (the first is the default; ``(None,)`` if one)
 CELLS = {
-    "elman": (None,),
+    "elman": tuple(ELMAN_NONLINEARITIES),
     "gru": tuple(GRU_CONVENTIONS),
     "lstm": (None,),
     "minimalrnn": (None,),
     "mgu": (None,),
+    "indrnn": (None,),
+    "peephole_lstm": (None,),
+    "cifg_lstm": (None,),
+    "mingru": tuple(MINGRU_CONVENTIONS),
+    "minlstm": ("paper", "g"),
+    "rglru": (None,),
+    "slstm": tuple(SLSTM_FORGET),
+    "slstm_stabilized": tuple(SLSTM_FORGET),
 }
 
 
