@@ -5,6 +5,9 @@
 >>> x, h = np.zeros((16, 4)), np.zeros((16, 8))       # (B, I), (B, H)
 >>> numeric.jacobian(p, x, h).shape                   # (B, H, H)
 (16, 8, 8)
+
+The suite's property tests are public for users' own cells in :mod:`numeric.testing`
+(imported on its own; hypothesis is imported only when it is used).
 """
 
 from ._errors import NumericError
