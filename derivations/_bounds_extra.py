@@ -179,7 +179,8 @@ def multistep_bound(cell, blocks):
 
 
 def pmb_bound(cell, blocks):
-    r"""Sufficient condition for vanishing: global per-step bound below 1 (single-state cells).
+    r"""Sufficient condition for vanishing: global per-step bound below 1 (single-state cells;
+    ``None`` for several states or without a global bound).
 
     For a one-term block :math:`\operatorname{diag}(a) W` (Elman) this is Pascanu, Mikolov
     & Bengio (2013): :math:`\gamma \sigma_{\max}(W) < 1` with :math:`\gamma = \sup |a|`.
@@ -188,11 +189,13 @@ def pmb_bound(cell, blocks):
         return None
     bb = next(iter(blocks.values()))
     G = bb.global_upper
+    if G == sp.oo:
+        # no global bound (exp, a division; the NoGlobalBound says why): no weight-norm
+        # condition is derived either way, neither a sufficient one nor its absence
+        return None
     s = cell.states[0]
     Jk = Norm(Partial(At(s, Time.AHEAD), At(s, Time.NOW)))
-    # without a global bound (exp, a division) no weight-norm condition exists: the floor
-    # below is then infinite
-    if len(bb.terms) == 1 and len(bb.terms[0].term.matrices) == 1 and G != sp.oo:
+    if len(bb.terms) == 1 and len(bb.terms[0].term.matrices) == 1:
         tb = bb.terms[0]
         W = tb.term.matrices[0]
         gamma = sp.Mul(*tb.sups)

@@ -205,6 +205,27 @@ def _groups(factors):
     return groups
 
 
+def _share(expr, env):
+    r"""``(0, 1)`` if ``expr`` is a share :math:`N / (N + R)` of nonnegative parts
+    (:math:`N, R \ge 0` by their ranges; minLSTM's :math:`f / (f + i)`), else ``None``.
+
+    Wherever the quotient is defined, :math:`0 \le N \le N + R`, so it lies in [0, 1]
+    although the denominator's range reaches 0."""
+    dens = [f for f in sp.Mul.make_args(expr)
+            if isinstance(f, sp.Pow) and f.exp == -1 and f.base.free_symbols]
+    if len(dens) != 1:
+        return None
+    num = sp.Mul(*(f for f in sp.Mul.make_args(expr) if f is not dens[0]))
+    rest = sp.expand(dens[0].base - num)
+    try:
+        parts = [interval(num, env), interval(rest, env)]
+    except DerivationError:
+        return None
+    if all(bool(lo >= 0) for lo, _ in parts):
+        return (sp.S.Zero, sp.S.One)
+    return None
+
+
 def interval(expr, ranges_or_env) -> tuple:
     """An enclosing closed interval ``(lo, hi)`` of a bounded elementwise expression.
 
@@ -223,6 +244,9 @@ def interval(expr, ranges_or_env) -> tuple:
     if exact is not None:
         return exact
     if isinstance(expr, sp.Mul):
+        share = _share(expr, env)
+        if share is not None:
+            return share
         groups = _groups(sp.Mul.make_args(expr))
         if len(groups) > 1:
             out = (sp.S.One, sp.S.One)

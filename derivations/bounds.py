@@ -214,8 +214,10 @@ def _term_bound(cell, t, env) -> TermBound:
 
 
 def _unbounded(t, acts, divs) -> TermBound:
+    # both reasons when a term has both (sLSTM's f o / n' with f = exp): either alone
+    # leaves the coefficient without a supremum
     return TermBound(t, tuple(sp.S.One if a == 1 else sp.oo for a in t.coeffs),
-                     (tuple(acts), tuple(divs) if not acts else ()))
+                     (tuple(acts), tuple(divs)))
 
 
 def _upper_bounds(cell, key, block, tbs, glob):
