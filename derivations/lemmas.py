@@ -41,14 +41,14 @@ from sympy.calculus.util import continuous_domain, function_range
 from ._bounds_range import RangeSource, cell_env, interval
 from ._errors import DerivationError
 from .cells import all_cells
-from .functions import ACTIVATIONS, Activation
+from .functions import ACTIVATIONS, Activation, activation
 from .language import Cell
 from .naming import Time
 from .statements import At, Chain, Implies, Juxt, Norm, Partial, Statements, Words
 
 __all__ = ["Lemma", "LemmaKind", "LemmaText", "Step", "lemmas", "derivative_lemma",
            "sigmoid_derivative_lemma", "tanh_derivative_lemma", "convex_combination_lemma",
-           "invariant_lemma", "growth_lemma"]
+           "invariant_lemma", "growth_lemma", "range_lemma"]
 
 
 class LemmaText(Words):
@@ -68,6 +68,9 @@ class LemmaText(Words):
     NOT_KEPT = "the update does not keep [-1, 1]"
     NOT_AFFINE = "the update is not affine in the state"
     NOT_EXPLICIT = "no elementary form to differentiate"
+    RANGE_STEP = "the update is one activation: the state lies in its range"
+    NO_INVARIANT = " (unbounded: no invariant interval)"
+    NOT_ONE_ACTIVATION = "the update is not one activation"
 
 
 class LemmaKind(enum.Enum):
@@ -77,6 +80,7 @@ class LemmaKind(enum.Enum):
     CONVEX_COMBINATION = "convex combination"
     INVARIANT = "hidden-state invariant ({})"
     GROWTH = "state growth ({})"
+    RANGE = "state range ({})"
 
 
 @dataclass(frozen=True)
@@ -324,6 +328,8 @@ def growth_lemma(cell: Cell, state) -> Lemma:
     nxt = cell.next_states[state]
     expr = cell.definitions[nxt]
     a = sp.diff(expr, state)
+    if a.has(sp.Derivative):  # the state enters through a matrix (relu(W h)): not affine
+        a = sp.Symbol("A")
     b = sp.expand(expr - a * state)
 
     def step():
@@ -346,16 +352,69 @@ def growth_lemma(cell: Cell, state) -> Lemma:
         (Step(LemmaText.GROWTH_STEP, step),), cell)
 
 
+def range_lemma(cell: Cell, state) -> Lemma:
+    r"""The range of a state whose update is one activation, :math:`s_t = f(u)`:
+    :math:`s_t \in \overline{f(\mathbb{R})}` for all :math:`t \ge 1`, e.g.
+    :math:`h_t \in [0, \infty)` for ``relu`` (Elman relu, IndRNN). Where that range is
+    unbounded no interval is invariant, and the statement says so.
+    """
+    nxt = cell.next_states[state]
+    expr = cell.definitions[nxt]
+    act = activation(expr)
+    rng = act.value_range.closure if act is not None else sp.S.Reals
+    words = (LemmaText.FOR_ALL_T,) + (
+        (LemmaText.NO_INVARIANT,) if not (rng.inf.is_finite and rng.sup.is_finite) else ())
+
+    def step():
+        if act is None:
+            return False, LemmaText.NOT_ONE_ACTIVATION
+        explicit = _explicit(act, _u)
+        if explicit is None:
+            return False, LemmaText.NOT_EXPLICIT
+        found = _range(explicit, _u, _domain(explicit, _u))  # SymPy's, not the declaration
+        return found.closure == rng, Statements((
+            sp.Eq(nxt, act.function(sp.Symbol("u")), evaluate=False),
+            sp.Contains(act.function(_u), found, evaluate=False)))
+
+    return Lemma(LemmaKind.RANGE, f"{cell.title}, {state.name}",
+                 Juxt((sp.Contains(nxt, rng, evaluate=False), *words)),
+                 (Step(LemmaText.RANGE_STEP, step),), cell)
+
+
+def _growth_applies(cell, state, env) -> bool:
+    """True if ``state``'s update is affine in it with a bounded offset (LSTM ``c``)."""
+    expr = cell.definitions[cell.next_states[state]]
+    a = sp.diff(expr, state)
+    if a.has(sp.Derivative) or a.has(state):
+        return False
+    b = sp.expand(expr - a * state)
+    try:
+        interval(a, env), interval(b, env)
+    except DerivationError:
+        return False
+    return not b.has(state)
+
+
 def lemmas() -> list:
-    """One derivative lemma per registered activation, the convex-combination lemma, each
-    built-in's invariant, and the growth lemma of each state the invariant does not bound
-    (LSTM ``c``)."""
+    r"""One derivative lemma per registered activation, the convex-combination lemma, and for
+    each built-in: the invariant of its first state where it holds; the range of each state
+    updated by one activation with an unbounded range (relu: :math:`[0, \infty)`, no
+    invariant); the growth of each state the invariant does not bound whose update is
+    affine in it with a bounded offset (LSTM ``c``). States with none of these (an
+    unbounded candidate, an exponential gate) get no lemma; their bounds keep norms."""
     first = ("sigmoid", "tanh")  # the gating lemmas, then the convex combination
     out = [derivative_lemma(ACTIVATIONS[n]) for n in first]
     out.append(convex_combination_lemma())
     out += [derivative_lemma(act) for n, act in ACTIVATIONS.items() if n not in first]
     for c in all_cells():
-        out.append(invariant_lemma(c))
         env = cell_env(c)
-        out += [growth_lemma(c, s) for s in c.states if s not in env.ranges]
+        if env.why.get(c.states[0]) is RangeSource.INVARIANT:
+            out.append(invariant_lemma(c))
+        for s in c.states:
+            if s in env.ranges:
+                continue
+            if activation(c.definitions[c.next_states[s]]) is not None:
+                out.append(range_lemma(c, s))
+            elif _growth_applies(c, s, env):
+                out.append(growth_lemma(c, s))
     return out

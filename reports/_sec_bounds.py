@@ -116,10 +116,15 @@ LEMMA_VI = {
     LemmaText.NOT_KEPT: "phép cập nhật không giữ [-1, 1]",
     LemmaText.NOT_AFFINE: "phép cập nhật không affine theo trạng thái",
     LemmaText.NOT_EXPLICIT: "không có dạng sơ cấp để lấy đạo hàm",
+    LemmaText.RANGE_STEP: ("phép cập nhật là một hàm kích hoạt: trạng thái nằm trong miền giá "
+                           "trị của nó"),
+    LemmaText.NO_INVARIANT: " (không bị chặn: không có khoảng bất biến)",
+    LemmaText.NOT_ONE_ACTIVATION: "phép cập nhật không phải là một hàm kích hoạt",
     LemmaKind.DERIVATIVE: "đạo hàm {}",
     LemmaKind.CONVEX_COMBINATION: "tổ hợp lồi",
     LemmaKind.INVARIANT: "bất biến của trạng thái ẩn ({})",
     LemmaKind.GROWTH: "độ tăng của trạng thái ({})",
+    LemmaKind.RANGE: "miền giá trị của trạng thái ({})",
 }
 
 _SCALAR = Printers(GateLatexPrinter(scalar=True), TypstPrinter(scalar=True))

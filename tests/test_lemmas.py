@@ -30,9 +30,18 @@ def test_every_lemma_verifies_and_prints():
     ls = lemmas()
     names = [lem.name for lem in ls]
     assert names[:3] == ["sigmoid derivative", "tanh derivative", "convex combination"]
-    # one derivative lemma per registered activation, the convex combination, the
-    # invariants, and the growth of LSTM c
-    assert len(ls) == len(ACTIVATIONS) + 1 + len(dv.all_cells()) + 1
+    # one derivative lemma per registered activation, the convex combination, then by hand
+    # per cell: the invariant |h| <= 1 where the update keeps [-1, 1] (the tanh/convex-
+    # combination cells; CIFG's c is a convex combination too); relu's range [0, oo) (no
+    # invariant); the growth |c'| <= f |c| + 1 of LSTM's and the peephole LSTM's c.
+    # minGRU/minLSTM (unbounded candidate), RG-LRU and the sLSTMs (exp gates) get none.
+    cells = ["elman", "gru (pytorch)", "gru (cho)", "gru (seed)", "lstm", "minimalrnn", "mgu",
+             "peephole_lstm", "cifg_lstm"]
+    want = ([f"{a} derivative" for a in ACTIVATIONS if a not in ("sigmoid", "tanh")]
+            + [f"hidden-state invariant ({c})" for c in cells]
+            + ["state range (elman (relu), h)", "state range (indrnn, h)",
+               "state growth (lstm, c)", "state growth (peephole_lstm, c)"])
+    assert sorted(names[3:]) == sorted(want)
     for lem in ls:
         assert isinstance(lem, Lemma)
         assert lem.verify(), lem.name
@@ -115,6 +124,30 @@ def test_lstm_cell_state_growth_lemma():
     f, i, g, c = rng.uniform(0, 1, 10**5), rng.uniform(0, 1, 10**5), rng.uniform(-1, 1, 10**5), \
         rng.normal(0, 5, 10**5)
     assert (np.abs(f * c + i * g) <= f * np.abs(c) + 1).all()
+
+
+def test_relu_cells_get_a_range_lemma_not_an_invariant():
+    from derivations.lemmas import LemmaKind, growth_lemma, range_lemma
+
+    for name, conv in (("elman", "relu"), ("indrnn", None)):
+        cell = dv.cell(name, conv)
+        h = cell.symbol("h")
+        lem = range_lemma(cell, h)
+        assert lem.kind is LemmaKind.RANGE and lem.verify()
+        assert lem.statement.parts[:2] == (
+            sp.Contains(cell.next_states[h], sp.Interval(0, sp.oo), evaluate=False),
+            LemmaText.FOR_ALL_T)
+        assert LemmaText.NO_INVARIANT in lem.statement.parts
+        assert not invariant_lemma(cell).verify()          # relu leaves [-1, 1]
+        # the state enters through W h: not affine, refused, and printable
+        grow = growth_lemma(cell, h)
+        assert not grow.verify()
+        assert all(Printers.for_cell(cell).both(grow.statement))
+    # a state that is not one activation's output gets no range lemma
+    assert not range_lemma(dv.cell("gru"), dv.cell("gru").symbol("h")).verify()
+    # independent: relu of normal pre-activations is >= 0 and exceeds any box
+    u = np.random.default_rng(0).normal(0, 50, 10**5)
+    assert np.maximum(u, 0).min() == 0 and np.maximum(u, 0).max() > 1
 
 
 def test_growth_lemma_refuses_a_non_affine_update():
