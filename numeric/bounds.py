@@ -30,6 +30,8 @@ import numpy as np
 
 import derivations as dv
 from derivations._bounds_range import RangeSource
+from derivations.bounds import NoGlobalBound
+from derivations.facts import BoundKind
 from derivations.statements import Norm
 
 from ._bound_norms import BoundContext, bound_functions, weight_norms
@@ -51,7 +53,9 @@ __all__ = ["BoundCheck", "HorizonCheck", "check_bounds", "check_horizon", "weigh
 
 @dataclass(frozen=True)
 class BoundCheck:
-    """Per-sample (B,) arrays; ``nan`` where a bound is not defined for the block.
+    """Per-sample (B,) arrays; ``nan`` where a bound is not defined for the block
+    (``global_upper`` and ``global_tightness`` where the block has no global bound, a
+    :class:`~derivations.bounds.NoGlobalBound`: RG-LRU, sLSTM).
 
     ``in_domain`` is False where a state that the invariant lemma bounds (``|h| <= 1``) is
     outside [-1, 1]: the global bound assumes it, so ``ok`` skips that check there.
@@ -122,7 +126,9 @@ def _block_check(ctx: BoundContext, key, exact=True) -> _BlockResult:
     ups = _term_uppers(ctx, tcs)
     B = states[0].shape[0]
     nan = np.full(B, np.nan)
-    upper, glob = np.sum(ups, axis=0), ctx.evaluate(fns.global_upper)
+    upper = np.sum(ups, axis=0)
+    # no global bound (exp, a division: ``NoGlobalBound``): nan, not inf, so no ratio is taken
+    glob = nan if _no_global(bb) else ctx.evaluate(fns.global_upper)
     lower = nan
     if bb.carry is not None:
         carry = sum(cs[0] for t, cs in tcs if t.is_diagonal)
@@ -140,6 +146,11 @@ def _block_check(ctx: BoundContext, key, exact=True) -> _BlockResult:
         eps = np.abs(g - sat.towards).max(axis=1)
         satur = ctx.evaluate(fns.K) * eps
     return _BlockResult(upper, glob, lower, sv[:, 0], sv[:, -1], gap, satur, eps)
+
+
+def _no_global(bb) -> bool:
+    """True if the block has no global upper bound (a :class:`NoGlobalBound`)."""
+    return isinstance(bb.get(BoundKind.GLOBAL_UPPER), NoGlobalBound)
 
 
 def _public(params, states):
@@ -230,7 +241,8 @@ def _tolerance(params, rtol) -> float:
 def _ok(r: _BlockResult, dom, tol):
     slack = tol * np.maximum(1.0, r.upper)
     ok = r.norm <= r.upper + slack
-    ok &= ~dom | (r.upper <= r.global_upper + tol * np.maximum(1.0, r.global_upper))
+    ok &= ~dom | np.isnan(r.global_upper) | (
+        r.upper <= r.global_upper + tol * np.maximum(1.0, r.global_upper))
     ok &= np.isnan(r.lower) | (r.sigma_min >= r.lower - slack)
     ok &= np.isnan(r.saturation) | (r.gap <= r.saturation + slack)
     return ok
@@ -249,7 +261,10 @@ def _full_upper(ctx: BoundContext, names):
             if (oa, ob) in blocks:
                 r = _block_check(ctx, (oa, ob), exact=False)
                 N[:, a, b], G[:, a, b] = r.upper, r.global_upper
-    return np.linalg.norm(N, 2, axis=(1, 2)), np.linalg.norm(G, 2, axis=(1, 2))
+    # a block without a global bound (nan) leaves the full state Jacobian without one
+    glob = (np.linalg.norm(G, 2, axis=(1, 2)) if np.isfinite(G).all()
+            else np.full(B, np.nan))
+    return np.linalg.norm(N, 2, axis=(1, 2)), glob
 
 
 def _full_check(params, x, states, names, tol):

@@ -7,9 +7,11 @@ from hypothesis import strategies as st
 
 import derivations as dv
 import numeric
+from derivations.bounds import NoGlobalBound
 from derivations.facts import BoundKind
 from numeric.bounds import check_bounds, check_horizon
 
+from ._numeric_cases import draw_states, input_size
 from ._reference import rand_params, ref_jacobian, sig
 from .strategies import keyed_cases
 
@@ -117,3 +119,66 @@ def test_global_bound_is_skipped_outside_the_invariant_domain():
     h = np.full((1, 3), 5.0)          # |h| > 1: outside the invariant's domain
     r = check_bounds(p, np.zeros((1, 2)), h)
     assert not r.in_domain.any() and r.ok.all()
+
+
+# -- the cells of issue 11 -------------------------------------------------------------------
+NEW_KEYS = [("elman", "relu"), ("indrnn", None), ("peephole_lstm", None), ("cifg_lstm", None),
+            ("mingru", "paper"), ("mingru", "g"), ("minlstm", "paper"), ("minlstm", "g"),
+            ("rglru", None), ("slstm", "sigmoid"), ("slstm", "exp"),
+            ("slstm_stabilized", "sigmoid"), ("slstm_stabilized", "exp")]
+
+
+def _central_block(p, x, states, out, wrt, d=1e-6):
+    """d out' / d wrt by central differences of ``numeric.step`` (independent of the
+    Jacobian engine), (B, H, H)."""
+    names = [s.name for s in p.cell.states]
+    i, j = names.index(out), names.index(wrt)
+    B, H = states[0].shape
+    J = np.empty((B, H, H))
+    for k in range(H):
+        hi, lo = [s.copy() for s in states], [s.copy() for s in states]
+        hi[j][:, k] += d
+        lo[j][:, k] -= d
+        pack = (lambda s: s[0]) if len(states) == 1 else tuple
+        f_hi = numeric.step(p, x, pack(hi))
+        f_lo = numeric.step(p, x, pack(lo))
+        f_hi, f_lo = (f_hi, f_lo) if len(states) > 1 else ((f_hi,), (f_lo,))
+        J[:, :, k] = (f_hi[i] - f_lo[i]) / (2 * d)
+    return J
+
+
+@pytest.mark.parametrize(("name", "conv"), NEW_KEYS)
+@pytest.mark.parametrize(("scale", "shift"), [(0.3, 0.0), (1.0, 0.0), (3.0, 2.0), (1.0, -4.0)])
+def test_every_bound_that_exists_holds_on_the_new_cells(name, conv, scale, shift):
+    # every regime (small, critical, saturating weights; gates pushed both ways): no
+    # warning (warnings are errors), every block ok; where the cell has no global bound
+    # (NoGlobalBound: RG-LRU, sLSTM) global_upper is nan, never inf, and no ratio is taken
+    cell = dv.cell(name, conv)
+    H, B = 5, 4
+    I = input_size(cell, 3, H)
+    rng = np.random.default_rng(11)
+    p = numeric.init(cell, H, I, seed=3, scale=scale)
+    p = p.with_arrays(**{b: p.arrays[b] + shift for b in p.arrays if b.startswith("b")})
+    x = rng.normal(size=(B, I))
+    states = draw_states(cell, rng, B, H)
+    state = states if len(states) > 1 else states[0]
+    bounds = dv.derive(cell).bounds
+    for key, bb in bounds.blocks.items():
+        r = check_bounds(p, x, state, which=key)
+        assert r.ok.all(), (key, r.norm, r.upper, r.global_upper)
+        none = isinstance(bb.get(BoundKind.GLOBAL_UPPER), NoGlobalBound)
+        assert np.isnan(r.global_upper).all() == none and not np.isinf(r.global_upper).any()
+        assert np.isnan(r.global_tightness).all() == none
+        # independent: the spectral norm of the central-difference block
+        fd = np.linalg.norm(_central_block(p, x, states, *key), 2, axis=(1, 2))
+        assert (fd <= r.upper * (1 + 1e-5) + 1e-6).all(), key
+        if not none:
+            assert (fd <= r.global_upper * (1 + 1e-5) + 1e-6).all(), key
+    full = check_bounds(p, x, state, which="full") if len(states) > 1 else None
+    if full is not None:
+        assert full.ok.all() and not np.isinf(full.global_upper).any()
+        none = any(isinstance(bb.get(BoundKind.GLOBAL_UPPER), NoGlobalBound)
+                   for bb in bounds.blocks.values())
+        assert np.isnan(full.global_upper).all() == none
+    xs = rng.normal(size=(4, B, I))
+    assert check_horizon(p, xs, state).ok.all()
