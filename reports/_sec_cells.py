@@ -44,12 +44,22 @@ def cell_section(derivation, results, extra_blocks=()) -> Section:
                           "đường (nhãn cho biết số hạng thuộc đường nào):"),))
     blocks = [intro, equations_math(cell), jtext, jacobian_math(derivation, labelled=True)]
     if len(cell.states) > 1:
+        names = ", ".join(st.name for st in cell.states)
         blocks.append(Paragraph((Tr(
-            "The state is (h, c): what carries the gradient through time is the full "
+            f"The state is ({names}): what carries the gradient through time is the full "
             "block Jacobian, not the h-to-h block alone.",
-            "Trạng thái là (h, c): thứ mang gradient qua thời gian là toàn bộ ma trận Jacobi "
-            "theo khối, không chỉ riêng khối từ h sang h."),)))
+            f"Trạng thái là ({names}): thứ mang gradient qua thời gian là toàn bộ ma trận "
+            "Jacobi theo khối, không chỉ riêng khối từ h sang h."),)))
     blocks.append(_proof_table(cell, results))
+    kinks = tuple(dict.fromkeys(k for r in results for k in getattr(r, "kinks", ())))
+    if any(getattr(r, "almost_everywhere", False) for r in results):
+        blocks.append(Paragraph((Tr(
+            "The cell is not differentiable everywhere: the equality is proven almost "
+            "everywhere, with the derivative autograd takes at the kinks (" + "; ".join(kinks)
+            + "). The numeric check uses central differences away from the kinks.",
+            "Ô này không khả vi tại mọi điểm: đẳng thức được chứng minh hầu khắp nơi, với đạo "
+            "hàm mà autograd dùng tại các điểm gãy (" + "; ".join(kinks) + "). Kiểm tra số "
+            "dùng sai phân trung tâm, tránh xa các điểm gãy."),)))
     blocks.extend(extra_blocks)
     return Section(Tr(cell.title, cell.title), tuple(blocks), label=f"sec:cell-{cell.name}"
                    + (f"-{cell.convention}" if cell.convention else ""))

@@ -39,19 +39,25 @@ DEFAULT_TITLE = Tr("Why gates keep gradients alive: derived Jacobians, proofs an
 
 
 def parse_cells(spec) -> list:
-    """``"elman,gru,lstm"`` or ``["gru:seed"]`` -> built-in cells (a bare name: every convention).
+    """``"elman,gru,lstm"`` or ``["gru:seed"]`` -> built-in cells (a bare name: every
+    convention); a :class:`~derivations.Cell` in the list is kept as it is (a user's cell).
 
     >>> [c.title for c in parse_cells("elman,gru:seed")]
-    ['elman', 'gru (seed)']
+    ['elman', 'elman (relu)', 'gru (seed)']
     """
     if spec is None:
         return dv.all_cells()
-    items = [s.strip() for s in (spec.split(",") if isinstance(spec, str) else spec)]
+    items = [s if isinstance(s, dv.Cell) else s.strip()
+             for s in (spec.split(",") if isinstance(spec, str) else spec)]
     items = [s for s in items if s]
     if not items:
         raise ReportError(f"no cells given in {spec!r}; built-in cells: {sorted(dv.CELLS)}")
     out = []
     for item in items:
+        if isinstance(item, dv.Cell):  # a user's cell, built already
+            if item not in out:
+                out.append(item)
+            continue
         name, _, conv = item.partition(":")
         name = name.lower()
         if name not in dv.CELLS:

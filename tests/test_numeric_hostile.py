@@ -211,7 +211,7 @@ def _knob_cases():
     for bad in (5, "h", "FULL", ("h",), ("h", "x"), ("c", "c"), [1, 2], 1.5, np.array(5)):
         cases.append(("check_bounds", "which", bad, None))
     for bad in ("forward", None, 5, "COMPLEX", ("complex",)):
-        cases.append(("step_jacobian", "method", bad, r"one of \('complex', 'central'\)"))
+        cases.append(("step_jacobian", "method", bad, r"one of \('auto', 'complex', 'central'\)"))
     for bad in (0, -1e-6, math.nan, math.inf, "1e-6", True, 1e-400):
         cases.append(("step_jacobian", "eps", bad, "a finite positive real number"))
     for arg in ("rtol_complex_step", "rtol_finite_diff"):

@@ -7,6 +7,7 @@ import pytest
 
 import derivations as dv
 import numeric
+from tests._numeric_cases import input_size
 
 KEYS = [(n, c) for n, convs in dv.CELLS.items() for c in convs]
 
@@ -19,13 +20,18 @@ def _sig(u):
 @pytest.mark.parametrize("key", KEYS, ids=[f"{n}-{c}" for n, c in KEYS])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_npz_round_trip(tmp_path, key, dtype):
-    p = numeric.init(key[0], 4, 3, convention=key[1], seed=5, dtype=dtype)
+    cell = dv.cell(*key)
+    p = numeric.init(cell, 4, input_size(cell, 3, 4), seed=5, dtype=dtype)
+    if cell.scalars:  # a scalar that is not its default survives the round trip
+        p = p.with_arrays(**{c.name: np.asarray(0.75, dtype) for c in cell.scalars})
     path = tmp_path / "p.npz"
     numeric.save(p, path)
     q = numeric.load(path)
     assert q.cell is p.cell and q.dtype == np.dtype(dtype)
+    assert set(q.arrays) == set(p.arrays)
     for k, v in p.arrays.items():
         np.testing.assert_array_equal(q.arrays[k], v)
+        assert q.arrays[k].shape == np.shape(v), k
     assert not any(f.name.endswith(".tmp") for f in tmp_path.iterdir())
 
 

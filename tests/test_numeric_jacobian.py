@@ -13,9 +13,10 @@ from hypothesis import strategies as st
 
 import derivations as dv
 import numeric
-from derivations.functions import sigmoid
+from derivations.facts import Role
+from derivations.functions import ACTIVATIONS, sigmoid
 from derivations.proof import instantiate
-from tests._numeric_cases import flat_state, make_case
+from tests._numeric_cases import draw_states, flat_state, input_size, make_case
 from tests.strategies import cell_cases
 
 KEYS = [(n, c) for n, convs in dv.CELLS.items() for c in convs]
@@ -40,9 +41,17 @@ def test_jacobian_matches_central_differences(case):
     assert res.max_rel_finite_diff <= 1e-6
 
 
-def _numeric_sympy(expr):
+def _elementary(expr):
+    """``expr`` with every activation written in elementary functions (its rewrite)."""
     expr = expr.replace(sigmoid, lambda u: 1 / (1 + sp.exp(-u)))
-    return complex(expr.evalf(60)).real
+    for name in ("softplus", "mingru_g", "relu", "hard_sigmoid"):
+        f = ACTIVATIONS[name].function
+        expr = expr.replace(f, lambda u, f=f: f(u).rewrite(sp.exp))
+    return expr
+
+
+def _numeric_sympy(expr):
+    return complex(sp.sympify(expr).evalf(60)).real
 
 
 def sympy_reference(p, x, parts):
@@ -53,7 +62,9 @@ def sympy_reference(p, x, parts):
     sub = {}
     pairs = [(cell.inputs[0], x[0])] + [(s_, v[0]) for s_, v in zip(cell.states, parts,
                                                                       strict=True)]
-    pairs += [(cell.symbol(k), a.reshape(-1)) for k, a in p.arrays.items()]
+    pairs += [(cell.symbol(k), a.reshape(-1)) for k, a in p.arrays.items()
+              if cell.symbol(k) not in cell.scalars]
+    sub.update({c: sp.Float(float(p.arrays[c.name]), 60) for c in cell.scalars})
     for sym, arr in pairs:
         sub.update({e: sp.Float(float(a), 60) for e, a in zip(inst.values[sym], arr,
                                                              strict=True)})
@@ -62,7 +73,7 @@ def sympy_reference(p, x, parts):
     for i, s_out in enumerate(cell.states):
         out_vec = inst.values[cell.next_states[s_out]]
         for j, s_in in enumerate(cell.states):
-            brute = out_vec.jacobian(inst.values[s_in]).xreplace(sub)
+            brute = out_vec.jacobian(inst.values[s_in]).applyfunc(_elementary).xreplace(sub)
             ref[i * n:(i + 1) * n, j * n:(j + 1) * n] = [
                 [_numeric_sympy(brute[a, b]) for b in range(n)] for a in range(n)]
     return ref
@@ -73,10 +84,11 @@ def sympy_reference(p, x, parts):
 def test_jacobian_matches_bruteforce_sympy_jacobian(key, n):
     """Matrix.jacobian of the explicit instance, numerically substituted (no lambdify)."""
     cell = dv.cell(*key)
-    p = numeric.init(cell, n, 2, seed=n + 7, scale=1.5)
+    m = input_size(cell, 2, n)
+    p = numeric.init(cell, n, m, seed=n + 7, scale=1.5)
     rng = np.random.default_rng(n)
-    x = rng.normal(size=(1, 2))
-    parts = [rng.uniform(-0.9, 0.9, size=(1, n)) for _ in cell.states]
+    x = rng.normal(size=(1, m))
+    parts = list(draw_states(cell, rng, 1, n, bound=0.9))
     state = tuple(parts) if len(parts) > 1 else parts[0]
     J = numeric.jacobian(p, x, state, full=True)[0]
     np.testing.assert_allclose(J, sympy_reference(p, x, parts), rtol=1e-12, atol=1e-13)
@@ -226,7 +238,15 @@ def test_float32_within_float32_tolerance(case):
     np.testing.assert_allclose(n32, flat_state(numeric.step(p64, x, s)), atol=1e-5 * scale)
 
 
-@pytest.mark.parametrize("key", KEYS, ids=[f"{n}-{c}" for n, c in KEYS])
+#: cells that biases of +-1e4 (other parameters zero) saturate inside their domain. Left
+#: out, because the saturated point is outside it by the cell's own math: the paper-form
+#: sLSTM's exponential input gate overflows at e^1e4 (its stabilized form, kept, is the one
+#: the engine runs), minLSTM's f/(f + i) is 0/0 when both gates underflow to 0, and the
+#: RG-LRU with c = 0 has a = 1, where sqrt(1 - a^2) has no derivative.
+SATURABLE = [k for k in KEYS if k[0] not in ("slstm", "minlstm", "rglru")]
+
+
+@pytest.mark.parametrize("key", SATURABLE, ids=[f"{n}-{c}" for n, c in SATURABLE])
 def test_saturated_preactivations_are_exact_and_warning_free(key):
     """|pre-activation| = 1e4: gates are exactly 0 or 1, no overflow warnings."""
     p = numeric.init(*key[:1], 4, 2, convention=key[1], seed=0)
@@ -243,7 +263,10 @@ def test_saturated_preactivations_are_exact_and_warning_free(key):
                 assert np.all(vals == expect[name]), (name, vals)
             J = numeric.jacobian(q, np.zeros((2, 2)), s, full=True)
         assert np.all(np.isfinite(J))
-        np.testing.assert_allclose(J, numeric.step_jacobian(q, np.zeros((2, 2)), s), atol=1e-12)
+        # complex step is exact to rounding; central differences (kinked cells) of values as
+        # large as the stabilizer m ~ 1e4 lose ulp(1e4) / eps ~ 2e-6
+        atol = 1e-5 if q.cell.kinks else 1e-12
+        np.testing.assert_allclose(J, numeric.step_jacobian(q, np.zeros((2, 2)), s), atol=atol)
 
 
 def _gate_values(params, x, s):
@@ -301,14 +324,21 @@ def test_user_defined_cell_gets_the_engine():
 def test_saturated_jacobian_keeps_relative_accuracy(key, shift):
     """Deep saturation (biases +-20): entries ~ e^-40 are relatively accurate against a
     60-digit SymPy reference, not rounded to 0 by ``1 - z`` or ``1 - n**2`` with z, n -> 1."""
-    p = numeric.init(key[0], 3, 2, convention=key[1], seed=3)
+    cell = dv.cell(*key)
+    m = input_size(cell, 2, 3)
+    p = numeric.init(cell, 3, m, seed=3)
     p = p.with_arrays(**{b: p.arrays[b] + shift for b in p.arrays if b.startswith("b")})
     rng = np.random.default_rng(0)
-    x = rng.normal(size=(1, 2))
-    parts = [rng.uniform(-0.9, 0.9, size=(1, 3)) for _ in p.cell.states]
+    x = rng.normal(size=(1, m))
+    parts = list(draw_states(cell, rng, 1, 3, bound=0.9))
     J = numeric.jacobian(p, x, tuple(parts) if len(parts) > 1 else parts[0], full=True)[0]
     ref = sympy_reference(p, x, parts)
-    rel = np.abs(J - ref) / np.maximum(np.abs(ref), 1e-300)
+    floor = 1e-300
+    if any(p.cell.roles[q] is Role.NORMALIZER_STATE for q in p.cell.next_states.values()):
+        # h' = o c'/n': dh'/dh = o (dc' n' - c' dn') / n'^2 cancels (c'/n' -> z) when the
+        # exponential input gate saturates; the closed form keeps absolute accuracy only
+        floor = 1e-6 * np.abs(ref).max()
+    rel = np.abs(J - ref) / np.maximum(np.abs(ref), floor)
     assert np.all(rel <= 1e-9), (rel.max(), J, ref)
 
 

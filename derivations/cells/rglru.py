@@ -21,7 +21,6 @@ import sympy as sp
 from ..facts import Role
 from ..functions import exp, sigmoid, softplus
 from ..language import CellBuilder
-from ..naming import Name
 
 __all__ = ["rglru"]
 
@@ -41,7 +40,7 @@ def rglru(convention=None):
     x, h = cb.input("x", dim="H"), cb.state("h")
     W_a, W_x = cb.weights("W_a W_x")
     b_a, b_x = cb.biases("b_a b_x")
-    Lam = cb.vector("Lambda", display=Name("Lambda"),
+    Lam = cb.vector("Lambda",
                     init=tuple(_logit_of_root(a) for a in _A_RANGE))
     c = cb.scalar("c", default=8)
     r = cb.let("r", sigmoid(W_a @ x + b_a), role=Role.RECURRENCE_GATE)
