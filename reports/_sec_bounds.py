@@ -15,17 +15,22 @@ library produces (:class:`~derivations._bound_types.BoundText`,
 
 from __future__ import annotations
 
-from derivations._bound_types import BoundText
+import sympy as sp
+
+from derivations._bound_types import BoundText, NoGlobalBound
 from derivations.facts import BoundKind
+from derivations.functions import ACTIVATIONS
 from derivations.lemmas import LemmaKind, LemmaText
 from derivations.lemmas import lemmas as all_lemmas
 from derivations.printing import GateLatexPrinter
+from derivations.statements import Partial
 
 from ._statements import Printers, inline_math, prose_parts, statement_math, words_tr
 from .model import ByLang, Math, Paragraph, Section, Table, Tr
 from .typst_math import TypstPrinter
 
-__all__ = ["lemmas_section", "bounds_blocks", "bound_name", "KIND_VI", "TEXT_VI", "LEMMA_VI"]
+__all__ = ["lemmas_section", "bounds_blocks", "bound_name", "no_global_reasons", "KIND_VI",
+           "TEXT_VI", "LEMMA_VI"]
 
 #: the Vietnamese name of each kind of bound
 KIND_VI = {
@@ -58,6 +63,9 @@ TEXT_VI = {
         "ra từ các bổ đề (cổng nằm trong [0, 1], các bổ đề về hàm kích hoạt, bất biến của "
         "trạng thái ẩn, và "),
     BoundText.GLOBAL_PROOF_SUPS: "): ",
+    BoundText.NO_GLOBAL: ("Không có cận toàn cục chỉ theo chuẩn của trọng số: một số hạng đi qua "
+                          "một hàm kích hoạt có đạo hàm không bị chặn, hoặc chia cho một đại "
+                          "lượng không có cận dưới dương: "),
     BoundText.WEYL_WRITE: "Viết ",
     BoundText.WEYL_INEQUALITY: ". Bất đẳng thức Weyl cho giá trị kỳ dị cho ",
     BoundText.WEYL_DIAGONAL: ("; giá trị kỳ dị nhỏ nhất của một ma trận chéo là giá trị tuyệt "
@@ -185,6 +193,23 @@ def bound_name(b) -> Tr:
     return Tr(b.name, f"{KIND_VI[b.kind]} ({b.block[0]}, {b.block[1]})")
 
 
+_U = sp.Symbol("u")
+
+
+def no_global_reasons(b: NoGlobalBound, pr: Printers) -> tuple:
+    r"""Inline parts stating each of ``b.reasons`` from its typed fields (``activations``,
+    ``divisors``), math printed by the cell's printers: :math:`\partial \exp(u) / \partial
+    u` is unbounded; division by :math:`n_t`."""
+    parts = []
+    for a in b.activations:
+        parts += [inline_math(Partial(ACTIVATIONS[a].function(_U), _U), pr),
+                  Tr(" is unbounded", " không bị chặn")]
+        parts.append(Tr("; ", "; "))
+    for d in b.divisors:
+        parts += [Tr("division by ", "phép chia cho "), inline_math(d, pr), Tr("; ", "; ")]
+    return tuple(parts[:-1]) + (Tr(".", "."),) if parts else ()
+
+
 def bounds_blocks(derivation) -> list:
     """The bounds of one cell: for each, its name, its statement (broken) and its proof."""
     pr = Printers.for_cell(derivation.cell)
@@ -195,4 +220,7 @@ def bounds_blocks(derivation) -> list:
         out.append(_by_lang(lambda p, s=b.statement: statement_math(s, p), pr, TEXT_VI))
         out.append(Paragraph((Tr("Proof. ", "Chứng minh. "),
                               *prose_parts(b.proof, pr, TEXT_VI))))
+        if isinstance(b, NoGlobalBound) and (b.activations or b.divisors):
+            out.append(Paragraph((Tr("Why no global bound: ", "Vì sao không có cận toàn cục: "),
+                                  *no_global_reasons(b, pr))))
     return out
