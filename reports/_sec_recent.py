@@ -86,12 +86,14 @@ def _diagonal(cfg, figdir, lang, seed):
     parts = [Tr("The derivation finds a state Jacobian with a single diagonal term for ",
                 "Phép suy ra cho thấy ma trận Jacobi của trạng thái chỉ có một số hạng đường "
                 "chéo với "), ", ".join(found),
-             Tr(f". On the sequence the two curves differ by at most {gap:.1e} (in log10): the "
-                "gradient is exactly the product of the carries, so it can never explode (every "
-                "carry is below 1), and after ",
-                f". Trên chuỗi, hai đường lệch nhau nhiều nhất {gap:.1e} (theo log10): gradient "
-                "đúng bằng tích các hệ số mang, nên không bao giờ bùng nổ (mọi hệ số mang đều "
-                "nhỏ hơn 1), và sau "),
+             Tr(f". For the cells of the figure the carry is a gate value in (0, 1) (IndRNN's is "
+                f"relu' u, which exceeds 1 where |u| > 1). On the sequence the two curves differ "
+                f"by at most {gap:.1e} (in log10): the gradient is exactly the product of the "
+                "carries, so it can never explode, and after ",
+                f". Với các ô trong hình, hệ số mang là giá trị cổng trong (0, 1) (của IndRNN là "
+                f"relu' u, lớn hơn 1 khi |u| > 1). Trên chuỗi, hai đường lệch nhau nhiều nhất "
+                f"{gap:.1e} (theo log10): gradient đúng bằng tích các hệ số mang, nên không bao "
+                "giờ bùng nổ, và sau "),
              Tr(f"{cfg.T} steps its largest entry is ", f"{cfg.T} bước, phần tử lớn nhất là ")]
     for i, (n, e) in enumerate(ends.items()):
         parts += [", " if i else "", _pow(e), f" ({n})"]

@@ -233,3 +233,29 @@ def test_slstm_stabilized_does_not_overflow_where_the_paper_form_does():
         s = numeric.step(stab, x, s)
     assert all(np.all(np.isfinite(v)) for v in s)
     assert np.all(np.abs(s[0]) < 1)
+
+
+def test_the_report_finds_exactly_the_cells_whose_gates_read_only_the_input():
+    """From the papers: IndRNN, minGRU, minLSTM and the RG-LRU have a diagonal state
+    Jacobian (no gate reads h through a matrix); every other built-in cell does not."""
+    from reports._sec_recent import diagonal_cells
+
+    assert set(diagonal_cells()) == {"indrnn", "mingru (paper)", "mingru (g)",
+                                     "minlstm (paper)", "minlstm (g)", "rglru"}
+
+
+def test_diagonal_decay_equals_the_product_of_the_papers_decays():
+    """The report's diagonal-decay numbers for the RG-LRU: log10 max_j prod_t a_tj, with
+    a_t = sigma(Lambda)^(8 r_t) computed here from the paper, and the engine's product."""
+    from reports import _fig_data as fd
+
+    cfg = fd.FigConfig(T=30, B=1, H=6, I=6, lyap_steps=1, lyap_batch=1, lyap_hidden=2,
+                       sweep_batch=1, sweep_biases=(0.0,), hist_every=1)
+    out = fd.diagonal_decay("rglru", None, cfg, seed=0)
+    p = numeric.init(dv.cell("rglru"), 6, 6, seed=0)
+    xs = np.random.default_rng(1).standard_normal((30, 1, 6))
+    r = _sig(xs[:, 0] @ p.arrays["W_a"].T + p.arrays["b_a"])
+    log_a = 8.0 * r * np.log(_sig(p.arrays["Lambda"]))
+    want = np.log10(np.exp(np.cumsum(log_a[::-1], axis=0))).max(axis=1)
+    np.testing.assert_allclose(out["product"], want, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(out["measured"], want, rtol=1e-9, atol=1e-10)
