@@ -64,7 +64,10 @@ def log10_quantiles(logn, qs=(0.25, 0.5, 0.75)) -> np.ndarray:
         from ._errors import ReportError
 
         raise ReportError(f"log-norms must have shape (T, B), got shape {logn.shape}")
-    return np.nanquantile(logn / np.log(10.0), list(qs), axis=1)
+    # an exactly zero gradient (a ReLU unit switched off on every path) has log-norm -inf:
+    # a quantile between two -inf is undefined (nan, not drawn), not a warning
+    with np.errstate(invalid="ignore"):
+        return np.nanquantile(logn / np.log(10.0), list(qs), axis=1)
 
 
 def plot_gradient_panels(panels: dict, path, *, xlabel: str, ylabel: str) -> Path:
