@@ -259,3 +259,23 @@ def test_diagonal_decay_equals_the_product_of_the_papers_decays():
     want = np.log10(np.exp(np.cumsum(log_a[::-1], axis=0))).max(axis=1)
     np.testing.assert_allclose(out["product"], want, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(out["measured"], want, rtol=1e-9, atol=1e-10)
+
+
+NEW = [("elman", "relu"), ("indrnn", None), ("peephole_lstm", None), ("cifg_lstm", None),
+       ("mingru", "paper"), ("mingru", "g"), ("minlstm", "paper"), ("minlstm", "g"),
+       ("rglru", None), ("slstm", "sigmoid"), ("slstm", "exp"),
+       ("slstm_stabilized", "sigmoid"), ("slstm_stabilized", "exp")]
+
+
+@pytest.mark.parametrize(("name", "conv"), NEW, ids=[f"{n}-{c}" for n, c in NEW])
+def test_engine_matches_complex_step_or_central_differences_at_h64(name, conv):
+    """The issue's acceptance: H = 64, complex step for analytic cells, central differences
+    for kinked ones (relu, g, max), states drawn in the cell's domain."""
+    cell = dv.cell(name, conv)
+    p = numeric.init(cell, 64, 64 if name == "rglru" else 16, seed=11)
+    x, state = _draw(p, 2, np.random.default_rng(12))
+    if name == "slstm_stabilized":  # n > 0 there too
+        state = state[:2] + (np.abs(state[2]) + 0.5,) + state[3:]
+    res = numeric.check_jacobian(p, x, state)
+    assert res.methods == (("central",) if cell.kinks else ("complex", "central")), res
+    assert res.ok, res
