@@ -177,15 +177,19 @@ def _sup_lines(tbs) -> tuple:
 _a, _v, _b, _W, _E = sp.symbols("a v b W E")
 
 
-def _no_global(cell, coeffs) -> tuple:
-    """``(activations, divisors)`` that leave ``coeffs`` without a global supremum: the
+def _no_global(cell, coeffs, env: Env) -> tuple:
+    r"""``(activations, divisors)`` that leave ``coeffs`` without a global supremum: the
     activations with no derivative supremum that the coefficients go through (a quantity
-    they define, or an application), and the non-constant divisors."""
+    they define, or an application) whose values ``env`` does not bound (the RG-LRU's
+    :math:`a = e^{-c r s} \in (0, 1]` is bounded, the paper sLSTM's :math:`i = e^{\tilde\imath}`
+    is not), and the non-constant divisors."""
     defs = cell.definitions
     acts, divs = [], []
     for a in coeffs:
         for e in sp.preorder_traversal(sp.sympify(a)):
             act = activation(defs.get(e, e)) if isinstance(e, sp.Symbol) else activation(e)
+            if act is not None and env.range(e) is not None:
+                continue
             if act is not None and act.derivative_sup is None and act.name not in acts:
                 acts.append(act.name)
             if (isinstance(e, sp.Pow) and e.exp.is_negative and e.base.free_symbols
@@ -199,7 +203,7 @@ def _term_bound(cell, t, env) -> TermBound:
     goes through an activation with no derivative supremum (``Norm(i, oo)`` of a quantity
     ``i = exp(...)``), or a coefficient divides by a quantity that cannot be bounded away
     from 0."""
-    acts, divs = _no_global(cell, t.coeffs)
+    acts, divs = _no_global(cell, t.coeffs, env)
     try:
         sups = tuple(sp.simplify(sup_abs(a, env)) for a in t.coeffs)
     except DerivationError:
@@ -207,7 +211,7 @@ def _term_bound(cell, t, env) -> TermBound:
             raise
         return _unbounded(t, acts, divs)
     through = _no_global(cell, [n.args[0] for s in sups for n in sp.preorder_traversal(s)
-                                if isinstance(n, Norm)])[0]
+                                if isinstance(n, Norm)], env)[0]
     if through:
         return _unbounded(t, through, ())
     return TermBound(t, sups)

@@ -228,19 +228,32 @@ class CellBuilder:
             self._vector_init[s] = init
         return s
 
-    def scalar(self, name: str, *, default, display: Name | None = None):
-        """Declare a scalar hyper-parameter (RG-LRU's ``c = 8``, a step size ``dt``): a real
+    def scalar(self, name: str, *, default, positive: bool = False,
+               display: Name | None = None):
+        r"""Declare a scalar hyper-parameter (RG-LRU's ``c = 8``, a step size ``dt``): a real
         SymPy symbol, printed as itself everywhere; its value is held by ``numeric.Params``
         (``default`` unless given). A scalar multiplies vectors; it is not a vector
-        (``W @ c`` is refused)."""
+        (``W @ c`` is refused).
+
+        ``positive=True`` declares :math:`c > 0`: the symbol is positive (SymPy's
+        assumptions, which the bounds' range engine uses: :math:`e^{-c r s} \in (0, 1]`
+        for :math:`r, s \ge 0`), ``default`` must be > 0, and ``numeric.Params`` refuses a
+        value that is not.
+        """
+        if not isinstance(positive, bool):
+            raise DerivationError(f"positive of scalar {name!r} must be True or False, got "
+                                  f"{positive!r} ({type(positive).__name__})")
         default = check_default(default, f"default of scalar {name!r}")
+        if positive and not default > 0:
+            raise DerivationError(f"default of scalar {name!r} must be > 0 (declared "
+                                  f"positive=True), got {default!r}")
         check_name(name, "symbol name")
         if display is not None and not isinstance(display, Name):
             self._new(name, display)  # raises, naming the display
         if name in self._names:
             raise DerivationError(f"symbol {name!r} is declared twice in cell {self._name!r}")
         self._names.add(name)
-        s = sp.Symbol(name, real=True)
+        s = sp.Symbol(name, positive=True) if positive else sp.Symbol(name, real=True)
         self._displays[s] = Display(display or Name.from_code(name), None)
         self._scalars[s] = default
         return s

@@ -281,7 +281,8 @@ class Params:
 
 def _scalars(cell, arrays) -> dict:
     """Each scalar of ``cell`` (name -> float): from ``arrays`` when given (a finite real
-    number or 0-d array), else its declared default."""
+    number or 0-d array; > 0 for a scalar declared ``positive=True``), else its declared
+    default."""
     out = {}
     for s, default in cell.scalars.items():
         v = arrays.get(s.name)
@@ -297,6 +298,9 @@ def _scalars(cell, arrays) -> dict:
                                    "number")
             v = v.item()
         out[s.name] = finite_real(v, f"scalar {s.name!r}")
+        if s.is_positive and not out[s.name] > 0:
+            raise NumericError(f"scalar {s.name!r} is declared positive (cb.scalar(..., "
+                               f"positive=True)); got {v!r}")
     return out
 
 

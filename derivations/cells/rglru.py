@@ -42,7 +42,7 @@ def rglru(convention=None):
     b_a, b_x = cb.biases("b_a b_x")
     Lam = cb.vector("Lambda",
                     init=tuple(_logit_of_root(a) for a in _A_RANGE))
-    c = cb.scalar("c", default=8)
+    c = cb.scalar("c", default=8, positive=True)
     r = cb.let("r", sigmoid(W_a @ x + b_a), role=Role.RECURRENCE_GATE)
     i = cb.let("i", sigmoid(W_x @ x + b_x), role=Role.INPUT_GATE)
     a = cb.let("a", exp(-c * r * softplus(-Lam)), role=Role.DECAY)
