@@ -62,6 +62,32 @@ def test_bad_scalar_and_vector_declarations_are_refused_by_name():
         cb.vector("w", init=(1.0, 0.0))
 
 
+def test_positive_scalar_is_a_positive_symbol_and_refuses_nonpositive_values():
+    cb = dv.CellBuilder("t_positive")
+    x, h = cb.input("x", dim="H"), cb.state("h")
+    W = cb.weight("W")
+    c = cb.scalar("c", default=8, positive=True)
+    cb.update(h, dv.exp(-c) * h + W @ x)
+    cell = cb.build()
+    assert c.is_positive and cell.symbol("c").is_positive and cell.scalars == {c: 8.0}
+    assert dv.cell("rglru").symbol("c").is_positive   # the RG-LRU's c = 8 > 0
+    W = np.eye(3)
+    assert float(numeric.from_arrays(cell, W=W, c=0.25).arrays["c"]) == 0.25
+    for bad in (0.0, -1.0, np.array(-2.0)):
+        with pytest.raises(numeric.NumericError, match=r"scalar 'c' is declared positive.*got"):
+            numeric.from_arrays(cell, W=W, c=bad)
+    p = numeric.init(cell, 3, 3, seed=0)
+    with pytest.raises(numeric.NumericError, match=r"scalar 'c' is declared positive"):
+        p.with_arrays(c=-8.0)
+    bad = dv.CellBuilder("t_positive_bad")
+    for default in (0, -8, -0.5):
+        with pytest.raises(dv.DerivationError, match=r"default of scalar 'k'.*> 0"):
+            bad.scalar("k", default=default, positive=True)
+    with pytest.raises(dv.DerivationError, match=r"positive of scalar 'k'"):
+        bad.scalar("k", default=1, positive="yes")
+    assert bad.scalar("k", default=-1).is_positive is None   # an undeclared sign: real
+
+
 def test_irnn_gives_identity_recurrent_matrices_and_zero_biases():
     p = numeric.init("elman", 6, 3, scheme="irnn", seed=0)
     np.testing.assert_array_equal(p.arrays["W_hh"], np.eye(6))
