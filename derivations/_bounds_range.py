@@ -8,6 +8,12 @@ quantities. Its range follows mechanically from the ranges of its atoms:
   (:math:`\sigma`: :math:`(0, 1)`, :math:`\tanh`: :math:`(-1, 1)`); where that range is
   unbounded (softplus, exp), the activation's derivative written in the quantity
   (:math:`1 - e^{-q}`) is an atom in :math:`(0, \sup f']`, from ``derivative_sup``;
+* an increasing activation with values unbounded above but not below (exp) of an argument
+  bounded above is bounded (:func:`monotone_range`, ``RangeSource.MONOTONE``): the
+  RG-LRU's :math:`a = e^{-c r \operatorname{softplus}(-\Lambda)} \in (0, 1]` since
+  :func:`nonpositive` proves the exponent :math:`\le 0` from :math:`c > 0` (a scalar
+  declared positive), :math:`r \in [0, 1]`, softplus :math:`> 0`; the stabilized sLSTM's
+  :math:`e^{\tilde\imath - m_t} \in (0, 1]` since :math:`a - \max(a, b) \le 0`;
 * a state lies in :math:`[-1, 1]` when the invariant lemma holds for it (its update maps
   :math:`[-1, 1]` into itself), and is *unbounded* otherwise (LSTM :math:`c`);
 * inputs, biases and linear maps :math:`W v` are unbounded: they are bounded by named
@@ -433,8 +439,10 @@ def cell_env(cell: Cell) -> Env:
     A quantity defined by an activation lies in the activation's value range (gates
     defined by :math:`\sigma` in [0, 1], candidates defined by ``tanh`` in [-1, 1]); if
     that range is unbounded, the activation's derivative written in the quantity lies in
-    :math:`(0, \sup f']`. A state lies in [-1, 1] if its update maps the box with that
-    state in [-1, 1] into [-1, 1] (the invariant lemma, by induction from
+    :math:`(0, \sup f']`; an increasing one of an argument bounded above lies in
+    :func:`monotone_range` (``RangeSource.MONOTONE``: :math:`e^u \in (0, 1]` for a
+    provably nonpositive :math:`u`). A state lies in [-1, 1] if its update maps the box
+    with that state in [-1, 1] into [-1, 1] (the invariant lemma, by induction from
     :math:`|h_0| \le 1`); a next state gets the range of its update. Every other symbol
     is unbounded.
     """
