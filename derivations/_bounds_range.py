@@ -129,12 +129,13 @@ def _sign_dummy(atom, env: Env):
             rng = (sp.S.Zero, sp.S.One)
         elif isinstance(atom, sp.Symbol) and atom.is_real:
             return atom
-    lo, hi = rng if rng is not None else (-sp.oo, sp.oo)
+    lo, hi = (sp.sympify(v) for v in (rng if rng is not None else (-sp.oo, sp.oo)))
     flags = {"real": True}
-    if bool(lo > 0) or bool(hi < 0):
-        flags = {"positive" if bool(lo > 0) else "negative": True}
-    elif bool(lo >= 0) or bool(hi <= 0):
-        flags = {"nonnegative" if bool(lo >= 0) else "nonpositive": True}
+    for rel, flag in ((lo > 0, "positive"), (hi < 0, "negative"), (lo >= 0, "nonnegative"),
+                      (hi <= 0, "nonpositive")):
+        if rel is sp.true:   # a symbolic end decides nothing
+            flags = {flag: True}
+            break
     return sp.Dummy(str(atom)[:8], **flags)
 
 
@@ -174,7 +175,7 @@ def nonpositive(expr, env: Env) -> bool:
         return True
     if atoms and bounded(expr, env):
         try:
-            return bool(interval(expr, env)[1] <= 0)
+            return sp.sympify(interval(expr, env)[1] <= 0) is sp.true
         except DerivationError:
             return False
     return False
