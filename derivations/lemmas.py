@@ -400,8 +400,10 @@ def lemmas() -> list:
     each built-in: the invariant of its first state where it holds; the range of each state
     updated by one activation with an unbounded range (relu: :math:`[0, \infty)`, no
     invariant); the growth of each state the invariant does not bound whose update is
-    affine in it with a bounded offset (LSTM ``c``). States with none of these (an
-    unbounded candidate, an exponential gate) get no lemma; their bounds keep norms."""
+    affine in it with a bounded offset (LSTM ``c``; the stabilized sLSTM's ``c`` and ``n``,
+    whose gates are exponentials of nonpositive arguments). States with none of these (an
+    unbounded candidate, an unbounded exponential gate) get no lemma; their bounds keep
+    norms."""
     first = ("sigmoid", "tanh")  # the gating lemmas, then the convex combination
     out = [derivative_lemma(ACTIVATIONS[n]) for n in first]
     out.append(convex_combination_lemma())

@@ -55,7 +55,7 @@ __all__ = ["BoundCheck", "HorizonCheck", "check_bounds", "check_horizon", "weigh
 class BoundCheck:
     """Per-sample (B,) arrays; ``nan`` where a bound is not defined for the block
     (``global_upper`` and ``global_tightness`` where the block has no global bound, a
-    :class:`~derivations.bounds.NoGlobalBound`: RG-LRU, sLSTM).
+    :class:`~derivations.bounds.NoGlobalBound`: the sLSTM, through i = exp(i~) or 1/n').
 
     ``in_domain`` is False where a state that the invariant lemma bounds (``|h| <= 1``) is
     outside [-1, 1]: the global bound assumes it, so ``ok`` skips that check there.

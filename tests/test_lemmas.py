@@ -34,13 +34,17 @@ def test_every_lemma_verifies_and_prints():
     # per cell: the invariant |h| <= 1 where the update keeps [-1, 1] (the tanh/convex-
     # combination cells; CIFG's c is a convex combination too); relu's range [0, oo) (no
     # invariant); the growth |c'| <= f |c| + 1 of LSTM's and the peephole LSTM's c.
-    # minGRU/minLSTM (unbounded candidate), RG-LRU and the sLSTMs (exp gates) get none.
+    # The stabilized sLSTM's f, i lie in (0, 1] (exp of a nonpositive argument, by its max),
+    # so its c and n grow at most as |c'| <= f |c| + 1, |n'| <= f |n| + 1. minGRU/minLSTM
+    # (unbounded candidate), RG-LRU and the paper-form sLSTM (i = exp(i~)) get none.
     cells = ["elman", "gru (pytorch)", "gru (cho)", "gru (seed)", "lstm", "minimalrnn", "mgu",
              "peephole_lstm", "cifg_lstm"]
     want = ([f"{a} derivative" for a in ACTIVATIONS if a not in ("sigmoid", "tanh")]
             + [f"hidden-state invariant ({c})" for c in cells]
             + ["state range (elman (relu), h)", "state range (indrnn, h)",
-               "state growth (lstm, c)", "state growth (peephole_lstm, c)"])
+               "state growth (lstm, c)", "state growth (peephole_lstm, c)"]
+            + [f"state growth (slstm_stabilized ({conv}), {s})"
+               for conv in ("sigmoid", "exp") for s in ("c", "n")])
     assert sorted(names[3:]) == sorted(want)
     for lem in ls:
         assert isinstance(lem, Lemma)
