@@ -9,7 +9,8 @@ import sympy as sp
 import derivations as dv
 import numeric
 from derivations._bound_types import NoGlobalBound
-from derivations._bounds_range import Env, RangeSource, cell_env, monotone_range, nonpositive
+from derivations._bounds_range import Env, RangeSource, cell_env
+from derivations._bounds_sign import monotone_range, nonpositive
 from derivations.facts import BoundKind
 
 
