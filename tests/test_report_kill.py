@@ -28,6 +28,7 @@ from pathlib import Path
 import pytest
 
 from reports import _atomic, build_report
+from reports.document import parse_cells
 
 pypdf = pytest.importorskip("pypdf")
 
@@ -35,6 +36,8 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals, 
 
 ROOT = Path(__file__).parents[1]
 NAME = "report"
+#: the cache key's cells: ``cells="elman"`` is every Elman convention (tanh and relu)
+ELMAN = tuple(parse_cells("elman"))
 ARGS = ["report", "--quick", "--engine", "typst", "--cells", "elman"]
 
 WRAPPER = '''
@@ -265,7 +268,7 @@ def test_next_run_removes_every_leftover(children, base):
         entry = pickle.load(fh)
     for out in others:
         build_report(out, engine="typst", cells="elman", quick=True, author="New Author",
-                     document_cache={(("elman",), True, None, "New Author", None, "en"): entry})
+                     document_cache={(ELMAN, True, None, "New Author", None, "en"): entry})
     _, err = run.communicate(timeout=300)
     assert run.returncode == 0, err
     for out in [shared, *others]:
@@ -433,7 +436,7 @@ def test_per_file_swap_replaces_figures_first_pdf_last_and_drops_stale_files(bas
     with open(base["cache"], "rb") as fh:
         entry = pickle.load(fh)
     build_report(out, engine="typst", cells="elman", quick=True, author="New Author",
-                 document_cache={(("elman",), True, None, "New Author", None, "en"): entry})
+                 document_cache={(ELMAN, True, None, "New Author", None, "en"): entry})
     assert moved[-1] == Path("gatebound.pdf")
     assert all(p.parts[0] == "figures" for p in moved[:5])
     assert _which(out, base["old_files"]) == "new"
@@ -447,7 +450,7 @@ def _cached_build(base, out):
     with open(base["cache"], "rb") as fh:
         entry = pickle.load(fh)
     return build_report(out, engine="typst", cells="elman", quick=True, author="New Author",
-                        document_cache={(("elman",), True, None, "New Author", None, "en"):
+                        document_cache={(ELMAN, True, None, "New Author", None, "en"):
                                         entry})
 
 
