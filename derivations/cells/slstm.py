@@ -61,6 +61,20 @@ def _layout(cb):
     return cb
 
 
+def _cell_update(cb, convention, x, W, R, b, states, i, f):
+    r"""The part both forms share: :math:`z_t, o_t`, :math:`c_t = f_t c_{t-1} + i_t z_t`,
+    :math:`n_t = f_t n_{t-1} + i_t`, :math:`h_t = o_t c_t / n_t`; builds the cell."""
+    h, c, n = states
+    z = cb.let("z", tanh(W[2] @ x + R[2] @ h + b[2]), role=Role.CELL_CANDIDATE)
+    o = cb.let("o", sigmoid(W[3] @ x + R[3] @ h + b[3]), role=Role.OUTPUT_GATE)
+    c_next = cb.update(c, f * c + i * z, role=Role.CELL_STATE)
+    n_next = cb.update(n, f * n + i, role=Role.NORMALIZER_STATE)
+    cb.update(h, o * c_next / n_next)
+    cb.attributes(gate_order="i, f, z, o", forget=SLSTM_FORGET[convention])
+    cb.carrying(f, 1)
+    return _layout(cb).build()
+
+
 def slstm(convention="sigmoid"):
     """The sLSTM in the paper's coordinates (states ``h, c, n``)."""
     convention = _check(convention)
@@ -74,14 +88,7 @@ def slstm(convention="sigmoid"):
     i = cb.let("i", exp(i_t), role=Role.INPUT_GATE)
     f = cb.let("f", sigmoid(f_t) if convention == "sigmoid" else exp(f_t),
                role=Role.FORGET_GATE)
-    z = cb.let("z", tanh(W[2] @ x + R[2] @ h + b[2]), role=Role.CELL_CANDIDATE)
-    o = cb.let("o", sigmoid(W[3] @ x + R[3] @ h + b[3]), role=Role.OUTPUT_GATE)
-    c_next = cb.update(c, f * c + i * z, role=Role.CELL_STATE)
-    n_next = cb.update(n, f * n + i, role=Role.NORMALIZER_STATE)
-    cb.update(h, o * c_next / n_next)
-    cb.attributes(gate_order="i, f, z, o", forget=SLSTM_FORGET[convention])
-    cb.carrying(f, 1)
-    return _layout(cb).build()
+    return _cell_update(cb, convention, x, W, R, b, (h, c, n), i, f)
 
 
 def slstm_stabilized(convention="sigmoid"):
@@ -99,11 +106,4 @@ def slstm_stabilized(convention="sigmoid"):
     m_next = cb.update(m, maximum(log_f + m, i_t), role=Role.STABILIZER_STATE)
     i = cb.let("i", exp(i_t - m_next), role=Role.INPUT_GATE)
     f = cb.let("f", exp(log_f + m - m_next), role=Role.FORGET_GATE)
-    z = cb.let("z", tanh(W[2] @ x + R[2] @ h + b[2]), role=Role.CELL_CANDIDATE)
-    o = cb.let("o", sigmoid(W[3] @ x + R[3] @ h + b[3]), role=Role.OUTPUT_GATE)
-    c_next = cb.update(c, f * c + i * z, role=Role.CELL_STATE)
-    n_next = cb.update(n, f * n + i, role=Role.NORMALIZER_STATE)
-    cb.update(h, o * c_next / n_next)
-    cb.attributes(gate_order="i, f, z, o", forget=SLSTM_FORGET[convention])
-    cb.carrying(f, 1)
-    return _layout(cb).build()
+    return _cell_update(cb, convention, x, W, R, b, (h, c, n), i, f)
