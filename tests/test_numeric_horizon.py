@@ -41,9 +41,13 @@ def test_gradient_norms_equal_explicit_jacobian_products(case, T):
     # The derived coefficients are evaluated from the outputs (1 - n^2 from n), so in deep
     # saturation a derivative below ~1e-16 is only absolutely accurate: compare norms with
     # an absolute floor, logs where the norm is well above it.
-    np.testing.assert_allclose(res.norms(), want, rtol=1e-9, atol=1e-13)
+    # A kinked cell (relu, max) has no complex step: the reference is central differences,
+    # whose error (third derivative times eps^2, plus ulp/eps; eps = 1e-6) is ~1e-10 per
+    # entry, ~1e-9 over T <= 6 steps.
+    rtol = 1e-7 if p.cell.kinks else 1e-9
+    np.testing.assert_allclose(res.norms(), want, rtol=rtol, atol=1e-13)
     big = want > 1e-6
-    np.testing.assert_allclose(res.log_norms[big], np.log(want[big]), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(res.log_norms[big], np.log(want[big]), rtol=rtol, atol=rtol)
 
 
 def test_gradient_norms_with_explicit_v_scale_with_its_norm():
