@@ -42,11 +42,11 @@ def test_gradient_norms_equal_explicit_jacobian_products(case, T):
     # saturation a derivative below ~1e-16 is only absolutely accurate: compare norms with
     # an absolute floor, logs where the norm is well above it.
     # A kinked cell (relu, max) has no complex step: the reference is central differences,
-    # whose error (third derivative times eps^2, plus ulp/eps; eps = 1e-6) is ~1e-10 per
-    # entry, ~1e-9 over T <= 6 steps.
-    rtol = 1e-7 if p.cell.kinks else 1e-9
-    np.testing.assert_allclose(res.norms(), want, rtol=rtol, atol=1e-13)
-    big = want > 1e-6
+    # whose error (third derivative times eps^2, plus ulp/eps with eps = 1e-6) is ~1e-10
+    # absolute per entry for O(1) states: a relative 1e-6 and an absolute 1e-10 floor.
+    rtol, atol = (1e-6, 1e-10) if p.cell.kinks else (1e-9, 1e-13)
+    np.testing.assert_allclose(res.norms(), want, rtol=rtol, atol=atol)
+    big = want > (1e-3 if p.cell.kinks else 1e-6)
     np.testing.assert_allclose(res.log_norms[big], np.log(want[big]), rtol=rtol, atol=rtol)
 
 
