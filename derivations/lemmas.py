@@ -31,6 +31,7 @@ False
 from __future__ import annotations
 
 import enum
+import functools
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -85,10 +86,17 @@ class LemmaKind(enum.Enum):
 
 @dataclass(frozen=True)
 class Step:
-    """One SymPy computation of a proof: ``run()`` returns ``(ok, statement)``."""
+    """One SymPy computation of a proof: ``run()`` returns ``(ok, statement)``.
+
+    A step is a pure computation: it runs once per step object (``verify`` and the report's
+    proof display share the result).
+    """
 
     description: LemmaText
     run: Callable[[], tuple]
+
+    def __post_init__(self):
+        object.__setattr__(self, "run", functools.cache(self.run))
 
     def statement(self):
         """The statement this step computes (re-run)."""
@@ -179,6 +187,7 @@ def _zero_ae(expr, x) -> bool:
                for piece, part in _pieces(expr, x, sp.S.Reals))
 
 
+@functools.lru_cache(maxsize=64)
 def derivative_lemma(act: Activation, bound=None) -> Lemma:
     r""":math:`f'(u) = d(f(u)) \in (0, \text{bound}]` for a registered activation ``act``.
 
