@@ -14,7 +14,7 @@ import sympy as sp
 from ._errors import DerivationError
 from .facts import Carrying, Role
 
-__all__ = ["MatVec", "Quantity", "Cell", "per_cell"]
+__all__ = ["MatVec", "Weight", "Quantity", "Cell", "per_cell"]
 
 
 class MatVec(sp.Function):
@@ -186,3 +186,32 @@ def per_cell(fn):
         return memo[key]
 
     return cached
+
+
+class Weight:
+    """A weight matrix of a cell; ``W @ v`` builds :class:`MatVec`."""
+
+    __slots__ = ("symbol",)
+
+    def __init__(self, symbol: sp.Symbol):
+        self.symbol = symbol
+
+    def __matmul__(self, other):
+        name = self.symbol.name
+        if isinstance(other, Weight):
+            raise DerivationError(f"{name} @ {other.symbol.name}: a weight applies to a vector; "
+                                  f"apply weights in turn, {name} @ ({other.symbol.name} @ v)")
+        if not isinstance(other, sp.Expr) or not other.free_symbols:
+            raise DerivationError(f"{name} @ {other!r}: a weight applies to a vector expression "
+                                  f"of the cell's symbols, not to {type(other).__name__}")
+        return MatVec(self.symbol, other)
+
+    def _misuse(self, *_):
+        raise DerivationError(f"weight {self.symbol.name!r} must be applied to a vector with @ "
+                              f"({self.symbol.name} @ v); it is not an elementwise value")
+
+    _sympy_ = __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _misuse
+    __truediv__ = __rtruediv__ = __pow__ = __rpow__ = __neg__ = __rmatmul__ = _misuse
+
+    def __repr__(self):
+        return f"Weight({self.symbol.name})"

@@ -27,7 +27,7 @@ import sympy as sp
 from ._errors import DerivationError
 from .functions import ACTIVATIONS, is_activation
 
-__all__ = ["check_name", "check_text", "check_names", "check_expr", "check_layout",
+__all__ = ["expr_dim", "check_name", "check_text", "check_names", "check_expr", "check_layout",
            "only_in_matvec", "check_default", "check_init_range", "MAX_NAME_LENGTH"]
 
 #: longer names are refused (they only arrive by mistake, e.g. a whole expression as a name)
@@ -181,3 +181,44 @@ def only_in_matvec(expr, W, matvec) -> bool:
     if isinstance(expr, matvec):
         return only_in_matvec(expr.operand, W, matvec)
     return all(only_in_matvec(a, W, matvec) for a in expr.args)
+
+
+def expr_dim(expr, where: str, dims: dict, weight_shapes: dict, scalars) -> str | None:
+    """The dimension name of the vector expression ``expr`` (``None`` for a constant or a
+    scalar, which broadcast), or DerivationError naming the mismatch. A weight's column
+    dimension is inferred from its first ``W @ v`` (``weight_shapes`` is updated)."""
+    from ._cell import MatVec
+
+    def dim(e):
+        if e.is_Number or not e.free_symbols:
+            return None
+        if isinstance(e, sp.Symbol):
+            return dims.get(e)  # a scalar has none: it broadcasts
+        if isinstance(e, MatVec):
+            W = e.matrix
+            d = dim(e.operand)
+            rows, cols = weight_shapes[W]
+            named = [s.name for s in e.operand.free_symbols if s in scalars]
+            if d is None and named:
+                raise DerivationError(f"{W.name} @ {e.operand} in {where!r}: {named[0]!r} "
+                                      "is a scalar (cb.scalar); a weight applies to a vector")
+            if d is None:
+                raise DerivationError(f"{W.name} @ {e.operand} in {where!r}: a weight applies "
+                                      "to a vector, not to a constant")
+            if cols is None:
+                weight_shapes[W] = (rows, d)
+            elif cols != d:
+                raise DerivationError(
+                    f"shapes cannot match in {where!r}: {W.name} has {cols} columns but is "
+                    f"applied to {e.operand} of dimension {d}")
+            return rows
+        if isinstance(e, sp.Pow):
+            return dim(e.base)
+        found_by = {a: dim(a) for a in e.args}
+        found = {d for d in found_by.values() if d is not None}
+        if len(found) > 1:
+            desc = ", ".join(f"{a} ({d})" for a, d in found_by.items() if d is not None)
+            raise DerivationError(f"shapes cannot match in {where!r}: {desc}")
+        return found.pop() if found else None
+
+    return dim(expr)

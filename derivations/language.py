@@ -61,7 +61,7 @@ import numbers
 
 import sympy as sp
 
-from ._cell import Cell, MatVec, Quantity, per_cell
+from ._cell import Cell, MatVec, Quantity, Weight, per_cell
 from ._checks import (
     check_default,
     check_expr,
@@ -70,6 +70,7 @@ from ._checks import (
     check_name,
     check_names,
     check_text,
+    expr_dim,
     only_in_matvec,
 )
 from ._errors import DerivationError
@@ -77,35 +78,6 @@ from .facts import Carrying, Role, role_of
 from .naming import Display, Name, Time
 
 __all__ = ["MatVec", "Weight", "CellBuilder", "Cell", "Quantity", "per_cell"]
-
-
-class Weight:
-    """A weight matrix of a cell; ``W @ v`` builds :class:`MatVec`."""
-
-    __slots__ = ("symbol",)
-
-    def __init__(self, symbol: sp.Symbol):
-        self.symbol = symbol
-
-    def __matmul__(self, other):
-        name = self.symbol.name
-        if isinstance(other, Weight):
-            raise DerivationError(f"{name} @ {other.symbol.name}: a weight applies to a vector; "
-                                  f"apply weights in turn, {name} @ ({other.symbol.name} @ v)")
-        if not isinstance(other, sp.Expr) or not other.free_symbols:
-            raise DerivationError(f"{name} @ {other!r}: a weight applies to a vector expression "
-                                  f"of the cell's symbols, not to {type(other).__name__}")
-        return MatVec(self.symbol, other)
-
-    def _misuse(self, *_):
-        raise DerivationError(f"weight {self.symbol.name!r} must be applied to a vector with @ "
-                              f"({self.symbol.name} @ v); it is not an elementwise value")
-
-    _sympy_ = __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _misuse
-    __truediv__ = __rtruediv__ = __pow__ = __rpow__ = __neg__ = __rmatmul__ = _misuse
-
-    def __repr__(self):
-        return f"Weight({self.symbol.name})"
 
 
 class CellBuilder:
@@ -390,36 +362,7 @@ class CellBuilder:
         return expr
 
     def _dim(self, expr, where):
-        if expr.is_Number or not expr.free_symbols:
-            return None
-        if isinstance(expr, sp.Symbol):
-            return self._dims.get(expr)  # a scalar has none: it broadcasts
-        if isinstance(expr, MatVec):
-            W = expr.matrix
-            d = self._dim(expr.operand, where)
-            rows, cols = self._weight_shapes[W]
-            scalars = [c.name for c in expr.operand.free_symbols if c in self._scalars]
-            if d is None and scalars:
-                raise DerivationError(f"{W.name} @ {expr.operand} in {where!r}: {scalars[0]!r} "
-                                      "is a scalar (cb.scalar); a weight applies to a vector")
-            if d is None:
-                raise DerivationError(f"{W.name} @ {expr.operand} in {where!r}: a weight applies "
-                                      "to a vector, not to a constant")
-            if cols is None:
-                self._weight_shapes[W] = (rows, d)
-            elif cols != d:
-                raise DerivationError(
-                    f"shapes cannot match in {where!r}: {W.name} has {cols} columns but is "
-                    f"applied to {expr.operand} of dimension {d}")
-            return rows
-        if isinstance(expr, sp.Pow):
-            return self._dim(expr.base, where)
-        dims = {a: self._dim(a, where) for a in expr.args}
-        found = {d for d in dims.values() if d is not None}
-        if len(found) > 1:
-            desc = ", ".join(f"{a} ({d})" for a, d in dims.items() if d is not None)
-            raise DerivationError(f"shapes cannot match in {where!r}: {desc}")
-        return found.pop() if found else None
+        return expr_dim(expr, where, self._dims, self._weight_shapes, self._scalars)
 
     def build(self) -> Cell:
         """Check the definition and return the immutable :class:`Cell`."""
