@@ -41,13 +41,12 @@ from __future__ import annotations
 
 import keyword
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import sympy as sp
 from sympy.codegen.rewriting import expm1_opt, log1p_opt, optimize
 
-from derivations.functions import activation, sigmoid
+from derivations.functions import activation
 
 from ._activations import (
     Generic,
@@ -61,43 +60,13 @@ from ._activations import (
 )
 from ._emit import ELEMENTARY, Val, emit
 from ._errors import NumericError
+from ._steps import Let, MatMul, SigmoidPair, prune
 
 __all__ = ["Let", "MatMul", "SigmoidPair", "Kernel", "SigmoidC", "Sech2", "SCALAR_DIM"]
 
 #: the dimension of a scalar input (``cb.scalar``): a (1, 1) column of size 1, which no
 #: user's dimension can be named (names starting with ``_`` are reserved)
 SCALAR_DIM = "_s"
-
-
-@dataclass(frozen=True)
-class Let:
-    """``name = expr`` (elementwise)."""
-
-    name: str
-    expr: sp.Expr
-
-
-@dataclass(frozen=True)
-class MatMul:
-    """``outputs = weight @ operand``: one GEMM with a row-stacked weight argument.
-
-    ``outputs`` are ``(name, dim)`` pairs in stack order; ``weight`` names the stacked
-    matrices (a tuple, the caller's key for the stack); ``operand`` has dimension ``dim_in``.
-    """
-
-    outputs: tuple
-    weight: tuple
-    operand: sp.Expr
-    dim_in: str
-
-
-@dataclass(frozen=True)
-class SigmoidPair:
-    r"""``q = sigma(u)`` and ``c = 1 - sigma(u)``, both relatively accurate, from one ``exp``."""
-
-    q: str
-    c: str
-    arg: str
 
 
 class Kernel:
@@ -126,7 +95,7 @@ class Kernel:
         self._sym: dict = {}
         self._memo: dict = {}
         self._generic: list[Generic] = []  # registered activations without a fast path
-        steps = _prune(list(steps), self.outputs, set(inputs))
+        steps = prune(list(steps), self.outputs, set(inputs))
         self.weights = tuple(dict.fromkeys(s.weight for s in steps if isinstance(s, MatMul)))
         self._cse_pending: dict = {}
         steps = self._share(steps)
@@ -401,28 +370,3 @@ def _constant(e) -> float:
     e = e.replace(lambda x: activation(x) is not None and not x.free_symbols,
                   lambda x: sp.Float(float(activation(x).numpy(np.float64(x.args[0])))))
     return float(e.evalf())
-
-
-def _prune(steps, outputs, inputs):
-    """The steps the outputs depend on, in order."""
-    need = set(outputs)
-    keep = []
-    for s in reversed(steps):
-        if isinstance(s, Let):
-            names = {s.name}
-        elif isinstance(s, SigmoidPair):
-            names = {s.q, s.c}
-        else:
-            names = {n for n, _ in s.outputs}
-        used = names & need
-        if not used:
-            continue
-        if isinstance(s, SigmoidPair) and len(used) == 1:
-            # one half only: a plain (accurate) sigmoid or complement
-            fn = sigmoid if s.q in used else SigmoidC
-            s = Let(s.q if s.q in used else s.c, fn(sp.Symbol(s.arg)))
-        keep.append(s)
-        expr = s.expr if isinstance(s, Let) else (sp.Symbol(s.arg) if isinstance(
-            s, SigmoidPair) else s.operand)
-        need |= {x.name for x in sp.sympify(expr).free_symbols}
-    return list(reversed(keep))
