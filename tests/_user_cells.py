@@ -4,6 +4,20 @@ import derivations as dv
 from derivations.facts import Role
 
 
+def user_mgu(name: str = "user_mgu", towards: int = 0):
+    """An MGU-like cell: h' = (1 - f) h + f tanh(W_n x + U_n (f h) + b_n), carrying as
+    f -> ``towards`` (0 is the truth; 1 is a wrong declaration the property tests catch)."""
+    cb = dv.CellBuilder(name)
+    x, h = cb.input("x"), cb.state("h")
+    W_f, U_f, W_n, U_n = cb.weights("W_f U_f W_n U_n")
+    b_f, b_n = cb.biases("b_f b_n")
+    f = cb.let("f", dv.sigmoid(W_f @ x + U_f @ h + b_f), role="gate")
+    n = cb.let("n", dv.tanh(W_n @ x + U_n @ (f * h) + b_n), role="candidate")
+    cb.update(h, (1 - f) * h + f * n)
+    cb.carrying(f, towards)
+    return cb.build()
+
+
 def gated_indrnn(name: str = "gated_indrnn"):
     """An IndRNN-style cell with one gate: h' = g h + (1 - g) tanh(W_in x + U h + b_n)."""
     cb = dv.CellBuilder(name)

@@ -13,6 +13,7 @@ import pytest
 
 import derivations as dv
 from reports.cli import main
+from tests._user_cells import user_mgu
 
 CELL_SOURCE = textwrap.dedent('''
     """A user's cells, written only with the public cell language."""
@@ -60,15 +61,7 @@ CELL_SOURCE = textwrap.dedent('''
 
 def reference_mgu():
     """The same MGU-like cell, built here independently of the file."""
-    cb = dv.CellBuilder("user_mgu")
-    x, h = cb.input("x"), cb.state("h")
-    W_f, U_f, W_n, U_n = cb.weights("W_f U_f W_n U_n")
-    b_f, b_n = cb.biases("b_f b_n")
-    f = cb.let("f", dv.sigmoid(W_f @ x + U_f @ h + b_f), role="gate")
-    n = cb.let("n", dv.tanh(W_n @ x + U_n @ (f * h) + b_n), role="candidate")
-    cb.update(h, (1 - f) * h + f * n)
-    cb.carrying(f, 0)
-    return cb.build()
+    return user_mgu()
 
 
 @pytest.fixture

@@ -18,19 +18,12 @@ import numeric
 import numeric._properties as props
 import numeric.testing as nt
 from numeric.testing import CellCase, property_tests
+from tests._user_cells import user_mgu
 
 
 def my_mgu(name: str = "my_mgu", towards: int = 0):
-    """An MGU-like cell written in the test: h' = (1 - f) h + f tanh(W_n x + U_n (f h) + b_n)."""
-    cb = dv.CellBuilder(name)
-    x, h = cb.input("x"), cb.state("h")
-    W_f, U_f, W_n, U_n = cb.weights("W_f U_f W_n U_n")
-    b_f, b_n = cb.biases("b_f b_n")
-    f = cb.let("f", dv.sigmoid(W_f @ x + U_f @ h + b_f), role="gate")
-    n = cb.let("n", dv.tanh(W_n @ x + U_n @ (f * h) + b_n), role="candidate")
-    cb.update(h, (1 - f) * h + f * n)
-    cb.carrying(f, towards)
-    return cb.build()
+    """An MGU-like cell written with the public language (tests/_user_cells.py)."""
+    return user_mgu(name, towards)
 
 
 MY_MGU = my_mgu()
