@@ -127,6 +127,12 @@ class Cell:
         return self.dims[self.states[0]]
 
     @property
+    def input_in_state_dim(self) -> bool:
+        """True if the input has the states' dimension (the RG-LRU's ``i * x``): its input
+        size is then its hidden size."""
+        return self.dims[self.inputs[0]] == self.hidden_dim
+
+    @property
     def dimensions(self) -> tuple:
         """Every dimension name of the cell: the states', the inputs', then the others
         (e.g. a weight's ``rows="K"``), in order of declaration."""

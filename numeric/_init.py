@@ -125,7 +125,7 @@ def _check_irnn(c, rec) -> None:
 def _init_sizes(c, H, I_, sizes) -> dict:
     """Every dimension's size for :func:`init`: hidden, input, then ``sizes``."""
     hidden, inp = c.hidden_dim, c.dims[c.inputs[0]]
-    if inp == hidden and I_ != H:
+    if c.input_in_state_dim and I_ != H:
         raise NumericError(f"cell {c.title!r} reads its input {c.inputs[0].name!r} in the "
                            f"state dimension {hidden}, so input_size must equal hidden_size "
                            f"= {H}, got {I_}")

@@ -14,16 +14,16 @@ import sympy as sp
 import derivations as dv
 from derivations._bounds_range import RangeSource
 from derivations.facts import BoundKind
-from derivations.functions import ACTIVATIONS, activation
+from derivations.functions import ACTIVATIONS
 
 from ._errors import NumericError
 from ._init import init
 from .bounds import check_bounds, weight_norms
-from .check import step_jacobian
+from .check import reference_method, step_jacobian
 from .jacobian import jacobian
 from .step import prepare
 
-__all__ = ["CellCase", "as_cell", "input_in_state_dim", "closed_form_is_exact", "engine_matches_sympy",
+__all__ = ["CellCase", "as_cell", "closed_form_is_exact", "engine_matches_sympy",
            "engine_matches_step", "bounds_hold", "carrying_limit_holds"]
 
 def as_cell(cell, what="cell") -> dv.Cell:
@@ -93,30 +93,11 @@ class CellCase:
 
 
 
-def input_in_state_dim(cell) -> bool:
-    """True if the cell reads its input in the state dimension (RG-LRU's ``i * x``): its
-    input size is its hidden size."""
-    return cell.dims[cell.inputs[0]] == cell.hidden_dim
-
-
-def _kinked(cell) -> bool:
-    """True if an operation of ``cell`` has a kink (its derivative is a.e. only)."""
-    kinks = getattr(cell, "kinks", None)
-    if kinks is not None:
-        return bool(kinks)
-    return any((a := activation(f)) is not None and a.kink
-               for q in cell.quantities for f in q.expr.atoms(sp.Function))
-
-
 def _reference(p, x, state):
     """(the full state Jacobian by complex step, or by central differences when the cell
     has kinks or no analytic form, with a mask of the samples away from kinks; rtol)."""
-    if not _kinked(p.cell):
-        try:
-            return step_jacobian(p, x, state, method="complex"), None, 1e-10
-        except NumericError as exc:
-            if "complex step" not in str(exc):
-                raise
+    if reference_method(p.cell) == "complex":
+        return step_jacobian(p, x, state, method="complex"), None, 1e-10
     ref = step_jacobian(p, x, state, method="central", eps=1e-6)
     other = step_jacobian(p, x, state, method="central", eps=1e-7)
     scale = np.maximum(1.0, np.abs(ref).max(axis=(1, 2)))
@@ -188,7 +169,7 @@ def engine_matches_sympy(case: CellCase, *, closed_form: bool = False,
     """The engine's full state Jacobian equals SymPy's (brute force by default, or the
     derived closed form), lambdified, on ``case`` shrunk to n <= ``max_size``, 2 inputs."""
     n = min(case.hidden, max_size)
-    case = replace(case, hidden=n, inputs=n if input_in_state_dim(case.cell) else 2,
+    case = replace(case, hidden=n, inputs=n if case.cell.input_in_state_dim else 2,
                    sizes={d: min(k, 2) for d, k in case.sizes.items()})
     p, (x, state) = case.params(), case.arrays()
     parts = state if isinstance(state, tuple) else (state,)

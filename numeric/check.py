@@ -78,7 +78,7 @@ def _step_setup(params, x, state, method, eps):
     D = len(sT) * params.hidden_size
     kernel = prog.kernel(prog.next_names)
     if method == "auto":
-        method = "central" if _kinked(params.cell, kernel) else "complex"
+        method = reference_method(params.cell)
     if eps is None:
         eps = 1e-20 if method == "complex" else 1e-6
     if method == "complex" and kernel.real_only():
@@ -102,6 +102,15 @@ def _kinked(cell, kernel) -> bool:
     """True if complex step cannot run through ``cell``: a kinked operation (relu, max,
     Heaviside, ...) or an activation with no analytic evaluation."""
     return has_kinks(cell.definitions.values()) or bool(kernel.real_only())
+
+
+def reference_method(cell) -> str:
+    """The reference ``method="auto"`` takes for ``cell``: ``"complex"`` (complex step) for
+    an analytic cell, ``"central"`` when complex step cannot run through it."""
+    from ._compile import program
+
+    prog = program(cell)
+    return "central" if _kinked(cell, prog.kernel(prog.next_names)) else "complex"
 
 
 def _in_float64(params, x, state):
@@ -178,9 +187,10 @@ def check_jacobian(params: Params, x, state, *, rtol_complex_step: float = 1e-10
     ``method="auto"`` compares with both references for an analytic cell, and with
     central differences only for a cell with kinks (relu, max, ...: complex step does not
     run through them; pass states away from the kinks); ``"complex"`` insists on both
-    (refused for a kinked cell), ``"central"`` compares with central differences only. Central differences with
-    :math:`\delta = 10^{-6}` err by about :math:`\delta^2 |f^{(3)}| + 10^{-16} |f| / \delta`,
-    within the default ``rtol_finite_diff``.
+    (refused for a kinked cell), ``"central"`` compares with central differences only.
+    Central differences with :math:`\delta = 10^{-6}` err by about
+    :math:`\delta^2 |f^{(3)}| + 10^{-16} |f| / \delta`, within the default
+    ``rtol_finite_diff``.
 
     Raises
     ------

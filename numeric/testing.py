@@ -46,7 +46,6 @@ from ._properties import (
     closed_form_is_exact,
     engine_matches_step,
     engine_matches_sympy,
-    input_in_state_dim,
 )
 
 __all__ = ["REGIMES", "STATE_REGIMES", "PROPERTIES", "CellCase", "cell_cases", "hidden_sizes",
@@ -144,7 +143,7 @@ def cell_cases(cells=None, *, max_hidden: int = 64, max_input: int = 32, max_bat
         cell = draw(st.sampled_from(pool))
         sizes = {d: draw(st.integers(1, 4)) for d in _other_dims(cell)}
         H, I_ = draw(hidden_sizes(1, max_hidden)), draw(input_sizes(1, max_input))
-        return CellCase(cell, H, H if input_in_state_dim(cell) else I_,
+        return CellCase(cell, H, H if cell.input_in_state_dim else I_,
                         draw(st.integers(1, max_batch)), draw(scales),
                         draw(shift if shift is not None else bias_shifts()), draw(seeds()),
                         draw(state_regimes()), sizes)

@@ -106,7 +106,7 @@ def _recent_params(name, conv, scheme, cfg, seed):
 
 def input_size(cell, I_: int, H: int) -> int:
     """``I_``, or ``H`` for a cell whose input has the state's dimension (the RG-LRU)."""
-    return H if cell.dims[cell.inputs[0]] == cell.dims[cell.states[0]] else I_
+    return H if cell.input_in_state_dim else I_
 
 
 def recent_curves(cfg: FigConfig, *, seed: int = 0) -> dict:
@@ -143,17 +143,18 @@ def diagonal_decay(name: str, conv, cfg: FigConfig, *, seed: int = 0) -> dict:
     xs = _inputs(cfg, cfg.T, 1, seed + 1, p.input_size)
     hs = numeric.rollout(p, xs, np.zeros((1, cfg.H)))
     before = np.concatenate([np.zeros((1, 1, cfg.H)), hs[:-1]])
-    prod = np.zeros(cfg.H)
+    x, h = xs[:, 0], before[:, 0]                       # the T steps as one batch
+    Js = numeric.jacobian(p, x, h)                      # (T, H, H), every term
+    key = (cell.states[0].name,) * 2
+    carry = sum(cs[0] for t, cs in numeric.term_coefficients(p, x, h, block=key)
+                if t.is_diagonal)                       # (T, H), the carry term alone
+    log_prod = np.cumsum(np.log10(np.abs(carry[::-1])), axis=0).max(axis=1)
     meas = np.eye(cfg.H)
-    log_prod, log_meas = [], []
-    for t in range(cfg.T - 1, -1, -1):
-        J = numeric.jacobian(p, xs[t], before[t])[0]
-        a = np.diagonal(J)
-        prod = prod + np.log10(np.abs(a))
+    log_meas = []
+    for J in Js[::-1]:                                  # dh_T/dh_t = J_{T-1} ... J_t
         meas = meas @ J
-        log_prod.append(prod.max())
         log_meas.append(np.log10(np.linalg.norm(meas, 2)))
-    return {"measured": np.array(log_meas), "product": np.array(log_prod),
+    return {"measured": np.array(log_meas), "product": log_prod,
             "carry": str(block.carry)}
 
 

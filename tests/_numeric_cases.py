@@ -13,7 +13,7 @@ __all__ = ["make_case", "flat_state", "input_size", "draw_states"]
 
 def input_size(cell, inputs: int, hidden: int) -> int:
     """``inputs``, or ``hidden`` for a cell whose input has the state's dimension (RG-LRU)."""
-    return hidden if cell.dims[cell.inputs[0]] == cell.dims[cell.states[0]] else inputs
+    return hidden if cell.input_in_state_dim else inputs
 
 
 def draw_states(cell, rng, batch: int, hidden: int, dtype=np.float64, bound: float = 0.95):

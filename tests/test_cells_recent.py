@@ -11,6 +11,7 @@ import pytest
 
 import derivations as dv
 import numeric
+from tests._numeric_cases import draw_states, input_size
 
 RTOL = 1e-12
 
@@ -116,12 +117,11 @@ CASES = [
 
 
 def _draw(p, B, rng):
-    cell = p.cell
+    """Inputs ~ N(0, 1) and states in [-1, 1], the sLSTM normalizer in [0.5, 2] (its
+    domain: a positive sum)."""
     x = rng.standard_normal((B, p.input_size))
-    states = [rng.uniform(-1, 1, (B, p.hidden_size)) for _ in cell.states]
-    if cell.name == "slstm":  # the normalizer is positive
-        states[2] = rng.uniform(0.5, 2.0, (B, p.hidden_size))
-    return x, states[0] if len(states) == 1 else tuple(states)
+    states = draw_states(p.cell, rng, B, p.hidden_size, bound=1.0)
+    return x, states[0] if len(states) == 1 else states
 
 
 def _flat(s):
@@ -151,7 +151,7 @@ def _central(ref, p, x, state, eps=1e-6):
 @pytest.mark.parametrize(("name", "conv", "ref"), CASES,
                          ids=[f"{n}-{c}" for n, c, _ in CASES])
 def test_step_matches_paper_equations(name, conv, ref):
-    p = numeric.init(dv.cell(name, conv), 12, 12 if name == "rglru" else 5, seed=3)
+    p = numeric.init(cell := dv.cell(name, conv), 12, input_size(cell, 5, 12), seed=3)
     x, state = _draw(p, 4, np.random.default_rng(1))
     got, want = numeric.step(p, x, state), ref(p, x, state)
     np.testing.assert_allclose(_flat(got), _flat(want), rtol=RTOL, atol=1e-14)
@@ -160,7 +160,7 @@ def test_step_matches_paper_equations(name, conv, ref):
 @pytest.mark.parametrize(("name", "conv", "ref"), CASES,
                          ids=[f"{n}-{c}" for n, c, _ in CASES])
 def test_state_jacobian_matches_central_differences_of_paper(name, conv, ref):
-    p = numeric.init(dv.cell(name, conv), 6, 6 if name == "rglru" else 3, seed=5)
+    p = numeric.init(cell := dv.cell(name, conv), 6, input_size(cell, 3, 6), seed=5)
     x, state = _draw(p, 3, np.random.default_rng(2))
     J = numeric.jacobian(p, x, state, full=True)
     # central differences: error O(eps^2 f''') + O(ulp / eps); away from relu's kink
@@ -272,10 +272,8 @@ def test_engine_matches_complex_step_or_central_differences_at_h64(name, conv):
     """The issue's acceptance: H = 64, complex step for analytic cells, central differences
     for kinked ones (relu, g, max), states drawn in the cell's domain."""
     cell = dv.cell(name, conv)
-    p = numeric.init(cell, 64, 64 if name == "rglru" else 16, seed=11)
+    p = numeric.init(cell, 64, input_size(cell, 16, 64), seed=11)
     x, state = _draw(p, 2, np.random.default_rng(12))
-    if name == "slstm_stabilized":  # n > 0 there too
-        state = state[:2] + (np.abs(state[2]) + 0.5,) + state[3:]
     res = numeric.check_jacobian(p, x, state)
     assert res.methods == (("central",) if cell.kinks else ("complex", "central")), res
     assert res.ok, res

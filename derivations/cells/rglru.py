@@ -16,10 +16,10 @@ The input has the state's dimension (the recurrence is elementwise). RecurrentGe
 materializes them).
 """
 
-import sympy as sp
+import math
 
 from ..facts import Role
-from ..functions import exp, sigmoid, softplus
+from ..functions import exp, sigmoid, softplus, sqrt
 from ..language import CellBuilder
 
 __all__ = ["rglru"]
@@ -31,7 +31,7 @@ _A_RANGE = (0.9, 0.999)
 def _logit_of_root(a, c=8):
     r"""``Lambda`` with :math:`\sigma(\Lambda)^c = a`."""
     s = a ** (1.0 / c)
-    return float(sp.log(s / (1 - s)))
+    return math.log(s / (1 - s))
 
 
 def rglru(convention=None):
@@ -46,7 +46,7 @@ def rglru(convention=None):
     r = cb.let("r", sigmoid(W_a @ x + b_a), role=Role.RECURRENCE_GATE)
     i = cb.let("i", sigmoid(W_x @ x + b_x), role=Role.INPUT_GATE)
     a = cb.let("a", exp(-c * r * softplus(-Lam)), role=Role.DECAY)
-    cb.update(h, a * h + sp.sqrt(1 - a**2) * (i * x))
+    cb.update(h, a * h + sqrt(1 - a**2) * (i * x))
     cb.attributes(decay="a_t = sigma(Lambda)^(c r_t), c = 8")
     cb.carrying(a, 1)
     return cb.build()
