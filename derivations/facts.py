@@ -55,6 +55,19 @@ class Role(enum.StrEnum):
     NORMALIZED_INPUT_GATE = "normalized input gate"
     NORMALIZER_STATE = "normalizer state"
     STABILIZER_STATE = "stabilizer state"
+    MODULATION_GATE = "modulation gate"
+    CONTROL_GATE = "control gate"
+    OUTPUT = "output"
+    VELOCITY_STATE = "velocity state"
+    MULTIPLICATIVE_STATE = "multiplicative state"
+    CONTEXT_STATE = "context state"
+    DELAYED_STATE = "delayed state"
+    DELAYED_INPUT = "delayed input projection"
+    TIME_STEP = "learned time step"
+    RESIDUAL = "residual"
+    PROJECTION = "projection"
+    PRE_ACTIVATION = "pre-activation"
+    LATENT = "latent"
 
 
 def role_of(value) -> Role | str:

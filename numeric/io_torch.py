@@ -35,10 +35,14 @@ from collections.abc import Mapping
 
 from ._errors import NumericError
 from ._peers import PEER_CELLS, cell_of, peer_kind, read_module, read_state_dict
+from ._peers_options import TORCH_CELLS
 from ._peers_options import check_options as _check_options
 from ._torch_file import load_file as _load_file
 from ._torch_file import tensor_array as _array
-from .params import from_arrays
+from ._zoo import read_module as read_zoo_module
+from ._zoo import read_state_dict as read_zoo_state_dict
+from ._zoo import zoo_cell, zoo_kind
+from .params import from_arrays, resolve_cell
 
 __all__ = ["from_torch"]
 
@@ -242,7 +246,7 @@ def _check_shapes(arrays, keys, cell, where):
 
 
 def from_torch(source, layer: int = 0, *, reverse: bool = False, cell: str | None = None,
-               nonlinearity: str | None = None, dtype=None):
+               nonlinearity: str | None = None, dtype=None, scalars=None):
     r""":class:`~numeric.Params` of one layer of a PyTorch RNN, GRU or LSTM, or of a peer's
     minGRU, minLSTM, sLSTM or RG-LRU module.
 
@@ -333,9 +337,36 @@ def from_torch(source, layer: int = 0, *, reverse: bool = False, cell: str | Non
     A module (``torch.nn.GRU(3, 4, num_layers=2)``) needs no ``cell=``:
     ``numeric.from_torch(gru, layer=1)``.
     """
-    layer, reverse, cell, nonlinearity, dtype = _check_options(layer, reverse, cell,
-                                                               nonlinearity, dtype)
+    zoo = _zoo_option(cell, nonlinearity, scalars)
+    layer, reverse, cell, nonlinearity, dtype = _check_options(
+        layer, reverse, None if zoo else cell, nonlinearity, dtype)
     torch = _torch()
+    if torch is not None and isinstance(source, torch.nn.Module) and zoo_kind(source):
+        spec, is_layer = zoo_kind(source)
+        if zoo and zoo[0] is not spec:
+            raise NumericError(f"{{given}} contradicts the module: a torchrecurrent "
+                               f"{type(source).__name__} is cell {spec.cell!r}",
+                               options={"given": ("cell", cell)})
+        if nonlinearity is not None:
+            raise NumericError("nonlinearity= applies to torch.nn's Elman cell only; a "
+                               "torchrecurrent module says its own activations")
+        return _params(*read_zoo_module(source, spec, is_layer, layer, reverse, scalars), dtype)
+    if zoo is not None:
+        spec, conv = zoo
+        if reverse:
+            raise NumericError(f"a torchrecurrent {spec.cls} has no reverse direction; got "
+                               "reverse=True")
+        if isinstance(source, (str, os.PathLike, bytes)):
+            sd, where = _load_file(source)
+        elif isinstance(source, Mapping):
+            sd, where = source, "the state dict"
+        else:
+            raise NumericError(f"cell={cell!r} reads a torchrecurrent {spec.cls} from a state "
+                               f"dict or a file, got {type(source).__name__}")
+        return _params(*read_zoo_state_dict(sd, spec, conv, layer, scalars, where), dtype)
+    if scalars is not None:
+        raise NumericError("scalars= is for the state dict of a torchrecurrent cell "
+                           "(pass cell=<its cell>)")
     if isinstance(source, (str, os.PathLike, bytes)):
         sd, where = _load_file(source)
     elif torch is not None and isinstance(source, torch.nn.Module):
@@ -367,6 +398,28 @@ def from_torch(source, layer: int = 0, *, reverse: bool = False, cell: str | Non
     _check_shapes(arrays, keys, cell, where)
     conv = {"gru": "pytorch", "elman": nonlinearity if nonlinearity == "relu" else None}
     return _params(cell, conv.get(cell), arrays, where, dtype)
+
+
+def _zoo_option(cell, nonlinearity, scalars):
+    """``(spec, convention)`` if ``cell=`` names a torchrecurrent cell gatebound reads, else
+    None; checks ``scalars=`` (a mapping of names to numbers, for such a state dict)."""
+    if scalars is not None and not isinstance(scalars, Mapping):
+        raise NumericError(f"scalars must be a dict of hyper-parameter names to numbers, got "
+                           f"{type(scalars).__name__}")
+    if not isinstance(cell, str):
+        return None
+    name, _, conv = cell.partition(":")
+    spec = zoo_cell(name)
+    if spec is None or name in TORCH_CELLS:
+        return None
+    try:
+        c = resolve_cell(name, conv or None)
+    except Exception as exc:
+        raise NumericError(f"cell={cell!r}: {exc}") from None
+    if nonlinearity is not None:
+        raise NumericError(f"nonlinearity= applies to torch.nn's Elman cell only, not "
+                           f"cell={cell!r}")
+    return spec, c.convention
 
 
 def _params(cell, convention, arrays, where, dtype):

@@ -40,6 +40,19 @@ ROLES_VI = {
     Role.NORMALIZED_INPUT_GATE: "cổng vào chuẩn hóa",
     Role.NORMALIZER_STATE: "trạng thái chuẩn hóa",
     Role.STABILIZER_STATE: "trạng thái ổn định hóa",
+    Role.MODULATION_GATE: "cổng điều biến",
+    Role.CONTROL_GATE: "cổng điều khiển",
+    Role.OUTPUT: "đầu ra",
+    Role.VELOCITY_STATE: "trạng thái vận tốc",
+    Role.MULTIPLICATIVE_STATE: "trạng thái nhân",
+    Role.CONTEXT_STATE: "trạng thái ngữ cảnh",
+    Role.DELAYED_STATE: "trạng thái trễ",
+    Role.DELAYED_INPUT: "hình chiếu đầu vào trễ",
+    Role.TIME_STEP: "bước thời gian học được",
+    Role.RESIDUAL: "phần dư",
+    Role.PROJECTION: "phép chiếu",
+    Role.PRE_ACTIVATION: "tiền kích hoạt",
+    Role.LATENT: "biến ẩn",
 }
 
 #: the paths through no quantity: the carry (matrix-free) and the plain recurrent path

@@ -1,52 +1,42 @@
-"""The built-in cells and their conventions.
+"""The built-in cells and their conventions, by family.
 
->>> sorted(CELLS)  # doctest: +NORMALIZE_WHITESPACE
-['cifg_lstm', 'elman', 'gru', 'indrnn', 'lstm', 'mgu', 'mingru', 'minimalrnn', 'minlstm',
- 'peephole_lstm', 'rglru', 'slstm', 'slstm_stabilized']
+Each family is a module ``_fam_<slug>`` with ``FAMILY = (slug, title)`` and ``CELLS = {name:
+(factory, conventions)}``; the first convention is a cell's default.
+
+>>> [slug for slug, _title, _names in FAMILIES][:2]
+['classic', 'recent']
 >>> CELLS["gru"]
 ('pytorch', 'cho', 'seed')
+>>> family_of("gru")
+'classic'
 """
 
 from functools import cache
 
 from .._errors import DerivationError
 from ..language import Cell
-from .cifg_lstm import cifg_lstm
-from .elman import ELMAN_NONLINEARITIES, elman
-from .gru import GRU_CONVENTIONS, gru
-from .indrnn import indrnn
-from .lstm import lstm
-from .mgu import mgu
-from .mingru import MINGRU_CONVENTIONS, mingru
-from .minimalrnn import minimalrnn
-from .minlstm import minlstm
-from .peephole_lstm import peephole_lstm
-from .rglru import rglru
-from .slstm import SLSTM_FORGET, slstm, slstm_stabilized
+from . import _fam_bistable, _fam_classic, _fam_io, _fam_lstm, _fam_minimal, _fam_ode, _fam_recent
+from .gru import GRU_CONVENTIONS
 
-__all__ = ["CELLS", "cell", "all_cells", "GRU_CONVENTIONS"]
+__all__ = ["CELLS", "FAMILIES", "cell", "all_cells", "family_of", "GRU_CONVENTIONS"]
 
-_FACTORIES = {"elman": elman, "gru": gru, "lstm": lstm, "minimalrnn": minimalrnn, "mgu": mgu,
-              "indrnn": indrnn, "peephole_lstm": peephole_lstm, "cifg_lstm": cifg_lstm,
-              "mingru": mingru, "minlstm": minlstm, "rglru": rglru, "slstm": slstm,
-              "slstm_stabilized": slstm_stabilized}
+_MODULES = (_fam_classic, _fam_recent, _fam_lstm, _fam_minimal, _fam_ode, _fam_bistable, _fam_io)
+
+_FACTORIES = {name: entry[0] for m in _MODULES for name, entry in m.CELLS.items()}
 
 #: built-in cell name -> its conventions (the first is the default; ``(None,)`` if one)
-CELLS = {
-    "elman": tuple(ELMAN_NONLINEARITIES),
-    "gru": tuple(GRU_CONVENTIONS),
-    "lstm": (None,),
-    "minimalrnn": (None,),
-    "mgu": (None,),
-    "indrnn": (None,),
-    "peephole_lstm": (None,),
-    "cifg_lstm": (None,),
-    "mingru": tuple(MINGRU_CONVENTIONS),
-    "minlstm": ("paper", "g"),
-    "rglru": (None,),
-    "slstm": tuple(SLSTM_FORGET),
-    "slstm_stabilized": tuple(SLSTM_FORGET),
-}
+CELLS = {name: tuple(entry[1]) for m in _MODULES for name, entry in m.CELLS.items()}
+
+#: ``(slug, title, cell names)`` of each family, in the report's order
+FAMILIES = tuple((*m.FAMILY, tuple(m.CELLS)) for m in _MODULES)
+
+
+def family_of(name: str) -> str:
+    """The slug of the family of built-in cell ``name``."""
+    for slug, _title, names in FAMILIES:
+        if name in names:
+            return slug
+    raise DerivationError(f"unknown cell {name!r}; built-in cells: {sorted(CELLS)}")
 
 
 @cache
@@ -77,5 +67,5 @@ def cell(name, convention=None) -> Cell:
 
 
 def all_cells() -> list:
-    """Every built-in cell under every convention, in a fixed order."""
+    """Every built-in cell under every convention, in a fixed order (family by family)."""
     return [cell(n, c) for n, convs in CELLS.items() for c in convs]

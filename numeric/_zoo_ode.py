@@ -1,0 +1,6 @@
+"""torchrecurrent's cells of the family ``ode`` (read by :mod:`numeric._zoo`): one spec per class."""
+
+
+__all__ = ["SPECS"]
+
+SPECS: tuple = ()
