@@ -47,6 +47,9 @@ class Quantity:
     role: Role | str
     is_update: bool = False
     state: sp.Symbol | None = None  # for updates: the previous-state symbol
+    #: the cell's output (``cb.output``): computed each step, read by the next layer, but
+    #: not part of the state, so no state Jacobian path goes through it
+    is_output: bool = False
 
 
 @dataclass(frozen=True, eq=False)
@@ -105,6 +108,12 @@ class Cell:
     def definitions(self) -> dict:
         """Map each defined symbol (gates, candidates, next states) to its expression."""
         return {q.symbol: q.expr for q in self.quantities}
+
+    @property
+    def outputs(self) -> tuple:
+        """The symbols of the cell's declared outputs (``cb.output``), in order; ``()`` when
+        its output is its (first) state, as for the GRU and the LSTM's ``h``."""
+        return tuple(q.symbol for q in self.quantities if q.is_output)
 
     @property
     def roles(self) -> dict:

@@ -255,6 +255,28 @@ class CellBuilder:
         self._quantities.append(Quantity(s, expr, name if role is None else role_of(role)))
         return s
 
+    def output(self, name: str, expr, *, role: Role | str | None = None,
+               display: Name | None = None):
+        r"""Define the cell's output ``name = expr`` when it is not a state (the
+        IntersectionRNN's :math:`y_t`, the MC-LSTM's :math:`h_t`): the next layer reads it,
+        but the state does not, so no Jacobian path of the state goes through it. It may
+        read the next states (``o * tanh(c_next)``). ``role`` defaults to ``Role.OUTPUT``.
+        ``numeric.output`` evaluates it; a cell without one outputs its first state.
+
+        >>> from derivations import sigmoid, tanh
+        >>> cb = CellBuilder("gated_echo")
+        >>> x, h = cb.input("x", dim="H"), cb.state("h")
+        >>> (W,) = cb.weights("W")
+        >>> h_next = cb.update(h, tanh(W @ h + x))
+        >>> y = cb.output("y", sigmoid(x) * h_next)
+        >>> cb.build().outputs
+        (y,)
+        """
+        s = self.let(name, expr, role=Role.OUTPUT if role is None else role, display=display)
+        q = self._quantities[-1]
+        self._quantities[-1] = Quantity(q.symbol, q.expr, q.role, is_output=True)
+        return s
+
     def update(self, state, expr, *, role: Role | str | None = None,
                display: Name | None = None):
         """Give the next value of ``state``; returns the next-state symbol ``<state>_next``.

@@ -30,11 +30,11 @@ from .spectra import (
     singular_values,
     spectral_norms,
 )
-from .step import rollout, step
+from .step import output, rollout, step
 
 __all__ = [
     "NumericError", "Params", "from_arrays", "init", "from_torch", "from_keras", "save",
-    "load", "step", "rollout", "jacobian", "jacobian_chunks", "paths", "term_coefficients",
+    "load", "step", "output", "rollout", "jacobian", "jacobian_chunks", "paths", "term_coefficients",
     "jvp", "vjp", "gradient_norms", "GradientNorms", "lyapunov", "log_det_mean",
     "lyapunov_sum_rule", "SumRule", "singular_values", "spectral_norms", "sigma_min",
     "check_jacobian", "JacobianCheck", "step_jacobian", "release_memory", "check_memory",

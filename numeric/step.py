@@ -28,7 +28,7 @@ from ._compile import program
 from ._validate import check_inputs, check_params, check_sequence, check_states, require_memory
 from .params import Params
 
-__all__ = ["step", "rollout", "prepare", "pack_state"]
+__all__ = ["step", "output", "rollout", "prepare", "pack_state"]
 
 
 def prepare(params, x, state, *, allow_complex=False):
@@ -66,6 +66,34 @@ def step(params: Params, x, state):
     outs = [np.empty((B, H), dtype=dt) for _ in sT]
     prog.run(prog.kernel(prog.next_names), params, xT, sT, [o.T for o in outs])
     return pack_state(params, outs)
+
+
+def output(params: Params, x, state):
+    r"""The cell's output at one step, from input ``x`` (B, I) and ``state``: its declared
+    output (``cb.output``; the IntersectionRNN's :math:`y_t`, the MC-LSTM's
+    :math:`h_t = o_t \odot \tanh(c_t)`), else its first state's next value (the GRU's
+    :math:`h_t`, the LSTM's :math:`h_t`): what the next layer of a stack reads. A (B, d)
+    array; a tuple if the cell declares several outputs.
+
+    >>> import numpy as np, numeric
+    >>> p = numeric.init("lstm", hidden_size=4, input_size=3, seed=0)
+    >>> x, h, c = np.ones((2, 3)), np.zeros((2, 4)), np.zeros((2, 4))
+    >>> bool(np.allclose(numeric.output(p, x, (h, c)), numeric.step(p, x, (h, c))[0],
+    ...                  rtol=1e-15, atol=0))
+    True
+
+    Raises
+    ------
+    NumericError
+        As :func:`step`.
+    """
+    prog, xT, sT, B = prepare(params, x, state)
+    names = tuple(s.name for s in params.cell.outputs) or prog.next_names[:1]
+    dt = np.result_type(xT, *sT, params.dtype)
+    require_memory(len(names) * B * max(params.sizes.values()) * dt.itemsize,
+                   f"the output ({B}, d) {dt}", hint="use a smaller batch")
+    outs = [np.ascontiguousarray(o.T) for o in prog.evaluate(params, xT, sT, names)]
+    return outs[0] if len(outs) == 1 else tuple(outs)
 
 
 def rollout(params: Params, xs, state0):
