@@ -85,6 +85,9 @@ class Cell:
     vector_init: dict = field(default_factory=dict)
     #: scalar hyper-parameters: real symbol -> default value (a float)
     scalars: dict = field(default_factory=dict)
+    #: derived weights (``cb.derived_weight``): weight symbol -> its SymPy matrix expression
+    #: in the parameter weights (``MatrixSymbol`` of the same name), scalars and the identity
+    derived: dict = field(default_factory=dict)
     #: results computed once per cell (derivation, compiled program); they live and die
     #: with the cell, so user cells are not kept alive by a module-level cache
     memo: dict = field(default_factory=dict, repr=False, compare=False)
@@ -126,6 +129,12 @@ class Cell:
             if s.name == name:
                 return s
         raise DerivationError(f"cell {self.title!r} has no symbol {name!r}")
+
+    @property
+    def parameter_weights(self) -> tuple:
+        """The weights a parameter set holds (every weight but the derived ones, which are
+        computed from them: AntisymmetricRNN's :math:`A = W - W^T - \\gamma I`)."""
+        return tuple(w for w in self.weights if w not in self.derived)
 
     def weight_shape(self, name: str) -> tuple:
         return self.weight_shapes[self.symbol(name)]
@@ -204,12 +213,45 @@ def per_cell(fn):
 
 
 class Weight:
-    """A weight matrix of a cell; ``W @ v`` builds :class:`MatVec`."""
+    """A weight matrix of a cell; ``W @ v`` builds :class:`MatVec`.
 
-    __slots__ = ("symbol",)
+    In the definition of a derived weight (``cb.derived_weight``) it is a matrix:
+    ``W.T``, ``W - W.T``, ``W + cb.identity(gamma)`` build SymPy matrix expressions.
+    """
 
-    def __init__(self, symbol: sp.Symbol):
-        self.symbol = symbol
+    __slots__ = ("symbol", "rows")
+
+    def __init__(self, symbol: sp.Symbol, rows: str | None = None):
+        self.symbol, self.rows = symbol, rows
+
+    @property
+    def matrix(self) -> sp.MatrixSymbol:
+        """The square matrix symbol of this weight (for derived-weight definitions)."""
+        n = sp.Symbol(self.rows or "H")
+        return sp.MatrixSymbol(self.symbol.name, n, n)
+
+    @property
+    def T(self):
+        return self.matrix.T
+
+    def _other(self, other):
+        if isinstance(other, Weight):
+            return other.matrix
+        if not isinstance(other, sp.MatrixExpr):
+            self._misuse()
+        return other
+
+    def __add__(self, other):
+        return self.matrix + self._other(other)
+
+    def __radd__(self, other):
+        return self._other(other) + self.matrix
+
+    def __sub__(self, other):
+        return self.matrix - self._other(other)
+
+    def __rsub__(self, other):
+        return self._other(other) - self.matrix
 
     def __matmul__(self, other):
         name = self.symbol.name
@@ -225,7 +267,7 @@ class Weight:
         raise DerivationError(f"weight {self.symbol.name!r} must be applied to a vector with @ "
                               f"({self.symbol.name} @ v); it is not an elementwise value")
 
-    _sympy_ = __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _misuse
+    _sympy_ = __mul__ = __rmul__ = _misuse
     __truediv__ = __rtruediv__ = __pow__ = __rpow__ = __neg__ = __rmatmul__ = _misuse
 
     def __repr__(self):

@@ -114,6 +114,7 @@ class CellBuilder:
         self._vectors: list = []
         self._vector_init: dict = {}
         self._scalars: dict = {}
+        self._derived: dict = {}
         self._quantities: list[Quantity] = []
         self._dims: dict = {}
         self._weight_shapes: dict = {}
@@ -164,7 +165,7 @@ class CellBuilder:
         s = self._new(name, display)
         self._weights.append(s)
         self._weight_shapes[s] = (rows or self._hidden, None)
-        return Weight(s)
+        return Weight(s, rows or self._hidden)
 
     def weights(self, names):
         """Declare several weight matrices from a space-separated string (or a list)."""
@@ -229,6 +230,78 @@ class CellBuilder:
         self._displays[s] = Display(display or Name.from_code(name), None)
         self._scalars[s] = default
         return s
+
+    def identity(self, scale=1, *, dim: str | None = None):
+        r"""The identity matrix of the hidden dimension (or ``dim``) times ``scale`` (a
+        number or a scalar of the cell), for derived-weight definitions: ``cb.identity(gamma)``
+        is :math:`\gamma I`."""
+        if dim is not None:
+            check_name(dim, "dim of the identity")
+        scale = sp.sympify(scale)
+        bad = [a.name for a in scale.free_symbols if a not in self._scalars]
+        if bad or not scale.is_number and not scale.free_symbols:
+            raise DerivationError(f"identity: scale must be a number or a scalar of the cell "
+                                  f"(cb.scalar), got {scale}")
+        return scale * sp.Identity(sp.Symbol(dim or self._hidden))
+
+    def derived_weight(self, name: str, expr, *, display: Name | None = None) -> Weight:
+        r"""Declare a weight computed from parameters: a linear combination of declared
+        weights, their transposes and the identity, with number or scalar coefficients.
+        AntisymmetricRNN (Chang et al. 2019):
+
+        >>> from derivations import tanh
+        >>> cb = CellBuilder("antisym")
+        >>> x, h = cb.input("x"), cb.state("h")
+        >>> V, W = cb.weights("V W")
+        >>> gamma = cb.scalar("gamma", default=0.01)
+        >>> A = cb.derived_weight("A", W - W.T - cb.identity(gamma))
+        >>> h_next = cb.update(h, h + tanh(V @ x + A @ h))
+        >>> cell = cb.build()
+        >>> cell.derived[cell.symbol("A")]
+        (-gamma)*I + W - W.T
+        >>> [w.name for w in cell.parameter_weights]
+        ['V', 'W']
+
+        The equations apply ``A`` like any weight (the Jacobian reads :math:`A`); a
+        parameter set holds ``W`` and ``gamma`` and computes ``A`` from them
+        (``numeric.Params``), so a loader reads, and ``numeric.init`` draws, ``W``.
+        """
+        if isinstance(expr, Weight):
+            expr = expr.matrix
+        if not isinstance(expr, sp.MatrixExpr):
+            raise DerivationError(f"derived weight {name!r} must be a matrix expression of the "
+                                  f"cell's weights (W - W.T - cb.identity(gamma)), got {expr!r} "
+                                  f"({type(expr).__name__})")
+        weights = {w.name: w for w in self._weights}
+        used = []
+        for m in expr.atoms(sp.MatrixSymbol):
+            w = weights.get(m.name)
+            if w is None or w in self._derived:
+                raise DerivationError(f"derived weight {name!r} uses {m.name!r}, which is not a "
+                                      "declared (parameter) weight of the cell")
+            used.append(w)
+        if not used:
+            raise DerivationError(f"derived weight {name!r} uses no weight of the cell: {expr}")
+        rows = expr.shape[0]
+        if expr.shape[1] != rows:
+            raise DerivationError(f"derived weight {name!r} must be square, got {expr.shape}")
+        bad = [a.name for a in expr.free_symbols
+               if not isinstance(a, sp.MatrixSymbol) and a not in self._scalars
+               and a.name not in {d for d in (*self._dims.values(), self._hidden)}]
+        if bad:
+            raise DerivationError(f"derived weight {name!r} uses {sorted(bad)}, which are not "
+                                  "scalars of the cell (cb.scalar)")
+        for w in used:
+            r, c = self._weight_shapes[w]
+            if r != rows.name or c not in (None, rows.name):
+                raise DerivationError(f"derived weight {name!r}: {w.name!r} has shape "
+                                      f"({r}, {c}); the definition needs ({rows}, {rows})")
+            self._weight_shapes[w] = (r, r)
+        s = self._new(name, display)
+        self._weights.append(s)
+        self._weight_shapes[s] = (rows.name, rows.name)
+        self._derived[s] = expr
+        return Weight(s, rows.name)
 
     def biases(self, names):
         """Declare several biases from a space-separated string (or a list)."""
@@ -413,5 +486,5 @@ class CellBuilder:
             layout=None if self._layout is None else dict(self._layout),
             attributes=dict(self._attributes), carrying=self._carrying,
             vectors=tuple(self._vectors), vector_init=dict(self._vector_init),
-            scalars=dict(self._scalars),
+            scalars=dict(self._scalars), derived=dict(self._derived),
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import sympy as sp
 
 from derivations.facts import Role
 
@@ -81,11 +82,14 @@ def init(cell, hidden_size: int, input_size: int, convention=None, *, scheme: st
     rec = recurrent_weights(c)
     if scheme == "irnn":
         _check_irnn(c, rec)
+    for w, expr in c.derived.items():  # a derived recurrent weight: its parameters are
+        if w.name in rec:               # drawn (and scaled) as recurrent weights
+            rec = (*rec, *(m.name for m in expr.atoms(sp.MatrixSymbol)))
     _check_init_memory(c, dims, scheme, dtype)
     rng = np.random.default_rng(seed)
     k = 1.0 / np.sqrt(H)
     arrays = {}
-    for W in c.weights:
+    for W in c.parameter_weights:
         shape = tuple(dims[d] for d in c.weight_shapes[W])
         if scheme == "irnn" and W.name in rec:
             a = np.eye(*shape)
@@ -114,6 +118,11 @@ def _check_irnn(c, rec) -> None:
     if not rec:
         raise NumericError(f"scheme 'irnn' needs a recurrent weight matrix; cell {c.title!r} "
                            "applies no weight to its state (an elementwise recurrence?)")
+    derived = [w.name for w in c.derived if w.name in rec]
+    if derived:
+        raise NumericError(f"scheme 'irnn' sets each recurrent weight to the identity, but "
+                           f"cell {c.title!r} computes its recurrent weight {derived[0]} = "
+                           f"{c.derived[c.symbol(derived[0])]} from other parameters")
     bad = [f"{n} {c.weight_shapes[c.symbol(n)]}" for n in rec
            if len(set(c.weight_shapes[c.symbol(n)])) != 1]
     if bad:
@@ -145,7 +154,7 @@ def _init_sizes(c, H, I_, sizes) -> dict:
 
 def _check_init_memory(c, dims, scheme, dtype):
     """NumericError if the parameters (float64 draws, then the ``dtype`` copies) cannot fit."""
-    shapes = [tuple(dims[d] for d in c.weight_shapes[W]) for W in c.weights]
+    shapes = [tuple(dims[d] for d in c.weight_shapes[W]) for W in c.parameter_weights]
     shapes += [(dims[c.dims[b]],) for b in c.biases]
     counts = [int(np.prod(s, dtype=object)) for s in shapes]
     total = sum(counts)

@@ -65,7 +65,7 @@ def save(params: Params, path) -> str:
     target_path(path, "path")
     meta = {"__cell__": np.array(params.cell.name),
             "__convention__": np.array(params.cell.convention or "")}
-    members = {**meta, **params.arrays}
+    members = {**meta, **params.parameters}
 
     def write(fh):
         with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
+import sympy as sp
 
 import derivations as dv
 
@@ -72,7 +73,7 @@ def _check_copies(values, dtype, what):
 
 def _array_dims(cell) -> set:
     """The dimensions the parameter arrays of ``cell`` fix by their shapes."""
-    return ({d for s in cell.weights for d in cell.weight_shapes[s]}
+    return ({d for s in cell.parameter_weights for d in cell.weight_shapes[s]}
             | {cell.dims[b] for b in cell.biases})
 
 
@@ -80,7 +81,7 @@ def _sizes(cell, arrays, given=None):
     """Every dimension size of ``cell``: from the arrays' shapes, then ``given`` for the
     dimensions no array fixes; NumericError naming the array and shape on conflicts."""
     sizes, seen = {}, {}
-    for s in cell.weights:
+    for s in cell.parameter_weights:
         a = arrays[s.name]
         if a.ndim != 2:
             raise NumericError(f"weight {s.name!r} has shape {a.shape}; expected a matrix "
@@ -176,8 +177,13 @@ class Params:
         if not isinstance(arrays, Mapping):
             raise NumericError(f"arrays must be a dict of parameter name -> array, got "
                                f"{type(arrays).__name__}")
-        names = [s.name for s in (*cell.weights, *cell.biases)]
+        names = [s.name for s in (*cell.parameter_weights, *cell.biases)]
         scalar_names = [s.name for s in cell.scalars]
+        derived = [n.name for n in cell.derived if n.name in arrays]
+        if derived:
+            raise NumericError(f"{derived[0]!r} of cell {cell.title!r} is a derived weight, "
+                               f"{derived[0]} = {cell.derived[cell.symbol(derived[0])]}: pass "
+                               "the parameters it is computed from, not it")
         missing = [n for n in names if n not in arrays]
         extra = [n for n in arrays if n not in names and n not in scalar_names]
         if missing or extra:
@@ -189,7 +195,7 @@ class Params:
             dtype = float_dtype(dtype)
         _check_copies([arrays[n] for n in names], dtype, f"cell {cell.title!r}")
         raw = {}
-        for s in (*cell.weights, *cell.biases):
+        for s in (*cell.parameter_weights, *cell.biases):
             v = arrays[s.name]
             if v is None:
                 raise NumericError(f"parameter {s.name!r} is None; expected an array of shape "
@@ -209,6 +215,10 @@ class Params:
             a = np.array(v, dtype=dtype)
             a.setflags(write=False)
             arrs[n] = a
+        for w, expr in cell.derived.items():  # computed once, read-only like the others
+            a = np.ascontiguousarray(materialize(expr, arrs, dtype))
+            a.setflags(write=False)
+            arrs[w.name] = a
         self.cell, self.arrays, self.dtype = cell, arrs, dtype
         self.hidden_size = sizes[cell.hidden_dim]
         self.input_size = sizes[cell.dims[cell.inputs[0]]]
@@ -263,7 +273,14 @@ class Params:
     # -- copies ----------------------------------------------------------------------
     def astype(self, dtype) -> Params:
         """A copy in ``dtype`` (float32 or float64)."""
-        return Params(self.cell, self.arrays, dtype=float_dtype(dtype), sizes=self._extra)
+        return Params(self.cell, self.parameters, dtype=float_dtype(dtype), sizes=self._extra)
+
+    @property
+    def parameters(self) -> dict:
+        """The arrays a parameter set is made of (name -> array): :attr:`arrays` without
+        the derived weights, which are computed from them."""
+        derived = {w.name for w in self.cell.derived}
+        return {k: v for k, v in self.arrays.items() if k not in derived}
 
     def with_arrays(self, **changes) -> Params:
         """A copy with some arrays (or scalars) replaced, by symbol name."""
@@ -271,12 +288,42 @@ class Params:
         if unknown:
             raise NumericError(f"cell {self.cell.title!r} has no parameters {unknown}; "
                                f"known: {sorted(self.arrays)}")
-        return Params(self.cell, {**self.arrays, **changes}, dtype=self.dtype,
+        return Params(self.cell, {**self.parameters, **changes}, dtype=self.dtype,
                       sizes=self._extra)
 
     def __repr__(self):
         return (f"Params({self.cell.title!r}, hidden_size={self.hidden_size}, "
                 f"input_size={self.input_size}, dtype={self.dtype.name})")
+
+
+def materialize(expr, arrays, dtype) -> np.ndarray:
+    """The value of a derived weight's matrix expression (weights, their transposes, the
+    identity, number and scalar coefficients; :meth:`derivations.CellBuilder.derived_weight`)
+    from the parameter ``arrays`` (name -> array, scalars as 0-d arrays)."""
+    n = arrays[next(iter(expr.atoms(sp.MatrixSymbol))).name].shape[0]
+
+    def value(e):
+        if isinstance(e, sp.MatrixSymbol):
+            return arrays[e.name]
+        if isinstance(e, sp.Transpose):
+            return value(e.arg).T
+        if isinstance(e, sp.MatAdd):
+            return sum(value(a) for a in e.args)
+        if isinstance(e, sp.Identity):
+            return np.eye(n, dtype=dtype)
+        if isinstance(e, sp.MatMul):
+            mats = [a for a in e.args if isinstance(a, sp.MatrixExpr)]
+            if len(mats) == 1:
+                scale = _scalar_value(sp.Mul(*(a for a in e.args if a not in mats)), arrays)
+                return dtype.type(scale) * value(mats[0])
+        raise NumericError(f"derived weight term {e} ({type(e).__name__}) cannot be evaluated")
+
+    return value(expr).astype(dtype, copy=False)
+
+
+def _scalar_value(expr, arrays) -> float:
+    values = {s: float(arrays[s.name]) for s in expr.free_symbols}
+    return float(sp.sympify(expr).xreplace(values))
 
 
 def _scalars(cell, arrays) -> dict:
@@ -340,7 +387,7 @@ def from_arrays(cell, weight_ih=None, weight_hh=None, bias_ih=None, bias_hh=None
     if dtype is not None:
         dtype = float_dtype(dtype)
     layout = c.layout or {}
-    symbols = {s.name for s in (*c.weights, *c.biases, *c.scalars)}
+    symbols = {s.name for s in (*c.parameter_weights, *c.biases, *c.scalars)}
     named = {"weight_ih": weight_ih, "weight_hh": weight_hh, "bias_ih": bias_ih,
              "bias_hh": bias_hh}
     packed, by_name = {}, {}
