@@ -17,13 +17,15 @@ $(STAMP): pyproject.toml
 report: $(STAMP)
 	$(BIN)/gatebound report --out build/report
 
-# the gated linear recurrences' reference modules that tests/test_numeric_peers.py compares
-# against, without their dependencies (torch comes from the CPU wheel, never from here;
-# xlstm's and recurrentgemma's other dependencies are only for CUDA, JAX or their models,
-# and recurrentgemma's pin numpy < 2.4): pure-Python packages, a few hundred KB
-$(PEERS): $(STAMP)
+# the reference modules that tests/test_numeric_peers.py (the gated linear recurrences) and
+# tests/test_zoo*.py (torchrecurrent's 41 cells) compare against, without their dependencies
+# (torch comes from the CPU wheel, never from here; xlstm's and recurrentgemma's other
+# dependencies are only for CUDA, JAX or their models, and recurrentgemma's pin numpy < 2.4):
+# pure-Python packages, a few hundred KB
+$(PEERS): $(STAMP) Makefile
 	$(BIN)/python -m pip install --quiet --no-deps 'einops>=0.8' 'mingru-pytorch==0.2.1' \
-		'xlstm==2.0.6' 'recurrentgemma==1.0.1' 'jaxtyping>=0.2.36' 'wadler-lindig>=0.1'
+		'xlstm==2.0.6' 'recurrentgemma==1.0.1' 'jaxtyping>=0.2.36' 'wadler-lindig>=0.1' \
+		'torchrecurrent==0.2.5'
 	@touch $(PEERS)
 
 test: $(STAMP) $(PEERS)
