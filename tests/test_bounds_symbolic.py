@@ -24,9 +24,8 @@ from derivations.statements import EYE, EntryMax, Norm, Partial
 from reports._statements import Printers
 from reports.engines import compile_latex, compile_typst
 from tests._softplus import registered_softplus, softplus_cell
+from tests._suite_cells import KEYS, suite_cells
 from tests._tex import need_tex
-
-KEYS = [(n, c) for n, convs in dv.CELLS.items() for c in convs]
 
 
 def n2(name):
@@ -309,7 +308,7 @@ def test_every_bound_has_a_statement_and_proof_in_latex(name, conv):
 def _printed(typeset):
     """Every bound statement and proof of every cell, printed by ``typeset(printers, node)``."""
     out = []
-    for c in dv.all_cells():
+    for c in suite_cells():
         pr = Printers.for_cell(c)
         for x in dv.derive(c).bounds.all():
             out.append(typeset(pr, x.statement))

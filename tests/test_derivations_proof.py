@@ -6,9 +6,8 @@ import sympy as sp
 import derivations as dv
 from derivations.jacobian import Term
 from derivations.proof import _atomize, closed_form_matrix, instantiate, prove
+from tests._suite_cells import KEYS
 from tests._user_cells import gated_indrnn
-
-KEYS = [(n, c) for n, convs in dv.CELLS.items() for c in convs]
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 4])

@@ -8,8 +8,7 @@ import pytest
 import derivations as dv
 import numeric
 from tests._numeric_cases import input_size
-
-KEYS = [(n, c) for n, convs in dv.CELLS.items() for c in convs]
+from tests._suite_cells import KEYS
 
 
 def _sig(u):

@@ -17,9 +17,8 @@ from derivations.facts import Role
 from derivations.functions import ACTIVATIONS, sigmoid
 from derivations.proof import instantiate
 from tests._numeric_cases import draw_states, flat_state, input_size, make_case
+from tests._suite_cells import KEYS
 from tests.strategies import cell_cases
-
-KEYS = [(n, c) for n, convs in dv.CELLS.items() for c in convs]
 
 
 @given(cell_cases(max_hidden=64, max_batch=3))

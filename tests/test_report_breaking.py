@@ -10,6 +10,7 @@ import derivations as dv
 from derivations.facts import BoundKind
 from derivations.statements import Chain, Implies, Norm, Statements
 from reports._statements import Printers, statement_math, statement_rows
+from tests._suite_cells import suite_cells
 
 WIDTH = 62
 
@@ -22,7 +23,7 @@ def _norm(typst: str) -> str:
 
 
 def _statements():
-    for cell in dv.all_cells():
+    for cell in suite_cells():
         for b in dv.derive(cell).bounds.all():
             yield pytest.param(cell, b.statement, id=f"{cell.title}/{b.kind.value}/{b.block}")
 

@@ -84,7 +84,7 @@ def test_step_output_and_jacobian_equal_torchrecurrent(cls):
     ours = nm.step(params, x.numpy(), tuple(s.numpy() for s in state) if len(state) > 1
                    else state[0].numpy())
     ours = ours if isinstance(ours, tuple) else (ours,)
-    for k, (a, b) in enumerate(zip(ours, new)):
+    for k, (a, b) in enumerate(zip(ours, new, strict=True)):
         assert _rel(a, b.detach().numpy()) < TOL_STEP, (cls, params.cell.states[k])
     if out is not None:
         y = nm.output(params, x.numpy(), tuple(s.numpy() for s in state) if len(state) > 1
