@@ -337,16 +337,16 @@ def from_torch(source, layer: int = 0, *, reverse: bool = False, cell: str | Non
     A module (``torch.nn.GRU(3, 4, num_layers=2)``) needs no ``cell=``:
     ``numeric.from_torch(gru, layer=1)``.
     """
-    zoo = _zoo_option(cell, nonlinearity, scalars)
+    zoo, given = _zoo_option(cell, nonlinearity, scalars), cell
     layer, reverse, cell, nonlinearity, dtype = _check_options(
         layer, reverse, None if zoo else cell, nonlinearity, dtype)
     torch = _torch()
     if torch is not None and isinstance(source, torch.nn.Module) and zoo_kind(source):
         spec, is_layer = zoo_kind(source)
-        if zoo and zoo[0] is not spec:
+        if given is not None and (zoo is None or zoo[0] is not spec):
             raise NumericError(f"{{given}} contradicts the module: a torchrecurrent "
                                f"{type(source).__name__} is cell {spec.cell!r}",
-                               options={"given": ("cell", cell)})
+                               options={"given": ("cell", given)})
         if nonlinearity is not None:
             raise NumericError("nonlinearity= applies to torch.nn's Elman cell only; a "
                                "torchrecurrent module says its own activations")
