@@ -4,12 +4,22 @@ Each entry is ``name: (factory, conventions)``; the first convention is the defa
 (``(None,)`` for a cell with one form). :mod:`derivations.cells` gathers the families.
 """
 
+from .cornn import cornn
+from .fastgrnn import fastgrnn
+from .fastrnn import fastrnn
 from .indrnn import indrnn
+from .lem import lem
+from .unicornn import unicornn
 
 __all__ = ["FAMILY", "CELLS"]
 
 FAMILY = ("residual", "Residual, antisymmetric and oscillator cells")
 
 CELLS = {
-    "indrnn": (indrnn, (None,)),
+    "indrnn": (indrnn, (None, "tanh")),
+    "fastrnn": (fastrnn, (None,)),
+    "fastgrnn": (fastgrnn, (None, "sigmoid")),
+    "cornn": (cornn, (None,)),
+    "unicornn": (unicornn, (None,)),
+    "lem": (lem, (None,)),
 }
