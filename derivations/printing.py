@@ -162,6 +162,9 @@ class GateLatexPrinter(TermOrder, LatexPrinter):
     def _print_Eye(self, expr):
         return "I"
 
+    def _print_Transposed(self, expr):
+        return r"%s^{T}" % self._print(expr.args[0])
+
     @_powered
     def _print_Partial(self, expr):
         return r"\frac{\partial %s}{\partial %s}" % (self._print(expr.output),

@@ -103,6 +103,31 @@ class Diag(sp.Function):
     nargs = 1
 
 
+class Transposed(sp.Function):
+    r""":math:`W^T`, the transpose of weight ``W`` (in a derived weight's definition)."""
+
+    nargs = 1
+
+
+def matrix_display(expr, cell) -> sp.Expr:
+    r"""A derived weight's matrix expression (:attr:`Cell.derived`) as a printable
+    commutative expression in the cell's own symbols: ``W - W.T - gamma*I`` becomes
+    ``W - Transposed(W) - gamma*EYE``, which every printer of the cell prints
+    (:math:`W - W^T - \gamma I`)."""
+    if isinstance(expr, sp.MatrixSymbol):
+        return cell.symbol(expr.name)
+    if isinstance(expr, sp.Transpose):
+        return Transposed(matrix_display(expr.arg, cell))
+    if isinstance(expr, sp.Identity):
+        return EYE
+    if isinstance(expr, sp.MatAdd):
+        return sp.Add(*(matrix_display(a, cell) for a in expr.args))
+    if isinstance(expr, sp.MatMul):
+        return sp.Mul(*(matrix_display(a, cell) if isinstance(a, sp.MatrixExpr) else a
+                        for a in expr.args))
+    return expr
+
+
 class Eye(sp.Symbol):
     """The identity matrix :math:`I` (one instance, :data:`EYE`)."""
 
@@ -250,7 +275,12 @@ def is_scalar(expr) -> bool:
     :data:`EPSILON`, indexed scalars such as :math:`U_t`), not a vector of the cell."""
     if expr.is_number or expr == EPSILON or isinstance(expr, (sp.Indexed,) + _SCALAR_NODES):
         return True
-    if isinstance(expr, (sp.Add, sp.Mul, sp.Pow)):
+    if isinstance(expr, sp.Symbol):  # a cell's scalar (cb.scalar) is a real symbol; its
+        return expr.is_real is True  # vectors carry no assumptions
+    if isinstance(expr, (Eye, Transposed)):  # a matrix times a scalar: by juxtaposition
+        return True
+    if isinstance(expr, (sp.Add, sp.Mul, sp.Pow)) or (
+            isinstance(expr, sp.Function) and expr.args):  # sigma(alpha) of a scalar alpha
         return all(is_scalar(a) for a in expr.args)
     return False
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import sympy as sp
 
 from derivations.printing import GateLatexPrinter, printer_for
-from derivations.statements import EYE, Diag, Partial
+from derivations.statements import EYE, Diag, Partial, matrix_display
 
 from ._i18n import label_tr
 from .model import M, Math, MathRow
@@ -108,11 +108,13 @@ def jacobian_math(derivation, *, labelled: bool = True) -> Math:
 
 
 def equations_math(cell) -> Math:
-    """The cell's equations, one per row, aligned on ``=``."""
+    """The cell's equations, one per row, aligned on ``=``: its derived weights first
+    (AntisymmetricRNN's :math:`A = W - W^T - \\gamma I`), then its quantities."""
     pl, pt = printer_for(cell), typst_printer_for(cell)
-    return Math(tuple(MathRow(pl.doprint(q.symbol), pl.doprint(q.expr),
-                              pt.doprint(q.symbol), pt.doprint(q.expr), label_tr(q.role))
-                      for q in cell.quantities))
+    rows = [(w, matrix_display(e, cell), None) for w, e in cell.derived.items()]
+    rows += [(q.symbol, q.expr, label_tr(q.role)) for q in cell.quantities]
+    return Math(tuple(MathRow(pl.doprint(s), pl.doprint(e), pt.doprint(s), pt.doprint(e), lab)
+                      for s, e, lab in rows))
 
 
 def inline(expr, cell=None) -> M:

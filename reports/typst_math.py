@@ -53,7 +53,10 @@ def typst_display(name: Name, time=None) -> str:
         base = f"{name.accent}({base})"
     subs = []
     if name.sub:
-        subs.append(re.sub(r"(?<=[A-Za-z])(?=[A-Za-z])", " ", name.sub))
+        # letters apart (``h z``), and a letter from a digit (``i 1``): "hz" or "i1" would be
+        # one Typst variable
+        subs.append(re.sub(r"(?<=[A-Za-z])(?=[A-Za-z0-9])|(?<=[0-9])(?=[A-Za-z])", " ",
+                           name.sub))
     if time is not None:
         subs.append(time.value)
     if not subs:
@@ -107,6 +110,9 @@ class TypstPrinter(TermOrder, Printer):
 
     def _print_Eye(self, expr):
         return "I"
+
+    def _print_Transposed(self, expr):
+        return f"{self._print(expr.args[0])}^T"
 
     def _print_Partial(self, expr, exp=None):
         return _pow(f"(partial {self._print(expr.output)})/(partial {self._print(expr.wrt)})",
