@@ -1,9 +1,11 @@
 """torchrecurrent's cells of the family ``ode`` (read by :mod:`numeric._zoo`): one spec per class.
 
-Residual, antisymmetric and oscillator cells: IndRNN, FastRNN, FastGRNN, coRNN, UnICORNN, LEM.
-The learnable scalars (FastRNN's ``alpha``, ``beta``, FastGRNN's ``zeta``, ``nu``) are in the
-state dict; the step sizes (``dt``, ``gamma``, ``epsilon``, ``alpha`` of the oscillators) are
-Python floats, listed in ``scalars`` (a state dict needs ``scalars=``).
+Residual, antisymmetric and oscillator cells: IndRNN, FastRNN, FastGRNN, coRNN, UnICORNN, LEM,
+AntisymmetricRNN, GatedAntisymmetricRNN. The learnable scalars (FastRNN's ``alpha``, ``beta``,
+FastGRNN's ``zeta``, ``nu``) are in the state dict; the step sizes and dampings (``dt``,
+``gamma``, ``epsilon``, UnICORNN's ``alpha``) are Python floats, listed in ``scalars`` (a
+state dict needs ``scalars=``). The antisymmetric cells' ``A = W_hh - W_hh^T - gamma I`` is
+a derived weight: the loader reads ``weight_hh`` (W_hh) and ``gamma``.
 
 >>> from numeric._zoo_ode import SPECS
 >>> [s.cls for s in SPECS][:3]
@@ -66,4 +68,11 @@ SPECS = (
             scalars={"dt": "dt", "alpha": "alpha"}),
     # LEM: blocks in torchrecurrent's chunk order; dt is a Python float
     ZooSpec("LEMCell", "lem", _with_scalars("dt", keys=_OSC), scalars={"dt": "dt"}),
+    # AntisymmetricRNN: epsilon, gamma are Python floats; A is derived from W_hh and gamma
+    ZooSpec("AntisymmetricRNNCell", "antisymmetric_rnn", _with_scalars("epsilon", "gamma"),
+            check=activations(act="tanh"),
+            scalars={"epsilon": "epsilon", "gamma": "gamma"}),
+    # GatedAntisymmetricRNN: weight_ih, bias_ih pack z, n; bias_hh is the candidate's only
+    ZooSpec("GatedAntisymmetricRNNCell", "gated_antisymmetric_rnn",
+            _with_scalars("epsilon", "gamma"), scalars={"epsilon": "epsilon", "gamma": "gamma"}),
 )

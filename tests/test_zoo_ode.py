@@ -100,6 +100,25 @@ def ref_lem(a, x, state, paper=False):
     return (1 - dt_bar_n) * y + dt_bar_n * np.tanh(y_in), z2
 
 
+def _asym(a):
+    W = a["W_hh"]
+    return W - W.T - float(a["gamma"]) * np.eye(W.shape[0])
+
+
+def ref_antisymmetric(a, x, h):
+    """Chang et al. 2019 eq. (9); torchrecurrent's two biases are the paper's b_h."""
+    n = np.tanh(_lin(h, _asym(a)) + _lin(x, a["W_ih"]) + a["b_ih"] + a["b_hh"])
+    return h + float(a["epsilon"]) * n
+
+
+def ref_gated_antisymmetric(a, x, h):
+    """Chang et al. 2019 eqs. (10)-(11): the gate reads the same A, and no recurrent bias."""
+    A = _asym(a)
+    z = _sig(_lin(h, A) + _lin(x, a["W_iz"]) + a["b_iz"])
+    n = np.tanh(_lin(h, A) + _lin(x, a["W_in"]) + a["b_in"] + a["b_hn"])
+    return h + float(a["epsilon"]) * z * n
+
+
 CASES = [
     ("indrnn", None, lambda a, x, h: ref_indrnn(a, x, h, lambda u: np.maximum(u, 0.0))),
     ("indrnn", "tanh", lambda a, x, h: ref_indrnn(a, x, h, np.tanh)),
@@ -109,13 +128,17 @@ CASES = [
     ("cornn", None, ref_cornn),
     ("unicornn", None, ref_unicornn),
     ("lem", None, ref_lem),
+    ("antisymmetric_rnn", None, ref_antisymmetric),
+    ("gated_antisymmetric_rnn", None, ref_gated_antisymmetric),
 ]
 IDS = [f"{n}-{c}" for n, c, _ in CASES]
 
 #: non-default hyper-parameters, so that each one is exercised
 SCALARS = {"fastrnn": {"alpha": 0.4, "beta": -0.7}, "fastgrnn": {"zeta": 0.9, "nu": -1.2},
            "cornn": {"dt": 0.3, "gamma": 1.7, "epsilon": 0.6},
-           "unicornn": {"dt": 0.4, "alpha": 0.8}, "lem": {"dt": 0.7}}
+           "unicornn": {"dt": 0.4, "alpha": 0.8}, "lem": {"dt": 0.7},
+           "antisymmetric_rnn": {"epsilon": 0.3, "gamma": 0.2},
+           "gated_antisymmetric_rnn": {"epsilon": 0.6, "gamma": 0.1}}
 
 
 def _case(name, conv, seed=0, scale=2.0):
@@ -290,6 +313,34 @@ def test_unicornn_step_preserves_volume():
     np.testing.assert_allclose(det, 1.0, rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize("gamma", [0.0, 0.3])
+def test_antisymmetric_linear_regime_singular_values(gamma):
+    """At zero pre-activation J = (1 - eps gamma) I + eps S, S = W - W^T antisymmetric with
+    eigenvalues +-i lambda_k: its singular values are sqrt((1 - eps gamma)^2 + eps^2
+    lambda_k^2), all >= 1 when gamma = 0 (no vanishing, Chang et al.'s argument)."""
+    p, _, _ = _case("antisymmetric_rnn", None)
+    eps = 0.3
+    p = p.with_arrays(gamma=gamma, epsilon=eps, W_ih=np.zeros((H, I)), b_ih=np.zeros(H),
+                      b_hh=np.zeros(H))
+    J = numeric.jacobian(p, np.zeros((1, I)), np.zeros((1, H)))[0]
+    W = p.arrays["W_hh"]
+    lam = np.abs(np.linalg.eigvals(W - W.T).imag)
+    want = np.sort(np.sqrt((1 - eps * gamma) ** 2 + eps**2 * lam**2))
+    np.testing.assert_allclose(np.sort(np.linalg.svd(J, compute_uv=False)), want,
+                               rtol=1e-12, atol=0)
+    if gamma == 0.0:
+        assert np.linalg.svd(J, compute_uv=False).min() >= 1 - 1e-12
+
+
+def test_gated_antisymmetric_closed_gate_carries():
+    """z -> 0 (bias -60): the step stops, h_t = h_{t-1}, and J = I."""
+    p, x, h = _case("gated_antisymmetric_rnn", None)
+    p = p.with_arrays(b_iz=np.full(H, -60.0))
+    assert np.max(np.abs(numeric.step(p, x, h) - h)) < 1e-15
+    assert np.max(np.abs(numeric.jacobian(p, x, h) - np.eye(H))) < 1e-15
+    assert dv.cell("gated_antisymmetric_rnn").carrying.towards == 0
+
+
 # -- the loader --------------------------------------------------------------------------------
 def _tr():
     torch = pytest.importorskip("torch")
@@ -321,7 +372,10 @@ def _torch_step(mod, x, state):
     ("coRNNCell", {"dt": 0.37, "gamma": 2.1, "epsilon": 0.3}, None),
     ("UnICORNNCell", {"dt": 0.6, "alpha": 0.9, "recurrent_bias": True}, None),
     ("LEMCell", {"dt": 0.45}, None),
-], ids=["indrnn-relu", "indrnn-tanh", "fastgrnn-sigmoid", "cornn", "unicornn", "lem"])
+    ("AntisymmetricRNNCell", {"epsilon": 0.2, "gamma": 0.05}, None),
+    ("GatedAntisymmetricRNNCell", {"epsilon": 0.7, "gamma": 0.4}, None),
+], ids=["indrnn-relu", "indrnn-tanh", "fastgrnn-sigmoid", "cornn", "unicornn", "lem",
+        "antisymmetric", "gated-antisymmetric"])
 def test_module_options_map_to_the_convention_and_its_step(cls, kwargs, conv):
     mod = _module(cls, **kwargs)
     p = numeric.from_torch(mod)
@@ -336,6 +390,10 @@ def test_module_options_map_to_the_convention_and_its_step(cls, kwargs, conv):
     name = p.cell.name + ("" if conv is None else f":{conv}")
     spec_scalars = {k: float(v) for k, v in kwargs.items() if k in ("dt", "gamma", "epsilon")
                     or (cls == "UnICORNNCell" and k == "alpha")}
+    if p.cell.derived:  # A = W_hh - W_hh^T - gamma I, from torchrecurrent's weight_hh
+        W = mod.weight_hh.detach().numpy()
+        want = W - W.T - kwargs["gamma"] * np.eye(H)
+        np.testing.assert_allclose(p.arrays["A"], want, rtol=0, atol=1e-15)
     sd = numeric.from_torch(mod.state_dict(), cell=name, scalars=spec_scalars or None)
     for k, v in p.arrays.items():
         np.testing.assert_array_equal(sd.arrays[k], v)
@@ -352,7 +410,8 @@ def test_indrnn_bias_is_the_sum_of_torchrecurrents_two():
     ("IndRNNCell", {"nonlinearity": "sigmoid"}, "act='sigmoid'"),
     ("FastRNNCell", {"nonlinearity": "relu"}, "act='relu'"),
     ("FastGRNNCell", {"nonlinearity": "hard_sigmoid"}, "act='hard_sigmoid'"),
-], ids=["indrnn", "fastrnn", "fastgrnn"])
+    ("AntisymmetricRNNCell", {"nonlinearity": "relu"}, "act='relu'"),
+], ids=["indrnn", "fastrnn", "fastgrnn", "antisymmetric"])
 def test_loader_refuses_an_activation_no_convention_models(cls, kwargs, named):
     mod = _module(cls, **kwargs)
     with pytest.raises(NumericError, match=named):
@@ -376,7 +435,10 @@ def test_loader_refuses_a_lookalike_activation_module():
     ("coRNNCell", "cornn", {"dt": 0.1, "gamma": 1.0}, "epsilon"),
     ("UnICORNNCell", "unicornn", {"dt": 0.1}, "alpha"),
     ("LEMCell", "lem", None, "dt"),
-], ids=["cornn-dt", "cornn-gamma", "cornn-epsilon", "unicornn-alpha", "lem-dt"])
+    ("AntisymmetricRNNCell", "antisymmetric_rnn", {"epsilon": 1.0}, "gamma"),
+    ("GatedAntisymmetricRNNCell", "gated_antisymmetric_rnn", None, "epsilon"),
+], ids=["cornn-dt", "cornn-gamma", "cornn-epsilon", "unicornn-alpha", "lem-dt",
+        "antisymmetric-gamma", "gated-antisymmetric-epsilon"])
 def test_state_dict_without_a_python_float_hyperparameter_is_refused(cls, cell, given,
                                                                      missing):
     sd = _module(cls).state_dict()

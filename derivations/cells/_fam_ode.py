@@ -4,9 +4,11 @@ Each entry is ``name: (factory, conventions)``; the first convention is the defa
 (``(None,)`` for a cell with one form). :mod:`derivations.cells` gathers the families.
 """
 
+from .antisymmetric_rnn import antisymmetric_rnn
 from .cornn import cornn
 from .fastgrnn import fastgrnn
 from .fastrnn import fastrnn
+from .gated_antisymmetric_rnn import gated_antisymmetric_rnn
 from .indrnn import indrnn
 from .lem import lem
 from .unicornn import unicornn
@@ -22,4 +24,6 @@ CELLS = {
     "cornn": (cornn, (None,)),
     "unicornn": (unicornn, (None,)),
     "lem": (lem, (None,)),
+    "antisymmetric_rnn": (antisymmetric_rnn, (None,)),
+    "gated_antisymmetric_rnn": (gated_antisymmetric_rnn, (None,)),
 }
