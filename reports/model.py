@@ -23,11 +23,25 @@ from dataclasses import dataclass, field
 from ._errors import ReportError
 from ._escape import nfc
 
-__all__ = ["Tr", "M", "Code", "Paragraph", "Math", "MathRow", "Table", "Figure", "List",
-           "Section", "Document", "LANGS", "Inline", "Block", "ByLang"]
+__all__ = ["Tr", "M", "Code", "Ref", "Paragraph", "Math", "MathRow", "Table", "Figure", "List",
+           "Section", "Document", "LANGS", "Inline", "Block", "ByLang", "LABEL_CHARS",
+           "check_label"]
 
 #: the report's languages
 LANGS = ("en", "vi")
+
+#: the characters a section label may hold (valid in a LaTeX ``\label`` and a Typst label)
+LABEL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:-_.")
+
+
+def check_label(label: str) -> str:
+    """``label`` if both renderers can use it as is (``sec:cell-gru-cho``); ReportError
+    naming the label otherwise."""
+    if (not isinstance(label, str) or not label or not label[0].isalpha()
+            or not set(label) <= LABEL_CHARS or label.endswith((".", ":"))):
+        raise ReportError(f"a section label must start with a letter and hold only letters, "
+                          f"digits and ':-_.', got {label!r}")
+    return label
 
 
 @dataclass(frozen=True)
@@ -70,7 +84,19 @@ class Code:
     text: str
 
 
-Inline = Tr | str | M | Code
+@dataclass(frozen=True)
+class Ref:
+    """A link to a labelled :class:`Section`, printed as its number (``3.2``), or as its
+    page number with ``page=True``; both are links in the PDF."""
+
+    label: str
+    page: bool = False
+
+    def __post_init__(self):
+        check_label(self.label)
+
+
+Inline = Tr | str | M | Code | Ref
 
 
 @dataclass(frozen=True)
@@ -168,6 +194,10 @@ class Section:
     blocks: tuple
     label: str | None = None
 
+    def __post_init__(self):
+        if self.label is not None:
+            check_label(self.label)
+
 
 @dataclass(frozen=True)
 class ByLang:
@@ -242,5 +272,5 @@ def _check_inlines(parts, where):
     if not isinstance(parts, tuple):
         raise ReportError(f"a {where} takes a tuple of inline parts, got {type(parts).__name__}")
     for p in parts:
-        if not isinstance(p, (Tr, str, M, Code, ByLang)):
-            raise ReportError(f"a {where} part must be Tr, str, M or Code, got {p!r}")
+        if not isinstance(p, (Tr, str, M, Code, Ref, ByLang)):
+            raise ReportError(f"a {where} part must be Tr, str, M, Code or Ref, got {p!r}")

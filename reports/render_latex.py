@@ -29,6 +29,7 @@ from .model import (
     M,
     Math,
     Paragraph,
+    Ref,
     Section,
     Table,
     Tr,
@@ -55,7 +56,8 @@ _COMMON = r"""\usepackage{amsmath,amssymb}
 \usepackage{float}
 \usepackage{array,booktabs,longtable}
 \usepackage[margin=2.3cm]{geometry}
-\usepackage[hidelinks]{hyperref}
+\usepackage[hidelinks,bookmarksnumbered,bookmarksopen,bookmarksopenlevel=1]{hyperref}
+\setcounter{tocdepth}{2}
 \allowdisplaybreaks
 \setlength{\parindent}{0pt}
 \setlength{\parskip}{0.5em}
@@ -104,6 +106,8 @@ class _R:
             return f"${part.latex}$"
         if isinstance(part, Code):
             return r"\texttt{%s}" % latex_escape(part.text)
+        if isinstance(part, Ref):  # a link (hyperref)
+            return (r"\pageref{%s}" if part.page else r"\ref{%s}") % part.label
         if isinstance(part, tuple):
             return "".join(self.text(p) for p in part)
         raise ReportError(f"cannot render inline part {part!r}")

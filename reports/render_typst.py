@@ -22,6 +22,7 @@ from .model import (
     M,
     Math,
     Paragraph,
+    Ref,
     Section,
     Table,
     Tr,
@@ -47,6 +48,11 @@ class _R:
             return f"${part.typst}$"
         if isinstance(part, Code):
             return "#raw(%s)" % typst_string(part.text)
+        if isinstance(part, Ref):  # a link; ``;`` ends the call (a following ``.x`` is text)
+            lab = f"<{part.label}>"
+            if part.page:
+                return f"#link({lab}, context str(locate({lab}).page()));"
+            return f"#ref({lab}, supplement: none);"
         if isinstance(part, tuple):
             return "".join(self.text(p) for p in part)
         raise ReportError(f"cannot render inline part {part!r}")
@@ -131,7 +137,7 @@ def render_typst(doc: Document, lang: str = "en") -> str:
     ]
     if doc.abstract is not None:
         out.append(f"#block(inset: (x: 2em))[{r.text(doc.abstract)}]\n")
-    out.append(f"#outline(title: {typst_string(toc)})\n\n")
+    out.append(f"#outline(title: {typst_string(toc)}, depth: 2)\n\n")
     for s in doc.sections:
         out.append(r.section(s, 0))
     return "".join(out)
