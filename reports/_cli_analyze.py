@@ -85,7 +85,29 @@ def _first_line(exc: BaseException) -> str:
     return lines[0] if lines else type(exc).__name__
 
 
-def _from_torch(path: Path, spec, layer: int):
+def scalar_options(values) -> dict | None:
+    """``--scalar NAME=VALUE`` options (a list, or None) -> ``{name: float}``; ReportError
+    naming the first that is not of that form."""
+    if not values:
+        return None
+    out = {}
+    for v in values:
+        name, eq, num = str(v).partition("=")
+        try:
+            value = float(num)
+        except ValueError:
+            value = None
+        if not eq or not name.strip().isidentifier() or value is None or value != value \
+                or value in (float("inf"), float("-inf")):
+            raise ReportError(f"--scalar {v!r}: expected NAME=VALUE with a finite number, "
+                              "e.g. --scalar dt=0.1")
+        if name.strip() in out:
+            raise ReportError(f"--scalar {name.strip()} is given twice")
+        out[name.strip()] = value
+    return out
+
+
+def _from_torch(path: Path, spec, layer: int, scalars=None):
     import numeric
 
     try:
@@ -96,7 +118,7 @@ def _from_torch(path: Path, spec, layer: int):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")        # torch.load's notes about pickle protocols
-            p = numeric.from_torch(path, layer=layer, cell=name)
+            p = numeric.from_torch(path, layer=layer, cell=name, scalars=scalars)
     except numeric.NumericError as exc:
         raise ReportError(_cli_words(exc)) from None
     except Exception as exc:                       # any failure of a loader is the file's
@@ -105,12 +127,14 @@ def _from_torch(path: Path, spec, layer: int):
     return p
 
 
-def load_params(path, *, cell=None, layer: int = 0):
+def load_params(path, *, cell=None, layer: int = 0, scalars=None):
     """Parameters from a ``.pt``/``.pth`` state dict or an ``.npz`` file.
 
     ``cell``: ``"name"`` or ``"name:convention"`` (needed for a state dict, which cannot
-    say which cell it holds; checked against an ``.npz`` file). ReportError for anything
-    that cannot be read, naming the file.
+    say which cell it holds; checked against an ``.npz`` file). ``scalars``: the
+    hyper-parameters a torchrecurrent cell keeps outside its state dict (``{"dt": 0.1}``;
+    an ``.npz`` file holds its own). ReportError for anything that cannot be read, naming
+    the file.
     """
     import numeric
 
@@ -118,7 +142,10 @@ def load_params(path, *, cell=None, layer: int = 0):
     spec = None if cell is None else cell_option(cell, "--cell")
     layer = count(layer, "--layer", minimum=0)
     if path.suffix.lower() in (".pt", ".pth"):
-        return _from_torch(path, spec, layer)
+        return _from_torch(path, spec, layer, scalars)
+    if scalars:
+        raise ReportError(f"--scalar: an .npz file holds its own scalars ({str(path)!r}); "
+                          "--scalar applies to a PyTorch state dict")
     if layer != 0:
         raise ReportError(f"--layer {layer}: an .npz file holds one layer ({str(path)!r}); "
                           "--layer applies to a PyTorch state dict")
@@ -161,7 +188,7 @@ def _gate_histogram(p, xs, s0, out, say):
 
 
 def run_analyze(weights, *, cell=None, layer=0, out="build/analyze", steps=1000, batch=16,
-                seed=0, say=print) -> int:
+                seed=0, say=print, scalars=None) -> int:
     """Diagnose the layer in ``weights``; print a summary; draw the figures into ``out``."""
     import numeric
 
@@ -169,6 +196,7 @@ def run_analyze(weights, *, cell=None, layer=0, out="build/analyze", steps=1000,
     batch = count(batch, "--batch", minimum=1)
     seed = count(seed, "--seed", minimum=0)
     layer = count(layer, "--layer", minimum=0)
+    scalars = scalar_options(scalars)
     if cell is not None:
         cell_option(cell, "--cell")
     path = _weights_file(weights)
@@ -186,7 +214,7 @@ def run_analyze(weights, *, cell=None, layer=0, out="build/analyze", steps=1000,
         _atomic.remove_folders(created)
         raise
     try:
-        p = load_params(path, cell=cell, layer=layer)
+        p = load_params(path, cell=cell, layer=layer, scalars=scalars)
         numeric.check_memory(analyze_bytes(p, steps, batch),
                              f"analyze of {p.cell.title} (H = {p.hidden_size}) with --steps "
                              f"{steps} --batch {batch}",

@@ -78,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "dict, which cannot say it), or e.g. gru:cho for an .npz file (checked)")
     a.add_argument("--layer", type=int_type(0), default=0,
                    help="layer of a multi-layer module (.pt only)")
+    a.add_argument("--scalar", action="append", default=None, metavar="NAME=VALUE",
+                   help="a hyper-parameter a torchrecurrent cell keeps outside its state dict "
+                   "(e.g. --scalar dt=0.1 for coRNN; repeat for several; .pt only)")
     a.add_argument("--out", default="build/analyze", help="directory for the figures")
     a.add_argument("--steps", type=int_type(2), default=1000, help="horizon T (default 1000)")
     a.add_argument("--batch", type=int_type(1), default=16, help="trajectories (default 16)")
@@ -117,7 +120,8 @@ def _analyze(args) -> int:
     from ._cli_analyze import run_analyze
 
     return run_analyze(args.weights, cell=args.cell, layer=args.layer, out=args.out,
-                       steps=args.steps, batch=args.batch, seed=args.seed, say=_say)
+                       steps=args.steps, batch=args.batch, seed=args.seed, say=_say,
+                       scalars=args.scalar)
 
 
 class _Terminated(KeyboardInterrupt):

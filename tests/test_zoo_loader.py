@@ -101,3 +101,21 @@ def test_bad_tensors_are_named():
     sd["weight_hh"] = torch.zeros(7, 4, dtype=torch.float64)
     with pytest.raises(NumericError, match="weight_hh"):
         nm.from_torch(sd, cell="mgu")
+
+
+def test_cli_analyze_reads_a_torchrecurrent_state_dict(tmp_path, capsys):
+    from reports.cli import main
+
+    path = tmp_path / "mgu.pt"
+    torch.save(tr.MGU(3, 4, num_layers=2).state_dict(), path)
+    out = tmp_path / "a"
+    assert main(["analyze", str(path), "--cell", "mgu", "--layer", "1", "--out", str(out),
+                 "--steps", "20", "--batch", "2"]) == 0
+    assert (out / "gradient_norms.pdf").exists()
+    capsys.readouterr()
+    for bad, says in ((["--scalar", "dt"], "NAME=VALUE"), (["--scalar", "dt=nan"], "finite"),
+                      (["--scalar", "dt=0.1"], "scalars ['dt']")):
+        assert main(["analyze", str(path), "--cell", "mgu", "--out", str(tmp_path / "b"),
+                     "--steps", "20", *bad]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and says in err, err
