@@ -23,21 +23,22 @@ from derivations.language import MatVec
 from derivations.statements import EYE, EntryMax, Norm, Partial
 from reports._statements import Printers
 from reports.engines import compile_latex, compile_typst
+from tests._hand import DIV_N, EXP, NoGlobal, Q, n2, ninf
 from tests._softplus import registered_softplus, softplus_cell
 from tests._suite_cells import KEYS, suite_cells
 from tests._tex import need_tex
 
 
-def n2(name):
-    return Norm(sp.Symbol(name), 2)
-
-
-def ninf(name):
-    return Norm(sp.Symbol(name), sp.oo)
-
-
-Q = sp.Rational(1, 4)
 # written out by hand from DESIGN.md's closed forms and the lemmas (not from the code)
+def _hand_families():
+    import importlib
+    import pkgutil
+
+    import tests
+    return [importlib.import_module(f"tests.{m.name}") for m in pkgutil.iter_modules(
+        tests.__path__) if m.name.startswith("_hand_bounds_")]
+
+
 HAND_GLOBAL = {
     ("elman", None): {("h", "h"): n2("W_hh")},
     ("gru", "pytorch"): {("h", "h"): 1 + n2("W_hz") / 2 + n2("W_hn")
@@ -80,11 +81,6 @@ HAND_GLOBAL = {
 }
 
 
-class NoGlobal(frozenset):
-    """Expected: no global bound, for these reasons (``NoGlobalBound.reasons``)."""
-
-
-EXP, DIV_N = "exp' is unbounded", "division by n_next"
 # J = D(a), a = exp(-c r softplus(-Lambda)) with c > 0 (declared positive), r in [0, 1] and
 # softplus > 0: the exponent is <= 0, so a in (0, 1] and sup |a| = 1 (attained as r -> 0)
 HAND_GLOBAL[("rglru", None)] = {("h", "h"): 1}
@@ -143,6 +139,12 @@ HAND_K = {
     ("slstm_stabilized", "sigmoid"): {("c", "c"): sp.S.One, ("n", "n"): sp.S.One},
     ("slstm_stabilized", "exp"): {("c", "c"): sp.S.One, ("n", "n"): sp.S.One},
 }
+
+
+# the zoo's cells, by hand, one file per family (tests/_hand_bounds_<family>.py)
+for _fam in _hand_families():
+    HAND_GLOBAL.update(_fam.HAND_GLOBAL)
+    HAND_K.update(_fam.HAND_K)
 
 
 @pytest.mark.parametrize(("name", "conv"), KEYS)
@@ -347,7 +349,10 @@ def test_statement_right_hand_sides_evaluate_to_the_weight_norms(name, conv):
         a = rng.normal(size=(5, 5))
         values[Norm(W, 2)] = np.linalg.norm(a, 2)
         values[Norm(W, sp.oo)] = np.abs(a).sum(axis=1).max()
-    for v in (*cell.biases, *cell.states, *cell.vectors):
+    # a quantity or a scalar can appear in a bound too: T-GRU's linear latent z (unbounded,
+    # like a state), AntisymmetricRNN's step size epsilon
+    for v in (*cell.biases, *cell.states, *cell.vectors, *(q.symbol for q in cell.quantities),
+              *cell.scalars):
         values[Norm(v, sp.oo)] = np.abs(rng.normal(size=5)).max()
     hand = {Norm(sp.Symbol(n.arg.name), n.p): x for n, x in values.items()}
     for key, want in HAND_GLOBAL[(name, conv)].items():
