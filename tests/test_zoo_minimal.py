@@ -25,8 +25,8 @@ import derivations as dv
 import numeric as nm
 from derivations.bounds import NoGlobalBound
 from derivations.facts import BoundKind
-from derivations.statements import Norm
 from numeric import NumericError
+from tests import _hand_bounds_minimal as hand
 
 H, I_, B = 5, 3, 4
 TOL = 1e-12
@@ -525,62 +525,10 @@ def test_ligru_relu_kink_takes_the_derivative_zero_as_autograd():
 
 
 # -- the derived bounds, against bounds derived by hand ---------------------------------
-# ||J||_2 <= sum over terms of the sup-norms of the diagonals times the weights' 2-norms,
-# with sigma' <= 1/4, tanh' <= 1, relu' <= 1, sigma, 1 - sigma in (0, 1), |tanh| < 1, and
-# |h| <= 1 where the state is a convex combination of values in [-1, 1] or a tanh (UGRNN,
-# LightRU, STAR, SGRN); an unbounded factor (relu, a linear map, a state that is not
-# bounded, a scalar of unknown range) stays as its sup-norm.
+# (tests/_hand_bounds_minimal.py, which test_bounds_symbolic also reads under the ci profile)
 
-Q = sp.Rational(1, 4)
-
-
-def n2(c, name):
-    return Norm(c.symbol(name), 2)
-
-
-def ninf(c, name):
-    return Norm(c.symbol(name), sp.oo)
-
-
-HAND_GLOBAL = {
-    # D(g) + D((1 - c^2)(1 - g)) W_hc + D(g (1 - g)(h - c)) W_hg, |h - c| <= 2
-    "ugrnn": lambda c: 1 + n2(c, "W_hc") + 2 * Q * n2(c, "W_hg"),
-    # D(1 - f) + D(f (1 - f)(h~ - h)) W_hf, |h~ - h| <= 2
-    "lightru": lambda c: 1 + 2 * Q * n2(c, "W_hf"),
-    # D(z) + D(z (1 - z)(h - h~)) W_hz + D((1 - z) relu') W_hn; h~ = relu(.) is unbounded
-    "ligru": lambda c: 1 + Q * (ninf(c, "h") + ninf(c, "h_tilde")) * n2(c, "W_hz")
-    + n2(c, "W_hn"),
-    # D((1 - h'^2) f) + D((1 - h'^2) f (1 - f) h) W_hh - D((1 - h'^2) f (1 - f) p) W_hh,
-    # p = W_ih x + b_ih is the input's, |p| <= ||W_ih||_oo ||x||_oo + ||b_ih||_oo
-    "sgrn": lambda c: 1 + Q * n2(c, "W_hh")
-    + Q * (ninf(c, "W_ih") * ninf(c, "x") + ninf(c, "b_ih")) * n2(c, "W_hh"),
-    # D((1 - h'^2)(1 - k)) + D((1 - h'^2) k (1 - k)(z - h)) W_hk, |z - h| <= 2
-    "star": lambda c: 1 + 2 * Q * n2(c, "W_hk"),
-    # D(f) + D(i (1 - i) p) W_hh - D(f (1 - f) h) W_hh; neither p nor h is bounded
-    "atr": lambda c: 1 + Q * (ninf(c, "p") + ninf(c, "h")) * n2(c, "W_hh"),
-    # D(f)
-    "trnn": lambda c: sp.S.One,
-    # lambda I + (1 - lambda) D(1 - h~^2) W_hn [D(r) + D(r (1 - r) h) W_hr], |1 - lambda|
-    # <= 1 + |lambda| (lambda of any sign), h not bounded without 0 <= lambda <= 1
-    "miru1": lambda c: ninf(c, "lam") + (1 + ninf(c, "lam")) * n2(c, "W_hn")
-    * (1 + Q * ninf(c, "h") * n2(c, "W_hr")),
-    # lambda I + (1 - lambda) theta D(1 - h~^2) W_hn
-    "miru2": lambda c: ninf(c, "lam")
-    + (1 + ninf(c, "lam")) * ninf(c, "theta") * n2(c, "W_hn"),
-}
-
-#: ||J - I|| <= K eps at the carrying gate's distance eps: substitute g = g* -+ eps
-HAND_K = {
-    # -eps I + D((1 - c^2) eps) W_hc + D((1 - eps) eps (h - c)) W_hg
-    "ugrnn": lambda c: 1 + n2(c, "W_hc") + 2 * n2(c, "W_hg"),
-    # -eps I + D(eps (1 - eps)(h~ - h)) W_hf
-    "lightru": lambda c: 1 + 2 * n2(c, "W_hf"),
-    # -eps I + D((1 - eps) eps (h - h~)) W_hz + D(eps relu') W_hn
-    "ligru": lambda c: 1 + (ninf(c, "h") + ninf(c, "h_tilde")) * n2(c, "W_hz")
-    + n2(c, "W_hn"),
-    # -eps I
-    "trnn": lambda c: sp.S.One,
-}
+HAND_GLOBAL = {name: v[("h", "h")] for (name, _conv), v in hand.HAND_GLOBAL.items()}
+HAND_K = {name: v[("h", "h")] for (name, _conv), v in hand.HAND_K.items()}
 
 
 @pytest.mark.parametrize("cell", sorted(HAND_GLOBAL))
@@ -590,7 +538,7 @@ def test_global_upper_bound_equals_the_hand_derived_one(cell):
     assert set(blocks) == {("h", "h")}
     got = blocks[("h", "h")].get(BoundKind.GLOBAL_UPPER)
     assert not isinstance(got, NoGlobalBound)
-    assert sp.simplify(got.expr - HAND_GLOBAL[cell](c)) == 0, (cell, got.expr)
+    assert sp.simplify(got.expr - HAND_GLOBAL[cell]) == 0, (cell, got.expr)
 
 
 @pytest.mark.parametrize("cell", sorted(HAND_GLOBAL))
@@ -601,7 +549,7 @@ def test_saturation_constant_equals_the_hand_derived_one(cell):
         assert sats == [] and c.carrying is None
         return
     (sat,) = sats
-    assert sp.simplify(sat.K - HAND_K[cell](c)) == 0, (cell, sat.K)
+    assert sp.simplify(sat.K - HAND_K[cell]) == 0, (cell, sat.K)
     assert (sat.gate, sat.towards) == (c.carrying.gate, c.carrying.towards)
 
 
