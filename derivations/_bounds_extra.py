@@ -37,6 +37,7 @@ from ._bound_types import (
     listed,
 )
 from ._bounds_range import Env, sup_abs
+from ._errors import DerivationError
 from .facts import BoundKind
 from .functions import sigmoid
 from .language import MatVec
@@ -77,7 +78,11 @@ def _over_epsilon(expr):
 
 
 def _saturation_constant(carrying, block, tbs, env: Env):
-    """``(K, per-term constants)`` of :math:`\\|J - I\\| \\le K\\varepsilon`, or ``None``."""
+    """``(K, per-term constants)`` of :math:`\\|J - I\\| \\le K\\varepsilon`, or ``None``.
+
+    ``None`` too when a coefficient that is 0 at the limit is not O(epsilon) before it: the
+    hard sigmoid's derivative is 1/6 for every gate value in (0, 1) and 0 only once the gate
+    is exactly 0 or 1, so ``J - I`` does not shrink as the gate approaches its limit."""
     gate, towards = carrying.gate, carrying.towards
     e_env = env.copy()
     e_env.ranges[EPSILON] = (sp.S.Zero, sp.S.One)
@@ -97,7 +102,12 @@ def _saturation_constant(carrying, block, tbs, env: Env):
         factor = sp.S.One
         for i, a in enumerate(subbed):
             a = _over_epsilon(a) if i == k else a
-            factor = factor * sup_abs(a, e_env)
+            try:
+                factor = factor * sup_abs(a, e_env)
+            except DerivationError:        # e.g. Heaviside(epsilon)/epsilon: unbounded
+                return None
+        if factor.has(sp.oo, sp.zoo):
+            return None
         for W in tb.term.matrices:
             factor = factor * Norm(W, 2)
         K = K + factor

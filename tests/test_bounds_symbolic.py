@@ -439,3 +439,29 @@ def test_an_unbounded_activation_inside_the_update_is_bounded_through_its_deriva
     n2_, ninf_ = (lambda s: Norm(cell.symbol(s), 2)), (lambda s: Norm(cell.symbol(s), sp.oo))
     want = 1 + n2_("V") / 4 + n2_("U_n") + (1 + ninf_("h")) * n2_("U_g") / 4
     assert sp.simplify(b.main.global_upper - want) == 0
+
+
+def test_a_hard_sigmoid_gate_has_no_saturation_constant():
+    # z = hardsigmoid(.) has derivative 1/6 for every z in (0, 1): at z = 1 - eps the update
+    # gate's path D(z'(h - n)) U_z does not shrink with eps, so no ||J - I|| <= K eps exists
+    from derivations.functions import hard_sigmoid
+
+    cb = dv.CellBuilder("hard_gated")
+    x, h = cb.input("x"), cb.state("h")
+    W_z, U_z, W_n, U_n = cb.weights("W_z U_z W_n U_n")
+    z = cb.let("z", hard_sigmoid(W_z @ x + U_z @ h), role="update gate")
+    n = cb.let("n", tanh(W_n @ x + U_n @ h), role="candidate")
+    cb.update(h, z * h + (1 - z) * n)
+    cb.carrying(z, 1)
+    b = dv.derive(cb.build()).bounds
+    assert not [x for x in b.all() if x.kind is BoundKind.SATURATION]
+    # numerically: u = 3 - 6 eps gives z = 1 - eps, and dh'/dh - I keeps the (1/6) term
+    import numeric
+    p = numeric.init(b.cell, hidden_size=1, input_size=1, seed=0)
+    p = p.with_arrays(W_z=np.zeros((1, 1)), U_z=np.ones((1, 1)), W_n=np.zeros((1, 1)),
+                      U_n=np.zeros((1, 1)))
+    for eps in (1e-2, 1e-4, 1e-6):
+        h0 = np.array([[3 - 6 * eps]])
+        J = numeric.jacobian(p, np.zeros((1, 1)), h0)[0, 0, 0]
+        # z = 1 - eps, n = 0: dh'/dh = z + z' h = 1 - eps + (3 - 6 eps) / 6
+        assert J - 1 == pytest.approx(0.5 - 2 * eps, rel=1e-12)
