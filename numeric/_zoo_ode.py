@@ -7,6 +7,10 @@ FastGRNN's ``zeta``, ``nu``) are in the state dict; the step sizes and dampings 
 state dict needs ``scalars=``). The antisymmetric cells' ``A = W_hh - W_hh^T - gamma I`` is
 a derived weight: the loader reads ``weight_hh`` (W_hh) and ``gamma``.
 
+A state dict cannot say its activation: ``cell='indrnn'`` is the paper's relu IndRNN, and a
+state dict of torchrecurrent's default ``IndRNNCell`` (tanh) needs ``cell='indrnn:tanh'``;
+``cell='fastgrnn'`` is torchrecurrent's default tanh gate, ``'fastgrnn:sigmoid'`` the paper's.
+
 >>> from numeric._zoo_ode import SPECS
 >>> [s.cls for s in SPECS][:3]
 ['IndRNNCell', 'FastRNNCell', 'FastGRNNCell']
