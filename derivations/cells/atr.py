@@ -22,9 +22,11 @@ Paper vs code: the code adds a bias to each projection, so :math:`b_{hh}` enters
 gate with a minus sign (:math:`f_t = \sigma(W_{ih} x_t + b_{ih} - W_{hh} h_{t-1} -
 b_{hh})`) and :math:`b_{ih}` is added to the state through :math:`i_t \odot p_t`.
 :math:`\partial h_t / \partial h_{t-1} = \operatorname{diag}(f_t) + \operatorname{diag}(i_t
-(1 - i_t) p_t) W_{hh} - \operatorname{diag}(f_t (1 - f_t) h_{t-1}) W_{hh}`: the twin gates
-share their pre-activations, so :math:`f \to 1` alone does not make it :math:`I` (the input
-gate's term stays unless :math:`i_t (1 - i_t) p_t \to 0` too); no single gate carries.
+(1 - i_t) p_t) W_{hh} - \operatorname{diag}(f_t (1 - f_t) h_{t-1}) W_{hh}`. The twin gates share
+their pre-activations, so no single gate carries: :math:`f \to 1` alone (:math:`p_t - q_t
+\to \infty` with :math:`p_t + q_t` bounded) leaves the input gate's term, of size
+:math:`|p_t| / 4`; the state carries when :math:`q_t \to -\infty` (:math:`f \to 1` and
+:math:`i \to 0` together: :math:`h_t \to h_{t-1}`, the Jacobian :math:`\to I`).
 """
 
 from ..facts import Role
