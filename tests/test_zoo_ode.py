@@ -47,7 +47,7 @@ def ref_fastrnn(a, x, h):
 
 
 def ref_fastgrnn(a, x, h, gate):
-    """Kusupati et al. eq. (2) with the gate activation ``gate`` (tanh: torchrecurrent's
+    """Kusupati et al. 2018 (FastGRNN) with the gate activation ``gate`` (tanh: torchrecurrent's
     default; sigmoid: the paper's)."""
     pre = _lin(x, a["W_ih"]) + _lin(h, a["W_hh"])
     z = gate(pre + a["b_iz"] + a["b_hz"])
@@ -69,7 +69,7 @@ def ref_cornn(a, x, state):
 
 
 def ref_cornn_paper(a, x, state):
-    """Rusch & Mishra 2021 eq. (3): z_n implicit in the damping."""
+    """Rusch & Mishra 2021 (the paper's scheme): z_n implicit in the damping."""
     y, z = state
     dt, gamma, eps = (float(a[k]) for k in ("dt", "gamma", "epsilon"))
     z2 = (z + dt * _cornn_force(a, x, y, z) - dt * gamma * y) / (1 + dt * eps)
@@ -106,13 +106,13 @@ def _asym(a):
 
 
 def ref_antisymmetric(a, x, h):
-    """Chang et al. 2019 eq. (9); torchrecurrent's two biases are the paper's b_h."""
+    """Chang et al. 2019; torchrecurrent's two biases are the paper's b_h."""
     n = np.tanh(_lin(h, _asym(a)) + _lin(x, a["W_ih"]) + a["b_ih"] + a["b_hh"])
     return h + float(a["epsilon"]) * n
 
 
 def ref_gated_antisymmetric(a, x, h):
-    """Chang et al. 2019 eqs. (10)-(11): the gate reads the same A, and no recurrent bias."""
+    """Chang et al. 2019, gated: the gate reads the same A, and no recurrent bias."""
     A = _asym(a)
     z = _sig(_lin(h, A) + _lin(x, a["W_iz"]) + a["b_iz"])
     n = np.tanh(_lin(h, A) + _lin(x, a["W_in"]) + a["b_in"] + a["b_hn"])

@@ -4,7 +4,7 @@ r"""The antisymmetric RNN of Chang, Chen, Haber & Chi (2019), as torchrecurrent'
 The paper (Chang, Chen, Haber & Chi 2019, "AntisymmetricRNN: A Dynamical System View on
 Recurrent Neural Networks", ICLR) discretizes :math:`h' = \tanh(A h + V x + b)` with an
 antisymmetric :math:`W_h - W_h^\top` (eigenvalues on the imaginary axis: the ODE neither
-forgets nor explodes) by forward Euler, damped by :math:`\gamma`, eq. (9):
+forgets nor explodes) by forward Euler, damped by :math:`\gamma`:
 
 .. math::
 

@@ -4,7 +4,7 @@ r"""The coupled oscillatory RNN (coRNN) of Rusch & Mishra (2021), as torchrecurr
 The paper (Rusch & Mishra 2021, "Coupled Oscillatory Recurrent Neural Network (coRNN): An
 accurate and (gradient) stable architecture for learning long time dependencies", ICLR)
 discretizes the damped, driven oscillators :math:`y'' = \sigma(W y + \mathcal{W} y' + V u +
-b) - \gamma y - \epsilon y'` with a step :math:`\Delta t`, eq. (3) (an IMEX scheme, implicit
+b) - \gamma y - \epsilon y'` with a step :math:`\Delta t` (an IMEX scheme, implicit
 in the damping :math:`\epsilon`):
 
 .. math::
@@ -24,7 +24,7 @@ position, :math:`c = z` the velocity; ``dt``, ``gamma``, ``epsilon`` Python floa
     h_t &= h_{t-1} + \Delta t\, c_t
 
 Paper vs code: the code damps explicitly, :math:`-\Delta t\, \epsilon\, c_{t-1}` (as the
-authors' own code does), where the paper's eq. (3) is implicit, :math:`-\Delta t\, \epsilon\,
+authors' own code does), where the paper's scheme is implicit, :math:`-\Delta t\, \epsilon\,
 z_n`, i.e. :math:`z_n = (z_{n-1} + \Delta t\, \sigma(\cdot) - \Delta t\, \gamma\, y_{n-1}) /
 (1 + \Delta t\, \epsilon)`; the two agree to :math:`O(\Delta t^2)`. torchrecurrent's
 docstring writes the paper's implicit form, not what its code runs. The code's three biases
@@ -34,7 +34,7 @@ No gate: the carry path of each diagonal block is the identity plus :math:`O(\De
 terms, :math:`\partial c_t / \partial c_{t-1} = (1 - \Delta t\, \epsilon) I + \Delta t
 \operatorname{diag}(1 - a_t^2) W_{ch}` and :math:`\partial h_t / \partial h_{t-1} = (1 -
 \Delta t^2 \gamma) I + \Delta t^2 \operatorname{diag}(1 - a_t^2) W_{hh}`, which is how the
-paper bounds the gradients (its Propositions 3.1-3.2) for small :math:`\Delta t`.
+paper bounds the gradients for small :math:`\Delta t`.
 """
 
 from ..facts import Role
@@ -61,6 +61,6 @@ def cornn(convention=None):
     cb.layout(weight_ih="W_ih", weight_hh="W_hh", weight_ch="W_ch",
               bias_ih="b_ih", bias_hh="b_hh", bias_ch="b_ch")
     cb.attributes(discretization="explicit damping (torchrecurrent, the authors' code); the "
-                                 "paper's eq. (3) is implicit in epsilon",
+                                 "paper's scheme is implicit in epsilon",
                   carry="identity plus O(dt) terms (no gate)")
     return cb.build()

@@ -1,6 +1,6 @@
 r"""FastGRNN of Kusupati et al. (2018), as torchrecurrent's ``FastGRNNCell``.
 
-The paper (Kusupati, Singh, Bhatia, Kumar, Jain & Varma 2018, NeurIPS), eq. (2):
+The paper (Kusupati, Singh, Bhatia, Kumar, Jain & Varma 2018, NeurIPS):
 
 .. math::
 

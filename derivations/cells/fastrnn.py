@@ -1,7 +1,7 @@
 r"""FastRNN of Kusupati et al. (2018), as torchrecurrent's ``FastRNNCell``.
 
 The paper (Kusupati, Singh, Bhatia, Kumar, Jain & Varma 2018, "FastGRNN: A Fast, Accurate,
-Stable and Tiny Kilobyte Sized Gated Recurrent Neural Network", NeurIPS), eq. (1):
+Stable and Tiny Kilobyte Sized Gated Recurrent Neural Network", NeurIPS):
 
 .. math::
 

@@ -2,7 +2,7 @@ r"""The gated antisymmetric RNN of Chang, Chen, Haber & Chi (2019), as torchrecu
 ``GatedAntisymmetricRNNCell``.
 
 The paper (Chang, Chen, Haber & Chi 2019, "AntisymmetricRNN: A Dynamical System View on
-Recurrent Neural Networks", ICLR), eqs. (10)-(11): an input gate :math:`z_t` scales the Euler
+Recurrent Neural Networks", ICLR): an input gate :math:`z_t` scales the Euler
 step, both reading the same antisymmetric matrix,
 
 .. math::

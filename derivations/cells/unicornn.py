@@ -3,7 +3,7 @@ as torchrecurrent's ``UnICORNNCell``.
 
 The paper (Rusch & Mishra 2021, "UnICORNN: A recurrent model for learning very long time
 dependencies", ICML) discretizes independent undamped oscillators with the symplectic Euler
-scheme and a learned, per-unit time step :math:`\Delta t\, \hat\sigma(c)`, eq. (3):
+scheme and a learned, per-unit time step :math:`\Delta t\, \hat\sigma(c)`:
 
 .. math::
 
