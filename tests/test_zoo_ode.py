@@ -341,6 +341,21 @@ def test_gated_antisymmetric_closed_gate_carries():
     assert dv.cell("gated_antisymmetric_rnn").carrying.towards == 0
 
 
+@pytest.mark.parametrize(("name", "conv", "bias", "sign"), [
+    ("fastgrnn", None, "b_iz", 1), ("fastgrnn", "sigmoid", "b_iz", 1), ("lem", None, "b_i2", -1),
+    pytest.param("gated_antisymmetric_rnn", None, "b_iz", -1, marks=pytest.mark.xfail(
+        strict=True, reason="numeric/_init.py's chrono sets an INPUT_GATE's bias to minus "
+        "the carrying gate's, and here the input gate is the carrying gate: it flips it")),
+], ids=["fastgrnn", "fastgrnn-sigmoid", "lem", "gated-antisymmetric"])
+def test_chrono_init_biases_the_carrying_gate_towards_carrying(name, conv, bias, sign):
+    """Tallec & Ollivier's chrono: the carrying gate's bias is +-log U[1, T - 1], its sign the
+    one that carries (z -> 1 for FastGRNN, s -> 0 for LEM, z -> 0 for the gated antisymmetric
+    RNN), here with T_max = 100."""
+    p = numeric.init(dv.cell(name, conv), H, I, seed=0, scheme="chrono", t_max=100)
+    b = sign * p.arrays[bias]
+    assert np.all(b >= 0) and np.all(b <= np.log(99) + 1e-12)
+
+
 # -- the loader --------------------------------------------------------------------------------
 def _tr():
     torch = pytest.importorskip("torch")
