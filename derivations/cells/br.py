@@ -29,9 +29,19 @@ The modulation gate :math:`a_t \in (0, 2)` is the feedback gain of each neuron o
 with :math:`a > 1` the map :math:`h \mapsto \tanh(a h + u)` has two stable fixed points
 (bistability), which is the paper's memory; :math:`c_t \to 1` carries the state
 (:math:`\partial h_t / \partial h_{t-1} \to I`). Every recurrent weight is a vector, so the
-Jacobian is diagonal. A carry bound below 1 does not follow: the candidate path alone is
-:math:`\operatorname{diag}((1 - c)(1 - n^2)(a + h\,a'))` with :math:`a` up to 2, so the
-global bound exceeds 1 for :math:`c \ne 1`.
+Jacobian is diagonal,
+
+.. math::
+
+    \frac{\partial h_t}{\partial h_{t-1}} = \operatorname{diag}\bigl(c + c (1 - c)(h - n) w_c
+        + (1 - c)(1 - n^2)(a + h\, w_a (1 - (a - 1)^2))\bigr),
+
+and no bound below 1 follows: even with :math:`w_a = w_c = 0` an entry is
+:math:`c + (1 - c)(1 - n^2) a`, close to 2 at :math:`c \to 0, n = 0, a \to 2` (the unstable
+fixed point between the two stable ones). The derived global bound is
+:math:`3 + \|w_a\|_\infty + \|w_c\|_\infty / 2` (term by term; at least 3 whatever the
+weights, so no weight-norm condition forces vanishing), and the saturation bound
+:math:`\|J - I\| \le K \varepsilon` with :math:`\varepsilon = \max_i (1 - c_i)`.
 """
 
 from ..facts import Role

@@ -26,8 +26,9 @@ bias in :math:`a` and one in :math:`c` and none in the candidate, torchrecurrent
 The candidate still reads :math:`h_{t-1}` only elementwise, through :math:`a_t`.
 
 :math:`c_t \to 1` carries the state (:math:`\partial h_t / \partial h_{t-1} \to I`). As in
-the BRC, :math:`a_t \in (0, 2)` can make the candidate path's diagonal exceed 1, so the
-global bound is at least 3 whatever the weights: no weight-norm condition forces vanishing.
+the BRC, :math:`a_t \in (0, 2)` lets the candidate path's diagonal
+:math:`(1 - c)(1 - n^2) a` approach 2, so no bound below 1 follows; the derived global bound
+:math:`3 + \|W_{ha}\|_2 + \|W_{hc}\|_2 / 2` is at least 3 whatever the weights.
 """
 
 from ..facts import Role
