@@ -16,6 +16,16 @@ in the order i, o, f):
 The carry :math:`\partial c_t / \partial c_{t-1}` is no longer :math:`\operatorname{diag}(f_t)`
 alone: the peepholes add :math:`\operatorname{diag}(c_{t-1} f_t (1 - f_t) p_f + g_t i_t
 (1 - i_t) p_i)`, still diagonal.
+
+torchrecurrent's ``PeepholeLSTMCell`` is this cell exactly: chunks i, f, c, o of
+``weight_ih``/``weight_hh``/``bias_ih``/``bias_hh`` and peepholes ``weight_ph`` = :math:`p_i,
+p_f, p_o` (the last reading the new :math:`c_t`), with ``nonlinearity`` (tanh) for both the
+candidate and the cell output and ``gate_nonlinearity`` (sigmoid) for the gates; the loader
+refuses other activations. How the paper differs: Gers et al. write one memory block of
+cells sharing its gates, the peephole weights :math:`w_{c_j \mathrm{in}}, w_{c_j \varphi},
+w_{c_j \mathrm{out}}` from each cell's state to its own block's gates, one bias per unit
+(no :math:`b_h` beside :math:`b_x`), and gates reading every unit's previous output; the
+code's per-unit elementwise peepholes are the case of blocks of one cell.
 """
 
 from ..facts import Role
@@ -44,7 +54,8 @@ def peephole_lstm(convention=None):
                role=Role.OUTPUT_GATE)
     cb.update(h, o * tanh(c_next))
     cb.layout(weight_ih="W_ii W_if W_ig W_io", weight_hh="W_hi W_hf W_hg W_ho",
-              bias_ih="b_ii b_if b_ig b_io", bias_hh="b_hi b_hf b_hg b_ho")
+              bias_ih="b_ii b_if b_ig b_io", bias_hh="b_hi b_hf b_hg b_ho",
+              weight_ph="p_i p_f p_o")
     cb.attributes(gate_order="i, f, g, o", peepholes="p_i, p_f read c_{t-1}; p_o reads c_t")
     cb.carrying(f, 1)
     return cb.build()
