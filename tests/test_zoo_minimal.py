@@ -553,14 +553,7 @@ def test_saturation_constant_equals_the_hand_derived_one(cell):
     assert (sat.gate, sat.towards) == (c.carrying.gate, c.carrying.towards)
 
 
-#: numeric.check_bounds cannot evaluate a scalar's norm (Norm(lam, oo) in MiRU's bounds):
-#: numeric/_bound_norms.py knows weights, biases, states, the input and quantities only
-_SCALAR_NORM = pytest.mark.xfail(raises=NumericError, strict=True,
-                                 reason="check_bounds: no value for the norm of a scalar")
-
-
-@pytest.mark.parametrize("cell", [pytest.param(c, marks=_SCALAR_NORM) if c.startswith("miru")
-                                  else c for c in sorted(HAND_GLOBAL)])
+@pytest.mark.parametrize("cell", sorted(HAND_GLOBAL))
 def test_the_bounds_hold_on_samples_at_three_weight_scales(cell):
     for scale in (0.3, 1.0, 3.0):
         sd, x, h = draw(cell, 11, scale=scale)
@@ -571,7 +564,7 @@ def test_the_bounds_hold_on_samples_at_three_weight_scales(cell):
 
 @pytest.mark.parametrize("lam, theta", [(0.3, -1.4), (-0.5, 0.7), (1.6, 2.0)])
 def test_miru_jacobian_norms_stay_under_the_hand_bound(lam, theta):
-    # what check_bounds cannot evaluate yet (the scalar's norm), by hand: ||J||_2 <= |lam| +
+    # by hand, at coefficients of either sign and beyond 1: ||J||_2 <= |lam| +
     # |1 - lam| ||W_hn|| (1 + ||h||_oo ||W_hr|| / 4) (MiRU-1), |lam| + |1 - lam| |theta|
     # ||W_hn|| (MiRU-2), and the derived |1 - lam| <= 1 + |lam| above them
     for cell, sc in (("miru1", {"lam": lam}), ("miru2", {"lam": lam, "theta": theta})):
