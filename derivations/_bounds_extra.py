@@ -106,7 +106,7 @@ def _saturation_constant(carrying, block, tbs, env: Env):
                 factor = factor * sup_abs(a, e_env)
             except DerivationError:        # e.g. Heaviside(epsilon)/epsilon: unbounded
                 return None
-        if factor.has(sp.oo, sp.zoo):
+        if factor in (sp.oo, sp.zoo):
             return None
         for W in tb.term.matrices:
             factor = factor * Norm(W, 2)

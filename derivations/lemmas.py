@@ -285,7 +285,9 @@ def growth_lemma(cell: Cell, state) -> Lemma:
 
     For :math:`c_t = a \odot c_{t-1} + b` with :math:`a, b` free of :math:`c_{t-1}`:
     :math:`|c_t| \le |a| \odot |c_{t-1}| + \sup|b|`, e.g. :math:`|c_t| \le f_t \odot
-    |c_{t-1}| + 1` because :math:`|i_t \odot g_t| \le 1`.
+    |c_{t-1}| + 1` because :math:`|i_t \odot g_t| \le 1`. The statement writes :math:`a`
+    when it is provably nonnegative (a sigmoid gate) and :math:`|a|` otherwise (FastGRNN's
+    tanh gate :math:`z \in [-1, 1]`).
     """
     env = cell_env(cell)
     nxt = cell.next_states[state]
@@ -294,6 +296,11 @@ def growth_lemma(cell: Cell, state) -> Lemma:
     if a.has(sp.Derivative):  # the state enters through a matrix (relu(W h)): not affine
         a = sp.Symbol("A")
     b = sp.expand(expr - a * state)
+    try:
+        nonneg = bool(interval(a, env)[0] >= 0)
+    except DerivationError:
+        nonneg = False
+    coef = a if nonneg else sp.Abs(a)
 
     def step():
         affine = not a.has(state) and not b.has(state)
@@ -301,7 +308,7 @@ def growth_lemma(cell: Cell, state) -> Lemma:
             return False, LemmaText.NOT_AFFINE
         lo, hi = interval(b, env)
         alo, ahi = interval(a, env)
-        ok = bool(alo >= 0)
+        ok = bool(alo >= 0) or coef == sp.Abs(a)   # |a c + b| <= |a| |c| + |b| always
         return ok, Statements((sp.Eq(nxt, a * state + b, evaluate=False),
                                sp.Contains(a, _box(alo, ahi), evaluate=False),
                                sp.Contains(b, _box(lo, hi), evaluate=False)))
@@ -311,7 +318,7 @@ def growth_lemma(cell: Cell, state) -> Lemma:
     sup = sp.Max(*(sp.Abs(v) for v in bound)) if bound[0] is not None else sp.Symbol("B")
     return Lemma(
         LemmaKind.GROWTH, f"{cell.title}, {state.name}",
-        sp.Le(sp.Abs(nxt), a * sp.Abs(state) + sup, evaluate=False),
+        sp.Le(sp.Abs(nxt), coef * sp.Abs(state) + sup, evaluate=False),
         (Step(LemmaText.GROWTH_STEP, step),), cell)
 
 

@@ -138,10 +138,11 @@ def instantiate(cell: Cell, n: int, m: int | None = None, *, sizes=None) -> Inst
     values = {}
     for s in (*cell.inputs, *cell.states, *cell.biases):
         k = size[cell.dims[s]]
-        values[s] = sp.Matrix([sp.Symbol(f"{s.name}[{i}]") for i in range(k)])
-    for W in cell.weights:
+        values[s] = sp.Matrix([sp.Symbol(f"{s.name}[{i}]", real=True) for i in range(k)])
+    for W in cell.weights:  # real entries: SymPy then settles tanh(...).is_real at once
         rows, cols = (size[d] for d in cell.weight_shapes[W])
-        values[W] = sp.Matrix(rows, cols, lambda i, j, W=W: sp.Symbol(f"{W.name}[{i},{j}]"))
+        values[W] = sp.Matrix(rows, cols, lambda i, j, W=W: sp.Symbol(f"{W.name}[{i},{j}]",
+                                                                        real=True))
     inst = Instance(cell, size[cell.hidden_dim], size[inp], values, size)
     for q in cell.quantities:
         values[q.symbol] = inst.evaluate(q.expr)

@@ -30,7 +30,8 @@ __all__ = ["weight_norms", "bound_functions", "BoundContext"]
 def weight_norms(params) -> dict:
     r"""The norms of the weights and biases, keyed by their
     :class:`~derivations.statements.Norm` atoms: ``Norm(W, 2)`` (spectral), ``Norm(W, oo)``
-    (max row sum) for every weight, ``Norm(b, oo)`` (max entry) for every bias.
+    (max row sum) for every weight, ``Norm(b, oo)`` (max entry) for every bias, and the
+    absolute value of every scalar.
 
     A bound's right-hand side ``expr`` in these atoms evaluates with
     ``expr.xreplace(weight_norms(params))``.
@@ -48,6 +49,8 @@ def weight_norms(params) -> dict:
         out[Norm(W, sp.oo)] = float(np.abs(a).sum(axis=1).max())
     for b in params.cell.biases:
         out[Norm(b, sp.oo)] = float(np.abs(params.arrays[b.name]).max())
+    for s in params.cell.scalars:  # a scalar's norm is its absolute value (coRNN's dt)
+        out[Norm(s, sp.oo)] = out[Norm(s, 2)] = abs(float(params.arrays[s.name]))
     return out
 
 

@@ -174,14 +174,16 @@ def _chrono(c, arrays, rng, t_max, H):
     sign = 1.0 if carrying.towards == 1 else -1.0
     b = np.log(rng.uniform(1.0, t_max - 1.0, size=H))
     settings = {gate: sign * b}
-    for q in c.quantities:
-        if q.role is Role.INPUT_GATE:
-            settings[q.symbol.name] = -settings.get(gate, sign * b)
+    for q in c.quantities:  # the LSTM's input gate opposite its forget gate (not the
+        # carrying gate itself when it is the cell's input gate: gated AntisymmetricRNN's z)
+        if q.role is Role.INPUT_GATE and q.symbol.name != gate:
+            settings[q.symbol.name] = -sign * b
     defs = {q.symbol.name: q.expr for q in c.quantities}
     for g, value in settings.items():
         if g not in defs:
             raise NumericError(f"cell {c.title!r}: carrying gate {g!r} is not a quantity")
-        biases = [s.name for s in c.biases if s in defs[g].free_symbols]
+        biases = [s.name for s in c.biases  # a bias, not an elementwise weight (BR's w_c)
+                  if s in defs[g].free_symbols and s not in c.vectors]
         if not biases:
             raise NumericError(f"gate {g!r} of cell {c.title!r} has no bias for 'chrono'")
         arrays[biases[0]] = value

@@ -236,12 +236,13 @@ def test_slstm_stabilized_does_not_overflow_where_the_paper_form_does():
 
 
 def test_the_report_finds_exactly_the_cells_whose_gates_read_only_the_input():
-    """From the papers: IndRNN, minGRU, minLSTM and the RG-LRU have a diagonal state
-    Jacobian (no gate reads h through a matrix); every other built-in cell does not."""
+    """From the papers: IndRNN (relu or tanh), minGRU, minLSTM, the RG-LRU, the T-RNN (no
+    recurrent weight) and the bistable cell BR (elementwise recurrent weights) have a diagonal
+    state Jacobian (no gate reads h through a matrix); every other built-in cell does not."""
     from reports._sec_recent import diagonal_cells
 
-    assert set(diagonal_cells()) == {"indrnn", "mingru (paper)", "mingru (g)",
-                                     "minlstm (paper)", "minlstm (g)", "rglru"}
+    assert set(diagonal_cells()) == {"indrnn", "indrnn (tanh)", "mingru (paper)", "mingru (g)",
+                                     "minlstm (paper)", "minlstm (g)", "rglru", "trnn", "br"}
 
 
 def test_diagonal_decay_equals_the_product_of_the_papers_decays():

@@ -249,7 +249,7 @@ SATURABLE = [k for k in KEYS if k[0] not in ("slstm", "minlstm", "rglru")]
 def test_saturated_preactivations_are_exact_and_warning_free(key):
     """|pre-activation| = 1e4: gates are exactly 0 or 1, no overflow warnings."""
     p = numeric.init(*key[:1], 4, 2, convention=key[1], seed=0)
-    zeros = {k: np.zeros_like(v) for k, v in p.arrays.items()}
+    zeros = {k: np.zeros_like(v) for k, v in p.parameters.items()}
     for sign in (1.0, -1.0):
         big = {b: np.full_like(p.arrays[b], sign * 1e4) for b in p.arrays if b.startswith("b")}
         q = p.with_arrays(**{**zeros, **big})

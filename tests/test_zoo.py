@@ -66,6 +66,33 @@ def _call(mod, x, state):
     return mod(x, state if len(state) > 1 else state[0])
 
 
+class _ExactHardsigmoid(torch.nn.Module):
+    """``clamp(u/6 + 1/2, 0, 1)`` with float64 autograd. torch 2.13's CPU backward of
+    ``nn.Hardsigmoid`` multiplies by float32(1/6) even in float64 (relative error 5e-9), which
+    is not the derivative of the forward it runs; the Jacobian comparison uses this module,
+    whose forward equals torch's to the last bits (checked) and whose backward is exact."""
+
+    def forward(self, u):
+        return torch.clamp(u / 6 + 0.5, 0.0, 1.0)
+
+
+def _exact_backward(mod, x, state):
+    """``mod`` with every ``nn.Hardsigmoid`` replaced by :class:`_ExactHardsigmoid`, after
+    checking the forward is unchanged (1e-15)."""
+    import copy
+
+    names = [n for n, m in mod.named_modules() if type(m) is torch.nn.Hardsigmoid]
+    if not names:
+        return mod
+    exact = copy.deepcopy(mod)
+    for n in names:
+        setattr(exact, n, _ExactHardsigmoid())
+    a, b = _split(mod, _call(mod, x, state)), _split(exact, _call(exact, x, state))
+    assert all(torch.allclose(u, v, rtol=1e-15, atol=1e-16)
+               for u, v in zip(a[1], b[1], strict=True))
+    return exact
+
+
 def _rel(a, b):
     return np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300)
 
@@ -91,8 +118,10 @@ def test_step_output_and_jacobian_equal_torchrecurrent(cls):
                       else state[0].numpy())
         assert _rel(y, out.detach().numpy()) < TOL_STEP
 
+    exact = _exact_backward(mod, x, state)
+
     def f(*s):
-        return torch.cat(_split(mod, _call(mod, x, s))[1], dim=-1)
+        return torch.cat(_split(exact, _call(exact, x, s))[1], dim=-1)
 
     J = torch.autograd.functional.jacobian(f, state)           # per state: (B, D, B, H)
     J = torch.cat([j for j in J], dim=-1)                        # (B, D, B, D)

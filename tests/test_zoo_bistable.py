@@ -653,9 +653,6 @@ def test_derive_bounds_and_init_work(cell):
         nm.init(cell, hidden_size=8, input_size=3, seed=0, scheme="chrono", t_max=100)
 
 
-@pytest.mark.xfail(strict=True, reason="numeric/_init.py _chrono takes the gate's first "
-                   "'bias' from Cell.biases, which lists the vectors too: BR's w_c (declared "
-                   "before b_ic) gets the chrono value and b_ic, b_hc are zeroed")
 def test_chrono_sets_the_brs_gate_bias_not_its_recurrent_vector():
     p = nm.init("br", hidden_size=8, input_size=3, seed=0, scheme="chrono", t_max=100)
     q = nm.init("br", hidden_size=8, input_size=3, seed=0)

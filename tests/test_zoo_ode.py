@@ -343,9 +343,7 @@ def test_gated_antisymmetric_closed_gate_carries():
 
 @pytest.mark.parametrize(("name", "conv", "bias", "sign"), [
     ("fastgrnn", None, "b_iz", 1), ("fastgrnn", "sigmoid", "b_iz", 1), ("lem", None, "b_i2", -1),
-    pytest.param("gated_antisymmetric_rnn", None, "b_iz", -1, marks=pytest.mark.xfail(
-        strict=True, reason="numeric/_init.py's chrono sets an INPUT_GATE's bias to minus "
-        "the carrying gate's, and here the input gate is the carrying gate: it flips it")),
+    ("gated_antisymmetric_rnn", None, "b_iz", -1),
 ], ids=["fastgrnn", "fastgrnn-sigmoid", "lem", "gated-antisymmetric"])
 def test_chrono_init_biases_the_carrying_gate_towards_carrying(name, conv, bias, sign):
     """Tallec & Ollivier's chrono: the carrying gate's bias is +-log U[1, T - 1], its sign the
