@@ -27,8 +27,8 @@ import numpy as np
 import pytest
 
 import derivations as dv
-from derivations.facts import BoundKind
 import numeric as nm
+from derivations.facts import BoundKind
 from numeric import NumericError
 
 torch = pytest.importorskip("torch")
