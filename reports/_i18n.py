@@ -17,7 +17,7 @@ from derivations.facts import PathLabel, Role, role_of
 
 from .model import Tr
 
-__all__ = ["label_tr", "ROLES_VI", "PATHS_VI"]
+__all__ = ["label_tr", "ROLES_VI", "PATHS_VI", "FAMILIES_VI", "family_tr", "OTHER_FAMILY"]
 
 #: every :class:`~derivations.facts.Role`, in Vietnamese
 ROLES_VI = {
@@ -53,10 +53,36 @@ ROLES_VI = {
     Role.PROJECTION: "phép chiếu",
     Role.PRE_ACTIVATION: "tiền kích hoạt",
     Role.LATENT: "biến ẩn",
+    Role.SEARCH_NODE: "nút của kiến trúc tìm được",
 }
 
 #: the paths through no quantity: the carry (matrix-free) and the plain recurrent path
 PATHS_VI = {"carry": "đường mang", "recurrent": "hồi quy"}
+
+#: the Vietnamese title of each family of built-in cells, keyed by its slug
+#: (``derivations.cells.FAMILIES``; the English titles live with the families)
+FAMILIES_VI = {
+    "classic": "Các ô kinh điển",
+    "recent": "Hồi quy tuyến tính có cổng và sLSTM (2023-2024)",
+    "lstm_variants": "Các biến thể của LSTM",
+    "minimal": "Các đơn vị một cổng và tối giản",
+    "residual": "Các ô phần dư, phản đối xứng và dao động",
+    "bistable": "Các ô lưỡng ổn, tiến hóa và tìm được bằng tìm kiếm",
+    "output_delay": "Các ô có đầu ra riêng hoặc đầu vào trễ",
+}
+
+#: ``(slug, title)`` of the group of cells outside every family (a user's own cells)
+OTHER_FAMILY = ("other", Tr("Other cells", "Các ô khác"))
+
+
+def family_tr(slug: str, title: str) -> Tr:
+    """The bilingual title of the family ``slug`` (English ``title`` as the family gives it;
+    a family without a Vietnamese entry keeps its English title in both languages).
+
+    >>> family_tr("minimal", "Single-gate and minimal units").vi
+    'Các đơn vị một cổng và tối giản'
+    """
+    return Tr(title, FAMILIES_VI.get(slug, title))
 
 
 def _role_vi(role) -> str:

@@ -7,10 +7,23 @@ from derivations.proof import prove
 from .mathblocks import equations_math, jacobian_math
 from .model import Paragraph, Section, Table, Tr
 
-__all__ = ["cell_section", "proof_rows", "PROVED", "NOT_PROVED"]
+__all__ = ["cell_section", "cell_label", "proof_rows", "PROVED", "NOT_PROVED"]
 
 PROVED = Tr("proved exactly", "đã chứng minh chính xác")
 NOT_PROVED = Tr("NOT equal", "KHÔNG bằng nhau")
+
+
+def cell_label(cell) -> str:
+    """The section label of ``cell``: ``sec:cell-gru-cho`` (a character a label cannot hold
+    becomes ``-``).
+
+    >>> import derivations as dv
+    >>> cell_label(dv.cell("slstm_stabilized", "exp"))
+    'sec:cell-slstm_stabilized-exp'
+    """
+    raw = cell.name + (f"-{cell.convention}" if cell.convention else "")
+    safe = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "_-") else "-" for ch in raw)
+    return f"sec:cell-{safe}"
 
 
 def proof_rows(cell, sizes) -> list:
@@ -31,8 +44,9 @@ def _proof_table(cell, results) -> Table:
                  align="rrlr")
 
 
-def cell_section(derivation, results, extra_blocks=()) -> Section:
-    """The section of one cell; ``extra_blocks`` (numeric checks, bounds) are appended."""
+def cell_section(derivation, results, extra_blocks=(), label: str | None = None) -> Section:
+    """The section of one cell; ``extra_blocks`` (numeric checks, bounds) are appended;
+    ``label`` defaults to :func:`cell_label`."""
     cell = derivation.cell
     ref = cell.reference or "—"
     intro = Paragraph((Tr("Reference: ", "Tài liệu tham khảo: "), ref, ". ",
@@ -61,5 +75,4 @@ def cell_section(derivation, results, extra_blocks=()) -> Section:
             "hàm mà autograd dùng tại các điểm gãy (" + "; ".join(kinks) + "). Kiểm tra số "
             "dùng sai phân trung tâm, tránh xa các điểm gãy."),)))
     blocks.extend(extra_blocks)
-    return Section(Tr(cell.title, cell.title), tuple(blocks), label=f"sec:cell-{cell.name}"
-                   + (f"-{cell.convention}" if cell.convention else ""))
+    return Section(Tr(cell.title, cell.title), tuple(blocks), label=label or cell_label(cell))

@@ -46,8 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--lang", default="en", choices=("en", "vi"), help="report language")
     r.add_argument("--cells", default=None,
                    help="comma-separated cells, e.g. elman,gru,lstm or gru:seed, or your "
-                   "own: path/to/file.py:name or package.module:name (default all)")
-    r.add_argument("--quick", action="store_true", help="small proofs and samples (< 30 s)")
+                   "own: path/to/file.py:name or package.module:name (default all; with "
+                   "--quick one per family)")
+    r.add_argument("--quick", action="store_true",
+                   help="small proofs (n <= 2) and samples, in under 30 s; without --cells it "
+                   "covers a subset: Elman, GRU, LSTM and the first cell of every other family "
+                   "(the full report: every cell, proofs at n <= 3)")
     r.add_argument("--title", default=None, help="document title (default: the built-in one)")
     r.add_argument("--author", default="gatebound", help="document author")
 

@@ -6,9 +6,15 @@ from :mod:`numeric`. Every section is always built (an import error of the toolk
 loudly); ``doc.meta["missing"]`` lists only what was not asked for (the figures when no
 ``figures_dir`` is given).
 
+The cells are grouped by family (:data:`derivations.cells.FAMILIES`): the zoo section
+tabulates every cell (:mod:`reports._sec_zoo`), then a section per family holds its cells'
+sections, and the cell index at the end lists them alphabetically with links.
+
 >>> doc = build_document(["elman"], quick=True)
->>> [s.title.en for s in doc.sections][:2], "Cells" in [s.title.en for s in doc.sections]
-(['Introduction', 'Conventions'], True)
+>>> [s.title.en for s in doc.sections][:4]
+['Introduction', 'Conventions', 'Lemmas', 'The cell zoo at a glance']
+>>> [s.label for s in doc.sections][4], doc.sections[-1].label
+('sec:fam-classic', 'sec:index')
 """
 
 from __future__ import annotations
@@ -29,9 +35,12 @@ from ._sec_figures import comparison_section
 from ._sec_numeric import numeric_blocks
 from ._sec_recent import recent_blocks
 from ._sec_repro import repro_section
-from .model import Document, Paragraph, Section, Tr
+from ._sec_zoo import cell_labels, family_label, group_cells, index_section, zoo_section
+from ._zoo_data import ZOO, zoo_row
+from .model import Document, Paragraph, Ref, Section, Tr
 
-__all__ = ["build_document", "parse_cells", "DEFAULT_TITLE"]
+__all__ = ["build_document", "parse_cells", "quick_cells", "DEFAULT_TITLE", "PROOF_SIZES",
+           "SAMPLES"]
 
 DEFAULT_TITLE = Tr("Why gates keep gradients alive: derived Jacobians, proofs and evidence",
                    "Vì sao các cổng giữ cho gradient không tiêu biến: ma trận Jacobi, chứng minh "
@@ -73,7 +82,33 @@ def parse_cells(spec) -> list:
     return out
 
 
-def _intro() -> Section:
+#: sizes n of the brute-force proofs per cell: (quick, full). n = 4 costs as much as
+#: n = 1..3 together (about 1-3 s for a gated cell); with some 65 cells the full report
+#: proves n <= 3, which the issue asks for (tests prove more)
+PROOF_SIZES = {True: (1, 2), False: (1, 2, 3)}
+#: random states per weight scale of each cell's bound table: (quick, full)
+SAMPLES = {True: 64, False: 256}
+
+
+def quick_cells() -> list:
+    """The cells of ``--quick`` without ``--cells``: Elman, GRU and LSTM (the cells the
+    figures compare) and the first cell of every other family, each at its default
+    convention.
+
+    >>> [c.title for c in quick_cells()][:4]
+    ['elman', 'gru (pytorch)', 'lstm', 'mingru (paper)']
+    """
+    from derivations.cells import FAMILIES
+
+    out = []
+    for slug, _title, names in FAMILIES:
+        for name in (names if slug == "classic" else names[:1]):
+            out.append(dv.cell(name))
+    return out
+
+
+def _intro(sizes=PROOF_SIZES[False], samples: int = SAMPLES[False]) -> Section:
+    ns = ", ".join(str(n) for n in sizes)
     return Section(Tr("Introduction", "Giới thiệu"), (Paragraph((Tr(
         "Backpropagation through time multiplies one state Jacobian per step. This report "
         "derives each cell's Jacobian in closed form with SymPy, proves it equal to the "
@@ -86,7 +121,24 @@ def _intro() -> Section:
         "ma trận Jacobi tính vét cạn, nêu các cận chuẩn suy ra từ cấu trúc các số hạng, và "
         "kiểm tra tất cả bằng tính toán số. Ma trận Jacobi của một ô có cổng chứa một đường "
         "mang dạng đường chéo; khi cổng bão hòa về phía giữ lại, ma trận Jacobi tiến tới ma "
-        "trận đơn vị và gradient không tiêu biến cũng không bùng nổ."),)),), label="sec:intro")
+        "trận đơn vị và gradient không tiêu biến cũng không bùng nổ."),)), Paragraph((Tr(
+            "Section ", "Mục "), Ref("sec:zoo"), Tr(
+            " tabulates every cell, family by family: its carry path, whether a global bound "
+            "exists, how tight the bounds are, its gradient norm after many steps and its "
+            "leading Lyapunov exponent. A section per family follows with each cell's "
+            "derivation; the cell index (Section ",
+            " lập bảng cho mọi ô, theo từng họ: đường mang, có hay không cận toàn cục, độ chặt "
+            "của các cận, chuẩn gradient sau nhiều bước và số mũ Lyapunov lớn nhất. Tiếp theo "
+            "là một mục cho mỗi họ với phép suy ra của từng ô; chỉ mục các ô (mục "), Ref(
+            "sec:index"), Tr(f") lists them alphabetically. In this report each closed form is "
+                             f"proven exactly at n = {ns} and its bounds checked on {samples} "
+                             "random states per weight scale (the test suite proves more "
+                             "sizes).",
+                             f") liệt kê chúng theo thứ tự chữ cái. Trong báo cáo này mỗi dạng "
+                             f"đóng được chứng minh chính xác tại n = {ns} và các cận được kiểm "
+                             f"tra trên {samples} trạng thái ngẫu nhiên cho mỗi hệ số trọng số "
+                             "(bộ kiểm thử chứng minh thêm nhiều cỡ hơn)."))),),
+                   label="sec:intro")
 
 
 def _recent_section(figures_dir, lang, quick, seed) -> Section:
@@ -101,6 +153,37 @@ def _recent_section(figures_dir, lang, quick, seed) -> Section:
                    label="sec:recent")
 
 
+def _zoo_config(seed: int):
+    from dataclasses import replace
+
+    return replace(ZOO, seed=seed)
+
+
+_BOUNDS_FAILED = Tr("The bounds could not be derived: ", "Không suy ra được các cận: ")
+_NUMERIC_FAILED = Tr("The numeric checks could not run: ", "Không chạy được các kiểm tra số: ")
+
+
+def _guarded(make, failed: Tr) -> list:
+    """``make()``, or a paragraph with the reason when the toolkit refuses (a cell the
+    bounds or the engine cannot handle yet): one cell never stops the report."""
+    import numeric
+
+    try:
+        return list(make())
+    except (dv.DerivationError, numeric.NumericError) as exc:
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return [Paragraph((failed, msg, "."))]
+
+
+def _family_section(slug: str, title: Tr, secs: list) -> Section:
+    n = len(secs)
+    intro = Paragraph((Tr(f"{n} cell{'s' if n != 1 else ''}: ", f"{n} ô: "), ", ".join(s.title.en for s in secs),
+                       Tr(". Their row in the zoo table: Section ",
+                          ". Dòng của chúng trong bảng tổng quan: mục "), Ref("sec:zoo"),
+                       Tr(".", ".")))
+    return Section(title, (intro, *secs), label=family_label(slug))
+
+
 def build_document(cells=None, *, quick: bool = False, title: str | None = None,
                    author: str = "gatebound", command: str | None = None, engine: str = "",
                    progress: Callable[[str], None] | None = None,
@@ -112,32 +195,39 @@ def build_document(cells=None, *, quick: bool = False, title: str | None = None,
     cells : str or list, optional
         Cells to include (see :func:`parse_cells`); default every built-in cell.
     quick : bool
-        Smaller proofs (n = 1, 2) and lighter numerics, for a build under 30 s.
+        Smaller proofs (n = 1, 2) and lighter numerics, for a build under 30 s; with the
+        default cells only :func:`quick_cells` (one cell per family, and GRU and LSTM).
     figures_dir : path, optional
         Where the comparison figures (PDF) are written; ``None`` leaves that section out.
     lang : str
         Language of the figures' axis labels (the document itself holds both languages).
     """
     cells = parse_cells(cells)
+    if quick and cells == dv.all_cells():  # --quick without --cells: a subset
+        cells = quick_cells()
     say = progress or (lambda msg: None)
-    sizes = (1, 2) if quick else (1, 2, 3, 4)
+    sizes = PROOF_SIZES[quick]
+    samples = SAMPLES[quick]
     missing = []
-    sections = [_intro(), conventions_section()]
+    sections = [_intro(sizes, samples), conventions_section()]
     say("lemmas: re-running the SymPy proofs")
     sections.append(lemmas_section())
-    samples = 64 if quick else 512
-    cell_secs = []
+    labels = cell_labels(cells)
+    cell_secs, rows = {}, {}
     for k, cell in enumerate(cells, 1):
-        say(f"[{k}/{len(cells)}] deriving and proving {cell.title} at n = {list(sizes)}")
+        say(f"[{k}/{len(cells)}] {cell.title}: deriving, proving at n = {list(sizes)}, "
+            f"{samples} samples per scale, zoo row")
         d = dv.derive(cell)
-        extra = bounds_blocks(d)
-        say(f"[{k}/{len(cells)}] numeric checks of {cell.title} ({samples} samples per scale)")
-        extra += numeric_blocks(cell, samples=samples, hidden=32 if quick else 64, seed=seed)
-        cell_secs.append(cell_section(d, proof_rows(cell, sizes), extra))
-    sections.append(Section(Tr("Cells", "Các ô"), (Paragraph((Tr(
-        "Each cell: its equations, the derived Jacobian with its paths, and the exact proofs.",
-        "Mỗi ô: các phương trình, ma trận Jacobi suy ra cùng các đường của nó, và các chứng "
-        "minh chính xác."),)), *cell_secs), label="sec:cells"))
+        extra = _guarded(lambda d=d: bounds_blocks(d), _BOUNDS_FAILED)
+        extra += _guarded(lambda c=cell: numeric_blocks(c, samples=samples,
+                                                         hidden=32 if quick else 64,
+                                                         seed=seed), _NUMERIC_FAILED)
+        cell_secs[cell] = cell_section(d, proof_rows(cell, sizes), extra, label=labels[cell])
+        rows[cell] = zoo_row(cell, _zoo_config(seed))
+    groups = group_cells(cells)
+    sections.append(zoo_section(groups, rows, _zoo_config(seed), labels))
+    for slug, fam_title, cs in groups:
+        sections.append(_family_section(slug, fam_title, [cell_secs[c] for c in cs]))
     if figures_dir is not None:
         sections.append(comparison_section(figures_dir, lang=lang, quick=quick, seed=seed,
                                            progress=say))
@@ -148,10 +238,12 @@ def build_document(cells=None, *, quick: bool = False, title: str | None = None,
     say("seed audit: computing each claim's verdict")
     sections.append(audit_section())
     cmd = command or " ".join(["gatebound", *sys.argv[1:]])
-    seeds = {"numeric checks (numeric.init, states)": seed}
+    seeds = {"numeric checks (numeric.init, states)": seed,
+             "zoo table (numeric.init, inputs x_t, states, cotangents v, Lyapunov frames)": seed}
     if figures_dir is not None:
         seeds["figures (numeric.init, inputs x_t, cotangents v)"] = seed
     sections.append(repro_section(cmd, seeds, engine or "—"))
+    sections.append(index_section(groups, labels))
     date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     doc_title = DEFAULT_TITLE if title is None else Tr(nfc(title), nfc(title))
     return Document(doc_title, author, tuple(sections), meta={"date": date, "missing": missing,

@@ -143,7 +143,7 @@ class Table:
     """A table: header row, body rows; cells are inline parts or tuples of them.
 
     ``widths``: ``None`` for natural widths, or one fraction of the line width per column
-    (long text then wraps).
+    (long text then wraps). ``small``: a smaller font (a wide table of many columns).
     """
 
     header: tuple
@@ -151,6 +151,7 @@ class Table:
     caption: Tr | None = None
     widths: tuple | None = None
     align: str | None = None
+    small: bool = False
 
     def __post_init__(self):
         n = len(self.header)

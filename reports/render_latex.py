@@ -161,8 +161,9 @@ class _R:
         head = " & ".join(r"\textbf{%s}" % self.text(c) for c in t.header) + r" \\"
         body = "\n".join(" & ".join(self.text(c) for c in row) + r" \\" for row in t.rows)
         cap = r"\caption{%s}\\" % self.text(t.caption) + "\n" if t.caption else ""
-        return (f"\\begin{{longtable}}{{{spec}}}\n{cap}\\toprule\n{head}\n\\midrule\n\\endhead\n"
-                f"{body}\n\\bottomrule\n\\end{{longtable}}\n")
+        out = (f"\\begin{{longtable}}{{{spec}}}\n{cap}\\toprule\n{head}\n\\midrule\n\\endhead\n"
+               f"{body}\n\\bottomrule\n\\end{{longtable}}\n")
+        return f"\\begingroup\\small\n{out}\\endgroup\n" if t.small else out
 
     def figure(self, f: Figure) -> str:
         return ("\\begin{figure}[H]\n\\centering\n"

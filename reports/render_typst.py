@@ -112,8 +112,10 @@ class _R:
                  f"    table.hline(), table.header({head}), table.hline(),\n    {body},\n"
                  "    table.hline())")
         if t.caption is None:
-            return f"#{table}\n"
-        return f"#figure({table},\n  caption: [{self.text(t.caption)}])\n"
+            out = f"#{table}\n"
+        else:
+            out = f"#figure({table},\n  caption: [{self.text(t.caption)}])\n"
+        return f"#[#set text(size: 0.9em)\n{out}]\n" if t.small else out
 
 
 def render_typst(doc: Document, lang: str = "en") -> str:
