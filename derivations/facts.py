@@ -68,6 +68,7 @@ class Role(enum.StrEnum):
     PROJECTION = "projection"
     PRE_ACTIVATION = "pre-activation"
     LATENT = "latent"
+    SEARCH_NODE = "searched node"
 
 
 def role_of(value) -> Role | str:
