@@ -465,6 +465,7 @@ def test_original_lstm_carry_is_the_identity_and_c_grows_without_bound():
     np.testing.assert_array_equal(J_cc, np.broadcast_to(np.eye(H), J_cc.shape))
     bb = dv.derive_bounds(dv.derive("original_lstm")).block("c", "c")
     assert bb.carry == 1 and bb.global_upper == 1 and bb.rest_global == 0
+    assert bb.get(BoundKind.SATURATION) is None      # no gate in the carry to saturate
     # the input gate closed (b_ii = -400, i ~ e^-400): c' = c and dc'/dh = 0 in float64
     arr = dict(p.arrays)
     arr["b_ii"] = np.full(H, -400.0)
@@ -542,18 +543,25 @@ def test_mlstm_recurrent_paths_vanish_with_the_input_factor():
 
 
 @pytest.mark.parametrize("name", [n for n in CELLS if dv.cell(n).carrying is not None])
-def test_chrono_opens_the_forget_gate_and_closes_the_input_gate(name):
+def test_chrono_biases_the_carrying_gate_towards_carrying(name):
+    """Tallec & Ollivier: the carrying gate's input-side bias is +-log U[1, T - 1] (sign
+    towards carrying: + for a forget gate, - for the original LSTM's input gate), its
+    recurrent-side bias 0, every other input gate's bias the opposite."""
     c = dv.cell(name)
     p = nm.init(c, H, I_, scheme="chrono", t_max=100, seed=34)
-    gate = c.carrying.gate
+    gate, sign = c.carrying.gate, (1.0 if c.carrying.towards == 1 else -1.0)
+
+    def biases(q):
+        return [b.name for b in c.biases if b in q.expr.free_symbols and b not in c.vectors]
+
     defs = {q.symbol: q for q in c.quantities}
-    forget = [b for b in c.biases if b in defs[gate].expr.free_symbols and b not in c.vectors]
-    assert np.all(p.arrays[forget[0].name] >= 0) and np.any(p.arrays[forget[0].name] > 1)
-    assert all(np.all(p.arrays[b.name] == 0) for b in forget[1:])
+    own = biases(defs[gate])
+    b = p.arrays[own[0]]
+    assert np.all(sign * b >= 0) and np.all(sign * b <= np.log(99)) and np.any(sign * b > 1)
+    assert all(np.all(p.arrays[n] == 0) for n in own[1:])
     for q in c.quantities:
-        if q.role is dv.Role.INPUT_GATE:
-            own = [b for b in c.biases if b in q.expr.free_symbols and b not in c.vectors]
-            np.testing.assert_array_equal(p.arrays[own[0].name], -p.arrays[forget[0].name])
+        if q.role is dv.Role.INPUT_GATE and q.symbol != gate:
+            np.testing.assert_array_equal(p.arrays[biases(q)[0]], -b)
 
 
 @pytest.mark.parametrize("name", CELLS)

@@ -32,11 +32,15 @@ through one weight each and no biases are written, where the code reads
 choice of training, not of the cell: the Jacobian here is the full one.
 
 The carry is exactly the identity, :math:`\partial c_t / \partial c_{t-1} = I`, for every
-parameter and state: no gate is needed for it, so the cell declares no carrying gate (the
-input gate :math:`i \to 0` freezes :math:`c`, but the carry does not depend on it). Hence
-:math:`\sigma_{\min}(\partial c_t / \partial c_{t-1}) = 1` exactly, while
-:math:`\|c_t\|` may grow without bound (:math:`|c_t| \le |c_{t-1}| + 1`): the very
-drift the forget gate of Gers et al. (2000) was added to undo.
+parameter and state: no gate is needed for it, and the derived bounds say so exactly
+(global upper bound 1, Weyl lower bound 1 with equality, identity gap 0), with no
+saturation limit (the carry holds no gate). What a gate decides is the rest of the
+:math:`c` rows: the input gate :math:`i \to 0` makes :math:`c_t = c_{t-1}` and
+:math:`\partial c_t / \partial h_{t-1} \to 0`, so the cell declares ``carrying(i, 0)`` (the
+``chrono`` initialisation then closes the input gate, :math:`b_{ii} = -\log U[1, T-1]`).
+Nothing bounds the cell itself: :math:`|c_t| \le |c_{t-1}| + 1`, and with :math:`i = g = 1`
+it grows by one every step, the drift the forget gate of Gers et al. (2000) was added to
+undo.
 """
 
 from ..facts import Role
@@ -62,4 +66,5 @@ def original_lstm(convention=None):
     cb.layout(weight_ih="W_ii W_ig W_io", weight_hh="W_hi W_hg W_ho",
               bias_ih="b_ii b_ig b_io", bias_hh="b_hi b_hg b_ho")
     cb.attributes(gate_order="i, g, o", forget_gate="none (c_t = c_{t-1} + i_t g_t)")
+    cb.carrying(i, 0)
     return cb.build()
