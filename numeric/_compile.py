@@ -168,6 +168,19 @@ class Program:
                 fp = fast_path(f)
                 if fp is not None:
                     rep[fp.complement(f)] = fp.accurate(f.args[0])
+        # a scaled complement 1 + m q (LEM's carry 1 - dt s): (1 + m) - m (1 - q), with
+        # 1 - q the accurate complement, exact where m = -1 (dt = 1) and q rounds to 1
+        pairs = {q.symbol: sp.Symbol(_cpl_name(q.symbol.name)) for q in self.cell.quantities
+                 if (fp := fast_path(q.expr)) is not None and fp.pair}
+        for e in exprs:
+            for a in sp.preorder_traversal(sp.sympify(e)):
+                if not isinstance(a, sp.Add) or len(a.args) != 2 or sp.S.One not in a.args:
+                    continue
+                t = a.args[0] if a.args[1] == 1 else a.args[1]
+                for q, cpl in pairs.items():
+                    m, rest = t.as_independent(q, as_Add=False)
+                    if rest == q and m != -1:
+                        rep[a] = (1 + m) - m * cpl
         return rep
 
     def _forward_steps(self, cell, mvs):
