@@ -72,7 +72,7 @@ def num_text(n: Num, digits: int = 2, *, log: bool = False):
     if n.why is Why.EXACT_ZERO:
         return M(r"-\infty", "-infinity")
     if n.why is Why.NO_CARRYING:
-        return Tr("n/a", "k/áp dụng")
+        return Tr("n/a", "không áp dụng")
     if n.why is Why.NO_GLOBAL:
         return "—"
     if not n.ok:
@@ -101,8 +101,7 @@ def carry_parts(row) -> tuple:
     for k, (s, carry) in enumerate(row.carries):
         parts += ["; " if k else "", *_carry_math(pr, s, carry, multi)]
     if cell.carrying is not None:
-        g, _ = pr.both(cell.carrying.gate)
-        gt = pr.typst.doprint(cell.carrying.gate)
+        g, gt = pr.both(cell.carrying.gate)
         to = cell.carrying.towards
         parts += [Tr("; → I as ", "; → I khi "), M(f"{g} \\to {to}", f"{gt} -> {to}")]
     else:
@@ -152,7 +151,7 @@ def _notes(rows) -> list:
                        ("grad_default", r.grad_default), ("grad_carrying", r.grad_carrying),
                        ("lyapunov", r.lyapunov)):
             if n.why in (Why.REFUSED, Why.NOT_FINITE):
-                if key == "glob" and n == r.tightness:
+                if key == "glob" and (n.why, n.detail) == (r.tightness.why, r.tightness.detail):
                     continue  # the same failure as the tightness, noted once
                 out.append((r.cell.title, _COLUMN[key], n))
     return out
@@ -197,8 +196,11 @@ def _summary(rows, cfg: ZooConfig) -> Paragraph:
     each initialisation, which have a global bound, where lambda_1 > 0."""
     alive = 1e-3  # a gradient norm above 10^-3 after T steps "survives"
     lg = math.log10(alive)
-    d_ok = [r for r in rows if r.grad_default.ok]
-    c_ok = [r for r in rows if r.grad_carrying.ok]
+    def known(n):  # a number, or an exact zero (log10 = -inf)
+        return n.ok or n.why is Why.EXACT_ZERO
+
+    d_ok = [r for r in rows if known(r.grad_default)]
+    c_ok = [r for r in rows if known(r.grad_carrying)]
     d_alive = [r.cell.title for r in d_ok if r.grad_default.value > lg]
     c_alive = [r.cell.title for r in c_ok if r.grad_carrying.value > lg]
     glob = [r for r in rows if r.has_global and not r.bounds_error]
@@ -266,7 +268,7 @@ def _intro(cfg: ZooConfig, seed: int) -> list:
                   "PyTorch và với khởi tạo mang (chrono, "),
                M(r"T_{\max} = T", "T_max = T"),
                Tr(") one, which applies only to a cell with a carrying gate (n/a otherwise).",
-                  "), chỉ áp dụng cho ô có cổng mang (k/áp dụng nếu không)."),),
+                  "), chỉ áp dụng cho ô có cổng mang (các ô khác: không áp dụng)."),),
               (M(r"\lambda_1", "lambda_1"),
                Tr(f": the median over {cfg.lyap_batch} sequences of the leading Lyapunov "
                   f"exponent (natural log per step, T = {cfg.T}, PyTorch initialisation).",

@@ -51,6 +51,14 @@ def built(tmp_path_factory):
     return get
 
 
+def _bookmarks(outline) -> list:
+    out = []
+    for item in outline:
+        out += _bookmarks(item) if isinstance(item, list) else [
+            unicodedata.normalize("NFKC", item.title)]
+    return out
+
+
 def _check(res, text, lang):
     assert res.tex.exists() and res.pdf.exists()
     # the reproducibility section names the engine of this build (documents are shared)
@@ -68,6 +76,12 @@ def _check(res, text, lang):
                 [label, label.role, label.via]
             assert label_tr(parts[0]).get(lang) in text or all(
                 label_tr(q).get(lang) in text for q in parts[1:]), (cell.title, label)
+    # navigation: PDF bookmarks down to the cells, the index links every cell's section
+    marks = _bookmarks(pypdf.PdfReader(res.pdf).outline)
+    for s in SECTIONS:
+        assert any(s.get(lang) in m for m in marks), s.get(lang)
+    for cell in quick_cells():
+        assert any(m.endswith(cell.title) for m in marks), cell.title
     assert "∂" in text  # the Jacobian fractions
     assert AUDIT.get(lang) in text
     for claim in audit():

@@ -147,14 +147,21 @@ def test_a_number_the_engine_refuses_is_shown_with_its_reason(monkeypatch):
     def refuse(*args, **kwargs):
         raise numeric.NumericError("frames do not fit (test)")
 
+    def refuse_bounds(*args, **kwargs):
+        raise numeric.NumericError("cannot evaluate the norm (test)")
+
     monkeypatch.setattr(numeric, "lyapunov", refuse)
+    monkeypatch.setattr(numeric, "check_bounds", refuse_bounds)
     cell = dv.cell("gru", "cho")
     row = zoo_row(cell, CFG)
     assert row.lyapunov.why is Why.REFUSED and "frames do not fit" in row.lyapunov.detail
+    assert row.tightness.why is row.global_tightness.why is Why.REFUSED
     assert row.grad_default.ok                         # the others are still computed
     sec = zoo_section(group_cells([cell]), {cell: row}, CFG)
     tex = render_latex(Document(Tr("T", "T"), "a", (sec,)), "en")
-    assert "—*" in tex and "frames do not fit (test)" in tex
+    assert tex.count("—*") == 1 + 3 + 1    # the legend, three numbers, the notes heading
+    assert tex.count("frames do not fit (test)") == 1
+    assert tex.count("cannot evaluate the norm (test)") == 1  # one failure, noted once
 
 
 def test_non_finite_and_exact_zero_medians_say_so():
