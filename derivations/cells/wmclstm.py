@@ -34,10 +34,12 @@ does not match its ``forward``: it writes the connections without the :math:`\ta
 (:math:`W_{mh} c + b_{mh}` added to the gate) and the candidate without
 :math:`W_{hg} h_{t-1} + b_{hg}`; the code has both, as the paper does.
 
-The carry :math:`\partial c_t / \partial c_{t-1} = \operatorname{diag}(f_t) + \ldots` is no
-longer diagonal: the working memory adds :math:`\operatorname{diag}(c_{t-1} f_t (1 - f_t)
-(1 - w_f^2)) W_{cf}` and the same through :math:`i_t`, each bounded by
-:math:`\tfrac14 \|W_{c\cdot}\|_2` times the cell's size.
+The carry :math:`\partial c_t / \partial c_{t-1}` is no longer diagonal: beside
+:math:`\operatorname{diag}(f_t)` the working memory adds :math:`\operatorname{diag}(c_{t-1}
+f_t (1 - f_t) (1 - w_f^2)) W_{cf} + \operatorname{diag}(g_t i_t (1 - i_t) (1 - w_i^2))
+W_{ci}`, so the derived bound on it is :math:`1 + \tfrac14 \|W_{ci}\|_2 + \tfrac14
+\|c_{t-1}\|_\infty \|W_{cf}\|_2`. Both extra terms vanish as :math:`f \to 1` and
+:math:`i \to 0` together; :math:`f \to 1` alone leaves the input gate's.
 """
 
 from ..facts import Role
