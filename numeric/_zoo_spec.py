@@ -98,7 +98,7 @@ class Reader:
             return self._number(self._scalars[symbol], f"scalars[{symbol!r}]")
         raise NumericError(f"{self.where} cannot say the hyper-parameter {name!r} (torchrecurrent "
                            f"keeps it outside the state dict): pass scalars={{{symbol!r}: "
-                           "value}}")
+                           "value}")
 
     def _number(self, value, name):
         torch = sys.modules.get("torch")

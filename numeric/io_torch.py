@@ -247,8 +247,8 @@ def _check_shapes(arrays, keys, cell, where):
 
 def from_torch(source, layer: int = 0, *, reverse: bool = False, cell: str | None = None,
                nonlinearity: str | None = None, dtype=None, scalars=None):
-    r""":class:`~numeric.Params` of one layer of a PyTorch RNN, GRU or LSTM, or of a peer's
-    minGRU, minLSTM, sLSTM or RG-LRU module.
+    r""":class:`~numeric.Params` of one layer of a PyTorch RNN, GRU or LSTM, of a peer's
+    minGRU, minLSTM, sLSTM or RG-LRU module, or of any of the 41 cells of torchrecurrent.
 
     Parameters
     ----------
@@ -262,12 +262,17 @@ def from_torch(source, layer: int = 0, *, reverse: bool = False, cell: str | Non
         than tensors are never executed, so a whole model saved with ``torch.save(model)``
         is refused. Also a peer's module or state dict (see :mod:`numeric._peers` for the
         layouts and what is not modelled: minGRU's ``to_out`` readout, sLSTMLayer's group
-        norm, the RG-LRU's reset at position 0).
+        norm, the RG-LRU's reset at position 0), and a torchrecurrent ``*Cell`` or layer
+        module (``ATRCell``, ``ATR``, ...) or state dict (see :mod:`numeric._zoo`; the
+        cell of each class is listed in ``numeric._zoo.SPECS``).
     layer : int
         Which layer of a multi-layer module (default 0).
     reverse : bool
         Read the backward direction of a bidirectional module.
-    cell : {'elman', 'gru', 'lstm', 'mingru', 'minlstm', 'slstm_stabilized', 'rglru'}, optional
+    cell : str, optional
+        ``'elman'``, ``'gru'``, ``'lstm'``, ``'mingru'``, ``'minlstm'``,
+        ``'slstm_stabilized'``, ``'rglru'`` or a torchrecurrent cell (``'atr'``,
+        ``'indrnn:tanh'``, ``'taugru:delay2'``, ...).
         Required for a state dict or file, which cannot say which cell it holds; the weight
         shapes are checked against it. For a module it may be omitted (the class says it)
         and must agree with the class. The GRU is the ``pytorch`` convention
@@ -278,6 +283,10 @@ def from_torch(source, layer: int = 0, *, reverse: bool = False, cell: str | Non
         ``'tanh'``. For a module it must agree with the module's.
     dtype : float32 or float64, optional
         Default: float32 when every tensor is float32 (float16/bfloat16 become float32).
+    scalars : dict, optional
+        For a torchrecurrent state dict: the hyper-parameters torchrecurrent keeps as Python
+        floats outside it (coRNN's ``{"dt": 0.1, "gamma": 1.0, "epsilon": 1.0}``); a missing
+        one is an error naming it (a loader never guesses), an unknown one too.
 
     Returns
     -------
