@@ -484,9 +484,9 @@ def test_original_lstm_carry_is_the_identity_and_c_grows_without_bound():
 
 
 # forget bias (towards carrying) and input-gate bias (closed) of each cell with a carry gate
-SATURATE = {"peephole_lstm": ({"b_if": 30.0}, {"b_ii": -30.0, "p_i": 0.0, "p_f": 0.0}),
+SATURATE = {"peephole_lstm": ({"b_if": 30.0}, {"b_ii": -30.0}),
             "multiplicative_lstm": ({"b_fx": 30.0}, {"b_ix": -30.0}),
-            "reslstm": ({"b_xf": 30.0}, {"b_xi": -30.0, "p_i": 0.0, "p_f": 0.0}),
+            "reslstm": ({"b_xf": 30.0}, {"b_xi": -30.0}),
             "wmclstm": ({"b_if": 30.0}, {"b_ii": -30.0}),
             "ran": ({"b_fx": 30.0}, {"b_ix": -30.0}),
             "janet": ({"b_if": 30.0}, {})}
