@@ -15,7 +15,6 @@ The numbers come from :mod:`reports._zoo_data`; a number that could not be compu
 
 from __future__ import annotations
 
-import math
 from types import SimpleNamespace
 
 import derivations as dv
@@ -191,18 +190,29 @@ def _family_table(slug, title, rows, labels) -> list:
     return blocks
 
 
-def _summary(rows, cfg: ZooConfig) -> Paragraph:
-    """Sentences computed from the rows: how many cells keep a gradient after T steps under
-    each initialisation, which have a global bound, where lambda_1 > 0."""
-    alive = 1e-3  # a gradient norm above 10^-3 after T steps "survives"
-    lg = math.log10(alive)
-    def known(n):  # a number, or an exact zero (log10 = -inf)
-        return n.ok or n.why is Why.EXACT_ZERO
+#: log10 of the gradient norms after T steps between which a gradient is kept (neither
+#: vanished nor exploded)
+KEPT = (-3.0, 3.0)
 
-    d_ok = [r for r in rows if known(r.grad_default)]
-    c_ok = [r for r in rows if known(r.grad_carrying)]
-    d_alive = [r.cell.title for r in d_ok if r.grad_default.value > lg]
-    c_alive = [r.cell.title for r in c_ok if r.grad_carrying.value > lg]
+
+def _known(n: Num) -> bool:
+    """A number, or an exact zero (log10 = -inf)."""
+    return n.ok or n.why is Why.EXACT_ZERO
+
+
+def _fates(rows, attr) -> tuple:
+    """``(computed, kept, exploded)``: the titles of the cells whose median gradient (the
+    row's ``attr``) is known, within :data:`KEPT`, above it."""
+    known = [r for r in rows if _known(getattr(r, attr))]
+    kept = [r.cell.title for r in known if KEPT[0] <= getattr(r, attr).value <= KEPT[1]]
+    big = [r.cell.title for r in known if getattr(r, attr).value > KEPT[1]]
+    return known, kept, big
+
+
+def _summary(rows, cfg: ZooConfig) -> Paragraph:
+    """Sentences computed from the rows: which cells have a global bound, which keep their
+    gradient after T steps (within 10^-3 .. 10^3) under each initialisation and which
+    explode, where lambda_1 > 0."""
     glob = [r for r in rows if r.has_global and not r.bounds_error]
     pos = [r.cell.title for r in rows if r.lyapunov.ok and r.lyapunov.value > 0]
     none = Tr("none", "không có")
@@ -210,21 +220,34 @@ def _summary(rows, cfg: ZooConfig) -> Paragraph:
     def names(xs):
         return ", ".join(xs) if xs else none
 
+    lo, hi = (M(f"10^{{{int(e)}}}", f"10^({int(e)})") for e in KEPT)
     parts = [Tr(f"Of the {len(rows)} cells, {len(glob)} have a global bound on every block of "
                 f"the state Jacobian. After T = {cfg.T} steps the median gradient norm stays "
-                "above ",
+                "between ",
                 f"Trong {len(rows)} ô, {len(glob)} ô có cận toàn cục trên mọi khối của ma trận "
-                f"Jacobi trạng thái. Sau T = {cfg.T} bước, chuẩn gradient trung vị còn trên "),
-             M(r"10^{-3}", "10^(-3)"),
-             Tr(f" under the default initialisation for {len(d_alive)} of {len(d_ok)} cells (",
-                f" với khởi tạo mặc định ở {len(d_alive)} trên {len(d_ok)} ô (")]
-    parts += [names(d_alive), Tr(f"), and under the carrying initialisation for {len(c_alive)} "
-                                 f"of {len(c_ok)} (",
-                                 f"), và với khởi tạo mang ở {len(c_alive)} trên {len(c_ok)} ô (")]
-    parts += [names(c_alive), Tr("). The leading Lyapunov exponent is positive (a perturbation "
-                                 "grows) for: ",
-                                 "). Số mũ Lyapunov lớn nhất dương (nhiễu loạn tăng) với: ")]
-    parts += [names(pos), Tr(".", ".")]
+                f"Jacobi trạng thái. Sau T = {cfg.T} bước, chuẩn gradient trung vị nằm giữa "),
+             lo, Tr(" and ", " và "), hi]
+    for k, (attr, en, vi) in enumerate((("grad_default", "the default", "mặc định"),
+                                        ("grad_carrying", "the carrying", "mang"))):
+        known, kept, big = _fates(rows, attr)
+        rest = len(known) - len(kept) - len(big)
+        parts += [Tr(f"{';' if k else ''} under {en} initialisation for {len(kept)} of "
+                     f"{len(known)} cells (",
+                     f"{';' if k else ''} với khởi tạo {vi} ở {len(kept)} trên {len(known)} "
+                     "ô ("), names(kept)]
+        if big:
+            parts += [Tr("), it exceeds ", "), vượt quá "), hi, Tr(" for ", " với "),
+                      ", ".join(big)]
+        else:
+            parts += [Tr("), none exceeds ", "), không ô nào vượt quá "), hi]
+        if rest:
+            parts += [Tr(" and it falls below ", " và xuống dưới "), lo,
+                      Tr(f" for the other {rest}", f" với {rest} ô còn lại")]
+        else:
+            parts += [Tr(" and none falls below ", " và không ô nào xuống dưới "), lo]
+    parts += [Tr(". The leading Lyapunov exponent is positive (a perturbation grows) for: ",
+                 ". Số mũ Lyapunov lớn nhất dương (nhiễu loạn tăng) với: "), names(pos),
+              Tr(".", ".")]
     return Paragraph(tuple(parts))
 
 

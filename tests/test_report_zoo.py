@@ -271,3 +271,16 @@ def test_typst_outline_and_references_compile_to_section_numbers(doc, tmp_path):
     # sections: 1 zoo, 2 classic (2.1 elman, ...), 3 recent, 4 other, 5 index
     assert "lstm (2.3)" in text and "mingru (paper) (3.1)" in text
     assert "user_mgu (4.1)" in text
+
+
+def test_summary_tells_kept_exploded_and_vanished_gradients_apart():
+    from types import SimpleNamespace as Ns
+
+    from reports._sec_zoo import _fates
+
+    rows = [Ns(cell=Ns(title=t), g=n) for t, n in (
+        ("kept", Num(-0.7)), ("exploded", Num(78.8)), ("vanished", Num(-205.0)),
+        ("zero", Num(-np.inf, Why.EXACT_ZERO)), ("refused", Num.missing(Why.REFUSED, "x")))]
+    known, kept, big = _fates(rows, "g")
+    assert [r.cell.title for r in known] == ["kept", "exploded", "vanished", "zero"]
+    assert kept == ["kept"] and big == ["exploded"]
