@@ -89,7 +89,9 @@ def _pieces(expr, pr: Printers, width: int) -> list:
     groups, cur = [], []
     for term in terms:
         trial = cur + [term]
-        if cur and len(pr.typst.doprint(sp.Add(*trial, evaluate=False))) > width:
+        # a row after the first starts with "+ " or "- ": two characters of its width
+        prefix = 2 if groups else 0
+        if cur and len(pr.typst.doprint(sp.Add(*trial, evaluate=False))) + prefix > width:
             groups.append(cur)
             trial = [term]
         cur = trial

@@ -40,6 +40,11 @@ def _build(spec, seed=0):
     with torch.no_grad():
         for p in mod.parameters():
             p.copy_(torch.rand(p.shape, generator=g, dtype=torch.float64) * 1.6 - 0.8)
+            if p.dim() == 0:
+                # SCRN's alpha and JANET's beta are float32 even in a float64 module
+                # (nn.Parameter(torch.tensor(value))), and torch computes 1 - alpha in
+                # float32: a multiple of 1/64 keeps that exact
+                p.copy_(torch.round(p * 64) / 64)
     return mod, I
 
 
