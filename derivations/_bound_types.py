@@ -58,6 +58,7 @@ class BoundText(Words):
                     "lemmas (gates in [0, 1], the activation lemmas, the hidden-state "
                     "invariant, and ")
     GLOBAL_PROOF_SUPS = "): "
+    GLOBAL_PROOF_CLOSE = ")."
     NO_GLOBAL = ("No global bound in weight norms alone: a term goes through an activation "
                  "whose derivative is unbounded, or divides by a quantity with no positive "
                  "lower bound: ")

@@ -241,13 +241,15 @@ def _upper_bounds(cell, key, block, tbs, glob):
             Prose((BoundText.NO_GLOBAL,
                    *listed(tuple(ACTIVATIONS[a].function(_v) for a in acts) + tuple(divs)),
                    BoundText.PERIOD)), sp.oo, cell, activations=acts, divisors=divs)]
+    sups = _sup_lines(tbs)  # none when every coefficient is 1 (the original LSTM's dc'/dc)
     gupper = Bound(
         f"global upper bound on d{key[0]}/d{key[1]}", BoundKind.GLOBAL_UPPER, key,
         sp.Le(Norm(J), glob, evaluate=False),
         Prose((BoundText.GLOBAL_PROOF,
                sp.Le(sp.Abs(MatVec(_W, _v) + _b), Norm(_W, sp.oo) * Norm(_v, sp.oo)
                      + Norm(_b, sp.oo), evaluate=False),
-               BoundText.GLOBAL_PROOF_SUPS, *listed(_sup_lines(tbs)), BoundText.PERIOD)),
+               *((BoundText.GLOBAL_PROOF_SUPS, *listed(sups), BoundText.PERIOD) if sups
+                 else (BoundText.GLOBAL_PROOF_CLOSE,)))),
         glob, cell)
     return [upper, gupper]
 
@@ -255,7 +257,8 @@ def _upper_bounds(cell, key, block, tbs, glob):
 def _carry_bounds(cell, key, block, tbs, carry):
     J = _jac(block)
     rest = [tb.state_factor for tb in tbs if not tb.term.is_diagonal]
-    smin = EntryMin(sp.Abs(carry, evaluate=False))
+    # a constant carry (the original LSTM's dc'/dc = I) is its own smallest entry
+    smin = abs(carry) if carry.is_number else EntryMin(sp.Abs(carry, evaluate=False))
     if rest:
         stmt = sp.Ge(SigmaMin(J), smin - sp.Add(*rest), evaluate=False)
     else:
@@ -270,7 +273,8 @@ def _carry_bounds(cell, key, block, tbs, carry):
     if not rest:
         out.append(IdentityGap(
             f"identity gap of d{key[0]}/d{key[1]}", BoundKind.IDENTITY_GAP, key,
-            sp.Eq(Norm(J - EYE), EntryMax(sp.Abs(1 - carry, evaluate=False)), evaluate=False),
+            sp.Eq(Norm(J - EYE), abs(1 - carry) if carry.is_number
+                  else EntryMax(sp.Abs(1 - carry, evaluate=False)), evaluate=False),
             Prose((sp.Eq(J - EYE, Diag(carry - 1), evaluate=False), BoundText.GAP_PROOF)),
             cell=cell, carry=carry))
     return out

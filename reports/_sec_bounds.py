@@ -63,6 +63,7 @@ TEXT_VI = {
         "ra từ các bổ đề (cổng nằm trong [0, 1], các bổ đề về hàm kích hoạt, bất biến của "
         "trạng thái ẩn, và "),
     BoundText.GLOBAL_PROOF_SUPS: "): ",
+    BoundText.GLOBAL_PROOF_CLOSE: ").",
     BoundText.NO_GLOBAL: ("Không có cận toàn cục chỉ theo chuẩn của trọng số: một số hạng đi qua "
                           "một hàm kích hoạt có đạo hàm không bị chặn, hoặc chia cho một đại "
                           "lượng không có cận dưới dương: "),
