@@ -137,8 +137,8 @@ def build_report(out="build/report", *, engine: str = "auto", lang: str = "en", 
     if lang not in LANGS:
         raise ReportError(f"unknown language {lang!r}; choose one of {list(LANGS)}")
     engine = choose_engine(engine, lang)
-    chosen = _cells(cells)
-    key = (tuple(chosen), quick, title, author, command, lang)
+    chosen = None if cells is None else _cells(cells)   # None: every cell (a subset if quick)
+    key = (None if chosen is None else tuple(chosen), quick, title, author, command, lang)
     out = _report_folder(out)
     what = f"--out {str(out)!r}"
     created = _atomic.make_folder(out.parent, what)

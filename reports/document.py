@@ -202,9 +202,8 @@ def build_document(cells=None, *, quick: bool = False, title: str | None = None,
     lang : str
         Language of the figures' axis labels (the document itself holds both languages).
     """
-    cells = parse_cells(cells)
-    if quick and cells == dv.all_cells():  # --quick without --cells: a subset
-        cells = quick_cells()
+    # --quick without --cells: a subset
+    cells = quick_cells() if quick and cells is None else parse_cells(cells)
     say = progress or (lambda msg: None)
     sizes = PROOF_SIZES[quick]
     samples = SAMPLES[quick]
