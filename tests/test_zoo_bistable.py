@@ -31,13 +31,10 @@ from derivations.facts import BoundKind
 from derivations.statements import Norm
 from numeric import NumericError
 from tests import _hand_bounds_bistable as hand
+from tests._zoo_numpy import assert_activation_refused, rel, relu, rows, sig, split
 
 H, I_, B = 5, 3, 4
 TOL = 1e-12
-
-
-def sig(u):
-    return 1.0 / (1.0 + np.exp(-u))
 
 
 def hsig(u):
@@ -46,23 +43,6 @@ def hsig(u):
 
 def softplus(u):
     return np.logaddexp(0.0, u)
-
-
-def relu(u):
-    return np.maximum(u, 0.0)
-
-
-def split(a, n):
-    """torch's ``chunk(n)`` along the last axis (a batch of rows or one packed vector)."""
-    return np.split(a, n, axis=-1)
-
-
-def rows(W, n):
-    return np.split(W, n, axis=0)
-
-
-def _rel(a, b):
-    return np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300)
 
 
 # -- torchrecurrent's forward, in NumPy (state-dict names, chunk order) -----------------
@@ -201,7 +181,7 @@ def test_numpy_forward_of_torchrecurrent_equals_numeric_step(cell):
         sd, x, h = draw(cell, seed)
         got, want = step(cell, sd, x, h), ref(sd, x, h)
         for a, b in zip(*((got, want) if cell == "nas" else ((got,), (want,))), strict=True):
-            assert _rel(a, b) < TOL, (cell, seed)
+            assert rel(a, b) < TOL, (cell, seed)
 
 
 def test_every_cell_of_the_family_has_a_reference_here():
@@ -249,13 +229,13 @@ def test_br_paper_and_authors_code_have_no_candidate_bias():
     U_a, U_c, U = rows(sd["weight_ih"], 3)
     w_a, w_c = split(sd["weight_hh"], 2)
     zero = dict(sd, bias_ih=np.zeros(3 * H), bias_hh=np.zeros(2 * H))
-    assert _rel(step("br", zero, x, h), br_paper(U, U_a, U_c, w_a, w_c, x, h)) < TOL
+    assert rel(step("br", zero, x, h), br_paper(U, U_a, U_c, w_a, w_c, x, h)) < TOL
     b_ia, b_ic, b_in = split(sd["bias_ih"], 3)
     b_ha, b_hc = split(sd["bias_hh"], 2)
     authors = br_paper(U, U_a, U_c, w_a, w_c, x, h, b_a=b_ia + b_ha, b_c=b_ic + b_hc)
     no_b_in = dict(sd, bias_ih=np.concatenate([b_ia, b_ic, np.zeros(H)]))
-    assert _rel(step("br", no_b_in, x, h), authors) < TOL
-    assert _rel(step("br", sd, x, h), authors) > 1e-3  # torchrecurrent's b_in
+    assert rel(step("br", no_b_in, x, h), authors) < TOL
+    assert rel(step("br", sd, x, h), authors) > 1e-3  # torchrecurrent's b_in
 
 
 def test_nbr_paper_has_full_recurrent_gate_matrices_and_no_biases():
@@ -266,8 +246,8 @@ def test_nbr_paper_has_full_recurrent_gate_matrices_and_no_biases():
     c = sig(x @ U_c.T + h @ W_c.T)
     paper = c * h + (1.0 - c) * np.tanh(x @ U.T + a * h)
     zero = dict(sd, bias_ih=np.zeros(3 * H), bias_hh=np.zeros(2 * H))
-    assert _rel(step("nbr", zero, x, h), paper) < TOL
-    assert _rel(step("nbr", sd, x, h), paper) > 1e-3
+    assert rel(step("nbr", zero, x, h), paper) < TOL
+    assert rel(step("nbr", sd, x, h), paper) > 1e-3
 
 
 def test_cfn_paper_input_term_has_no_bias():
@@ -281,8 +261,8 @@ def test_cfn_paper_input_term_has_no_bias():
     theta, eta = sig(h @ U_t.T + x @ V_t.T + b_t), sig(h @ U_e.T + x @ V_e.T + b_e)
     paper = theta * np.tanh(h) + eta * np.tanh(x @ W.T)
     no_b_in = dict(sd, bias_ih=np.concatenate([b_it, b_ie, np.zeros(H)]))
-    assert _rel(step("cfn", no_b_in, x, h), paper) < TOL
-    assert _rel(step("cfn", sd, x, h), paper) > 1e-3
+    assert rel(step("cfn", no_b_in, x, h), paper) < TOL
+    assert rel(step("cfn", sd, x, h), paper) > 1e-3
 
 
 def test_mut1_paper_adds_tanh_of_the_raw_input():
@@ -297,8 +277,8 @@ def test_mut1_paper_adds_tanh_of_the_raw_input():
     paper = np.tanh((r * h) @ W_hh.T + np.tanh(x) + b_h) * z + h * (1.0 - z)
     identity = dict(sd, weight_ih=np.vstack([W_xz, W_xr, np.eye(H)]),
                     bias_ih=np.concatenate([b_z, b_ir, np.zeros(H)]))
-    assert _rel(step("mut1", identity, x, h), paper) < TOL
-    assert _rel(step("mut1", sd, x, h), paper) > 1e-3  # torchrecurrent's W_in x + b_in
+    assert rel(step("mut1", identity, x, h), paper) < TOL
+    assert rel(step("mut1", sd, x, h), paper) > 1e-3  # torchrecurrent's W_in x + b_in
 
 
 def test_mut2_paper_reset_gate_reads_the_raw_input():
@@ -313,8 +293,8 @@ def test_mut2_paper_reset_gate_reads_the_raw_input():
     r = sig(x + h @ W_hr.T + b_r)
     paper = np.tanh((r * h) @ W_hh.T + x @ W_xh.T + b_h) * z + h * (1.0 - z)
     identity = dict(sd, weight_ih=np.vstack([W_xz, np.eye(H), W_xh]))
-    assert _rel(step("mut2", identity, x, h), paper) < TOL
-    assert _rel(step("mut2", sd, x, h), paper) > 1e-3  # torchrecurrent's W_ir x
+    assert rel(step("mut2", identity, x, h), paper) < TOL
+    assert rel(step("mut2", sd, x, h), paper) > 1e-3  # torchrecurrent's W_ir x
 
 
 def test_torchrecurrent_mut2_is_the_seed_convention_gru():
@@ -322,7 +302,7 @@ def test_torchrecurrent_mut2_is_the_seed_convention_gru():
     p = nm.from_arrays("mut2", **sd)
     gru = nm.from_arrays("gru", convention="seed", **p.arrays)
     assert np.array_equal(nm.step(p, x, h), nm.step(gru, x, h))
-    assert _rel(nm.jacobian(p, x, h), nm.jacobian(gru, x, h)) < TOL
+    assert rel(nm.jacobian(p, x, h), nm.jacobian(gru, x, h)) < TOL
 
 
 def test_mut3_paper_equals_the_cell_and_torchrecurrent_docstring_does_not():
@@ -335,12 +315,12 @@ def test_mut3_paper_equals_the_cell_and_torchrecurrent_docstring_does_not():
     r = sig(x @ W_xr.T + h @ W_hr.T + a_r + c_r)
     cand = np.tanh((r * h) @ W_hh.T + x @ W_xh.T + a_h + c_h)
     z = sig(x @ W_xz.T + np.tanh(h) @ W_hz.T + a_z + c_z)
-    assert _rel(step("mut3", sd, x, h), cand * z + h * (1.0 - z)) < TOL
+    assert rel(step("mut3", sd, x, h), cand * z + h * (1.0 - z)) < TOL
     # torchrecurrent's docstring: z reads h (not tanh h), r reads the raw input
     z_doc = sig(x @ W_xz.T + a_z + h @ W_hz.T + c_z)
     r_doc = sig(x + h @ W_hr.T + c_r)
     n_doc = np.tanh((r_doc * h) @ W_hh.T + c_h + x @ W_xh.T + a_h)
-    assert _rel(step("mut3", sd, x, h), n_doc * z_doc + h * (1.0 - z_doc)) > 1e-3
+    assert rel(step("mut3", sd, x, h), n_doc * z_doc + h * (1.0 - z_doc)) > 1e-3
 
 
 @pytest.mark.parametrize("cell", ["sgu", "dsgu"])
@@ -358,18 +338,18 @@ def test_sgu_papers_gate_z_g_has_no_bias(cell):
     z = hsig(x @ W_xz.T + b_z + h @ W_hz.T)
     paper = (1.0 - z) * h + z * z_out
     no_b_hg = dict(sd, bias_hh=np.concatenate([np.zeros(H), split(sd["bias_hh"], 2)[1]]))
-    assert _rel(step(cell, no_b_hg, x, h), paper) < TOL
-    assert _rel(step(cell, sd, x, h), paper) > 1e-3  # torchrecurrent's b_hg
+    assert rel(step(cell, no_b_hg, x, h), paper) < TOL
+    assert rel(step(cell, sd, x, h), paper) > 1e-3  # torchrecurrent's b_hg
 
 
 def test_nas_differs_from_tensorflow_only_at_the_fourth_node():
     sd, x, s = draw("nas", 1)
     got = step("nas", sd, x, s)
     tf = nas_code(sd, x, s, multiply_3=True)
-    assert max(_rel(a, b) for a, b in zip(got, tf, strict=True)) > 1e-3
+    assert max(rel(a, b) for a, b in zip(got, tf, strict=True)) > 1e-3
     # torchrecurrent's additive node, everything else TensorFlow's: the cell
     same = nas_code(sd, x, s, multiply_3=False)
-    assert max(_rel(a, b) for a, b in zip(got, same, strict=True)) < TOL
+    assert max(rel(a, b) for a, b in zip(got, same, strict=True)) < TOL
 
 
 def test_nas_torchrecurrent_docstring_cell_update_is_not_its_code():
@@ -379,8 +359,8 @@ def test_nas_torchrecurrent_docstring_cell_update_is_not_its_code():
     l1 = np.tanh(sig(g[0]) * relu(g[1]))
     l2 = np.tanh(sig(g[2]) + relu(g[3]))
     _h_new, c_new = step("nas", sd, x, (h, c))
-    assert _rel(c_new, np.tanh(l1 + c) * l2) < TOL
-    assert _rel(c_new, l1 * l2) > 1e-3
+    assert rel(c_new, np.tanh(l1 + c) * l2) < TOL
+    assert rel(c_new, l1 * l2) > 1e-3
 
 
 # -- the loader: what it refuses, by name ----------------------------------------------
@@ -412,12 +392,7 @@ REFUSED = [("SGUCell", {"nonlinearity": "relu"}, "act", "relu"),
 @pytest.mark.parametrize("cls, kwargs, attr, value", REFUSED,
                          ids=[f"{c}-{a}" for c, _k, a, _v in REFUSED])
 def test_a_module_with_another_activation_is_refused_by_name(tr, cls, kwargs, attr, value):
-    mod = getattr(tr, cls)(I_, H, **kwargs)
-    with pytest.raises(NumericError, match=rf"{attr}={value!r}.*not supported"):
-        nm.from_torch(mod)
-    layer = getattr(tr, cls[:-len("Cell")])(I_, H, num_layers=2, **kwargs)
-    with pytest.raises(NumericError, match=rf"layer 1 .*{attr}={value!r}"):
-        nm.from_torch(layer, layer=1)
+    assert_activation_refused(tr, cls, kwargs, attr, value, I_, H)
 
 
 def test_a_softplus_output_with_another_beta_is_refused(tr):
@@ -451,7 +426,7 @@ def test_without_biases_the_zero_buffers_load_as_zero_biases(tr, cls):
                   else h.numpy())
     want = mod(x, h)
     for a, b in zip(*((got, want) if cls == "NASCell" else ((got,), (want,))), strict=True):
-        assert _rel(a, b.detach().numpy()) < TOL, cls
+        assert rel(a, b.detach().numpy()) < TOL, cls
 
 
 def test_torch_hardsigmoid_backward_uses_a_float32_one_sixth(tr):
@@ -480,10 +455,10 @@ def test_sgu_jacobians_equal_autograd_with_an_exact_hard_sigmoid(tr, cls):
     params = nm.from_torch(mod)      # read before the activation is swapped
     mod.gate_act = ExactHardSigmoid()
     x, h = _xh(1)
-    assert _rel(nm.step(params, x.numpy(), h.numpy()), mod(x, h).detach().numpy()) < TOL
+    assert rel(nm.step(params, x.numpy(), h.numpy()), mod(x, h).detach().numpy()) < TOL
     J = torch.autograd.functional.jacobian(lambda s: mod(x, s), h)
     J = torch.stack([J[b, :, b, :] for b in range(B)]).numpy()
-    assert _rel(nm.jacobian(params, x.numpy(), h.numpy()), J) < 1e-12
+    assert rel(nm.jacobian(params, x.numpy(), h.numpy()), J) < 1e-12
 
 
 def test_nas_relu_kinks_take_the_derivative_zero_as_autograd(tr):

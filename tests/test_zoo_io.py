@@ -20,6 +20,7 @@ import pytest
 import derivations as dv
 import numeric as nm
 from derivations.proof import prove
+from tests._zoo_numpy import rel
 
 torch = pytest.importorskip("torch")
 tr = pytest.importorskip("torchrecurrent")
@@ -30,12 +31,6 @@ I_, H_, B_ = 3, 4, 5
 
 def _sig(u):
     return 1.0 / (1.0 + np.exp(-u))
-
-
-def _rel(a, b):
-    a, b = np.asarray(a), np.asarray(b)
-    assert a.shape == b.shape, (a.shape, b.shape)
-    return np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300)
 
 
 def _blocks(a, n):
@@ -139,12 +134,12 @@ def test_tgru_step_equals_the_paper(seed):
     p = nm.from_arrays("tgru", **a)
     x, h, x_prev = rng.normal(size=(B_, I_)), rng.normal(size=(B_, H_)), rng.normal(size=(B_, I_))
     new = nm.step(p, x, _typed_state(a, h, x_prev))
-    assert _rel(new[0], ref_tgru(a, x, h, x_prev)) < TOL_STEP
+    assert rel(new[0], ref_tgru(a, x, h, x_prev)) < TOL_STEP
     # the carried projections are V x_t: the next step's x_{t-1}
     for got, want in zip(new[1:], _typed_state(a, h, x)[1:], strict=True):
-        assert _rel(got, want) < TOL_STEP
+        assert rel(got, want) < TOL_STEP
     # no output is declared: the output is h
-    assert _rel(nm.output(p, x, _typed_state(a, h, x_prev)), new[0]) < TOL_STEP
+    assert rel(nm.output(p, x, _typed_state(a, h, x_prev)), new[0]) < TOL_STEP
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -156,10 +151,10 @@ def test_tlstm_step_and_output_equal_the_paper(seed):
     state = _typed_state(a, c, x_prev)
     h_ref, c_ref = ref_tlstm(a, x, c, x_prev)
     new = nm.step(p, x, state)
-    assert _rel(new[0], c_ref) < TOL_STEP
-    assert _rel(nm.output(p, x, state), h_ref) < TOL_STEP
+    assert rel(new[0], c_ref) < TOL_STEP
+    assert rel(nm.output(p, x, state), h_ref) < TOL_STEP
     for got, want in zip(new[1:], _typed_state(a, c, x)[1:], strict=True):
-        assert _rel(got, want) < TOL_STEP
+        assert rel(got, want) < TOL_STEP
 
 
 @pytest.mark.parametrize("delay", [1, 2, 3, 4])
@@ -171,7 +166,7 @@ def test_taugru_step_equals_the_paper_and_shifts_the_delay_line(delay):
     line = [rng.normal(size=(B_, H_)) for _ in range(delay + 1)]   # h_{t-1}, ..., h_{t-1-d}
     new = nm.step(p, x, tuple(line))
     assert len(new) == delay + 1
-    assert _rel(new[0], ref_taugru(a, x, line[0], line[delay])) < TOL_STEP
+    assert rel(new[0], ref_taugru(a, x, line[0], line[delay])) < TOL_STEP
     for k in range(1, delay + 1):   # h_dk' = h_{t-k}: exactly the previous line, shifted
         np.testing.assert_array_equal(new[k], line[k - 1])
 
@@ -183,9 +178,9 @@ def test_intersection_rnn_output_and_state_equal_the_paper(seed):
     p = nm.from_arrays("intersection_rnn", **a)
     x, h = rng.normal(size=(B_, H_)), rng.normal(size=(B_, H_))
     y_ref, h_ref = ref_intersection(a, x, h)
-    assert _rel(nm.step(p, x, h), h_ref) < TOL_STEP
-    assert _rel(nm.output(p, x, h), y_ref) < TOL_STEP
-    assert _rel(y_ref, h_ref) > 1e-3   # the output is not the state
+    assert rel(nm.step(p, x, h), h_ref) < TOL_STEP
+    assert rel(nm.output(p, x, h), y_ref) < TOL_STEP
+    assert rel(y_ref, h_ref) > 1e-3   # the output is not the state
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -196,8 +191,8 @@ def test_mclstm_output_and_state_equal_the_equations(seed):
     x, v, c = rng.normal(size=(B_, I_)), rng.normal(size=(B_, H_)), rng.normal(size=(B_, H_))
     h_ref, v_ref, c_ref = ref_mclstm(a, x, v, c)
     v_new, c_new = nm.step(p, x, (v, c))
-    assert _rel(v_new, v_ref) < TOL_STEP and _rel(c_new, c_ref) < TOL_STEP
-    assert _rel(nm.output(p, x, (v, c)), h_ref) < TOL_STEP
+    assert rel(v_new, v_ref) < TOL_STEP and rel(c_new, c_ref) < TOL_STEP
+    assert rel(nm.output(p, x, (v, c)), h_ref) < TOL_STEP
 
 
 # -- 2. the classes the generic harness cannot map: step and Jacobian vs torch ----------------
@@ -218,14 +213,14 @@ def test_typed_cells_step_and_jacobian_equal_torchrecurrent(cls):
     ours = nm.step(p, x.numpy(), state)
     if cls == "TGRUCell":
         h_new, x_new = mod(x, (s0, x_prev))
-        assert _rel(ours[0], h_new.detach().numpy()) < TOL_STEP
+        assert rel(ours[0], h_new.detach().numpy()) < TOL_STEP
     else:
         h_new, (c_new, x_new) = mod(x, (s0, x_prev))
-        assert _rel(ours[0], c_new.detach().numpy()) < TOL_STEP
-        assert _rel(nm.output(p, x.numpy(), state), h_new.detach().numpy()) < TOL_STEP
+        assert rel(ours[0], c_new.detach().numpy()) < TOL_STEP
+        assert rel(nm.output(p, x.numpy(), state), h_new.detach().numpy()) < TOL_STEP
     # torch's next state x_t maps to the carried projections V x_t
     for got, Vk in zip(ours[1:], V, strict=True):
-        assert _rel(got, x_new.detach().numpy() @ Vk.T) < TOL_STEP
+        assert rel(got, x_new.detach().numpy() @ Vk.T) < TOL_STEP
 
     def f(s, xp):
         out = mod(x, (s, xp))
@@ -234,10 +229,10 @@ def test_typed_cells_step_and_jacobian_equal_torchrecurrent(cls):
     Js, Jx = (_per_sample(j.numpy()) for j in torch.autograd.functional.jacobian(f, (s0, x_prev)))
     J = nm.jacobian(p, x.numpy(), state, full=True)                 # (B, 4H, 4H)
     H = H_
-    assert _rel(J[:, :H, :H], Js) < TOL_JAC
+    assert rel(J[:, :H, :H], Js) < TOL_JAC
     # the chain rule: d/dx_prev = sum_k d/dp_k @ V_k
     chained = sum(J[:, :H, (k + 1) * H:(k + 2) * H] @ V[k] for k in range(3))
-    assert _rel(chained, Jx) < TOL_JAC
+    assert rel(chained, Jx) < TOL_JAC
     # the projections' rows are zero (p_t reads x_t only), as torch's x_t rows are
     assert np.all(J[:, H:, :] == 0)
 
@@ -260,7 +255,7 @@ def test_taugru_cell_step_and_jacobian_equal_torchrecurrent(delay):
     x = _randn(10, B_, I_)
     line = tuple(_randn(11 + k, B_, H_) * 0.7 for k in range(delay + 1))
     ours = nm.step(p, x.numpy(), tuple(s.numpy() for s in line))
-    assert _rel(ours[0], _taugru_cell_step(mod, x, line).detach().numpy()) < TOL_STEP
+    assert rel(ours[0], _taugru_cell_step(mod, x, line).detach().numpy()) < TOL_STEP
 
     def f(h, hd):
         return mod(x, h, hd)
@@ -270,8 +265,8 @@ def test_taugru_cell_step_and_jacobian_equal_torchrecurrent(delay):
     J = nm.jacobian(p, x.numpy(), tuple(s.numpy() for s in line), full=True)
     H, D = H_, delay + 1
     assert J.shape == (B_, D * H, D * H)
-    assert _rel(J[:, :H, :H], Jh) < TOL_JAC
-    assert _rel(J[:, :H, delay * H:], Jd) < TOL_JAC
+    assert rel(J[:, :H, :H], Jh) < TOL_JAC
+    assert rel(J[:, :H, delay * H:], Jd) < TOL_JAC
     # h_t reads no other delayed state; the line below shifts by identity blocks
     if delay > 1:
         assert np.all(J[:, :H, H:delay * H] == 0)
@@ -310,9 +305,9 @@ def test_taugru_layer_equals_a_rollout_over_a_sequence(delay):
     zeros = np.zeros((B_, H_))
     init = [(h0[k].numpy(), *([zeros] * delay)) for k in range(L)]   # h_{-k} = 0
     ys, states = _rollout_layers(params, xs.numpy(), init)
-    assert _rel(ys, out.detach().numpy()) < TOL_STEP
+    assert rel(ys, out.detach().numpy()) < TOL_STEP
     for k in range(L):
-        assert _rel(states[k][0], h_n[k].detach().numpy()) < TOL_STEP
+        assert rel(states[k][0], h_n[k].detach().numpy()) < TOL_STEP
 
 
 def test_tgru_and_tlstm_layers_equal_a_rollout_over_a_sequence():
@@ -331,12 +326,12 @@ def test_tgru_and_tlstm_layers_equal_a_rollout_over_a_sequence():
         init = [_typed_state(_sd_arrays(layer.cells[k]), s0[k].numpy(), x_prev[k].numpy())
                 for k in range(L)]
         ys, states = _rollout_layers(params, xs.numpy(), init)
-        assert _rel(ys, out.detach().numpy()) < TOL_STEP, cls
+        assert rel(ys, out.detach().numpy()) < TOL_STEP, cls
         for k in range(L):
             want = _typed_state(_sd_arrays(layer.cells[k]), s_n[k].detach().numpy(),
                                 x_n[k].detach().numpy())
             for got, w in zip(states[k], want, strict=True):
-                assert _rel(got, w) < TOL_STEP, (cls, k)
+                assert rel(got, w) < TOL_STEP, (cls, k)
 
 
 def test_intersection_rnn_layer_feeds_its_output_not_its_state():
@@ -350,9 +345,9 @@ def test_intersection_rnn_layer_feeds_its_output_not_its_state():
     out, h_n = layer(xs, h0)
     params = [nm.from_torch(layer, layer=k) for k in range(L)]
     ys, states = _rollout_layers(params, xs.numpy(), [h0[k].numpy() for k in range(L)])
-    assert _rel(ys, out.detach().numpy()) < TOL_STEP
+    assert rel(ys, out.detach().numpy()) < TOL_STEP
     for k in range(L):
-        assert _rel(states[k], h_n[k].detach().numpy()) < TOL_STEP
+        assert rel(states[k], h_n[k].detach().numpy()) < TOL_STEP
 
 
 # -- 3. the loaders refuse what the cells do not model ---------------------------------------
@@ -430,7 +425,7 @@ def test_bias_free_modules_read_their_zero_buffers():
     assert not np.any(p.bias_ih) and not np.any(p.bias_hh)
     x, h, xp = _randn(50, B_, I_), _randn(51, B_, H_), _randn(52, B_, I_)
     state = _typed_state(_sd_arrays(mod), h.numpy(), xp.numpy())
-    assert _rel(nm.step(p, x.numpy(), state)[0], mod(x, (h, xp))[0].detach().numpy()) < TOL_STEP
+    assert rel(nm.step(p, x.numpy(), state)[0], mod(x, (h, xp))[0].detach().numpy()) < TOL_STEP
 
 
 # -- 4. the carry ---------------------------------------------------------------------------

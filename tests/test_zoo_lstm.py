@@ -30,6 +30,7 @@ import derivations as dv
 import numeric as nm
 from derivations.facts import BoundKind
 from numeric import NumericError
+from tests._zoo_numpy import rel, rows, sig, split
 
 torch = pytest.importorskip("torch")
 tr = pytest.importorskip("torchrecurrent")
@@ -38,23 +39,6 @@ H, I_, B = 5, 3, 4
 TOL = 1e-12
 CELLS = ("original_lstm", "peephole_lstm", "multiplicative_lstm", "reslstm", "wmclstm", "ran",
          "scrn", "janet")
-
-
-def sig(u):
-    return 1.0 / (1.0 + np.exp(-u))
-
-
-def split(a, n):
-    """torch's ``chunk(n)`` along the last axis (a batch of rows or one packed vector)."""
-    return np.split(a, n, axis=-1)
-
-
-def rows(W, n):
-    return np.split(W, n, axis=0)
-
-
-def _rel(a, b):
-    return np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300)
 
 
 # -- torchrecurrent's forward, in NumPy (state-dict names, chunk order) -----------------
@@ -202,10 +186,10 @@ def test_numpy_forward_equals_torch_and_numeric_step(cls):
     x, state = draw()
     ref = CODE[cls](state_dict(mod), x, state)
     for a, b in zip(run(mod, x, state), ref, strict=True):
-        assert _rel(a, b) < TOL, cls
+        assert rel(a, b) < TOL, cls
     p = nm.from_torch(mod)
     for a, b in zip(nm.step(p, x, state), ref, strict=True):
-        assert _rel(a, b) < TOL, cls
+        assert rel(a, b) < TOL, cls
 
 
 @pytest.mark.parametrize("cls", sorted(CODE))
@@ -237,9 +221,9 @@ def test_original_lstm_paper_squashing_is_the_code_with_c_halved():
     for k in ("W_ig", "W_hg", "b_ig", "b_hg"):
         half[k] = p.arrays[k] / 2
     h_c, c_c = nm.step(nm.Params(p.cell, half), x, (y, s / 2))
-    assert _rel(c_c, s_new / 2) < TOL and _rel(h_c, y_new) < TOL
+    assert rel(c_c, s_new / 2) < TOL and rel(h_c, y_new) < TOL
     h_raw, _ = nm.step(p, x, (y, s / 2))
-    assert _rel(h_raw, y_new) > 1e-2
+    assert rel(h_raw, y_new) > 1e-2
 
 
 def test_peephole_output_gate_reads_the_new_cell():
@@ -247,8 +231,8 @@ def test_peephole_output_gate_reads_the_new_cell():
     x, state = draw(8)
     torch_h, _ = run(mod, x, state)
     old_h, _ = peephole_code(state_dict(mod), x, state, o_reads_old_c=True)
-    assert _rel(torch_h, old_h) > 1e-3
-    assert _rel(nm.step(nm.from_torch(mod), x, state)[0], torch_h) < TOL
+    assert rel(torch_h, old_h) > 1e-3
+    assert rel(nm.step(nm.from_torch(mod), x, state)[0], torch_h) < TOL
 
 
 def test_mlstm_paper_without_biases_is_the_module_without_biases():
@@ -269,7 +253,7 @@ def test_mlstm_paper_without_biases_is_the_module_without_biases():
     c_new = f * c + i * np.tanh(h_hat)
     h_new = np.tanh(c_new) * o
     ours = nm.step(nm.from_torch(mod), x, (h, c))
-    assert _rel(ours[0], h_new) < TOL and _rel(ours[1], c_new) < TOL
+    assert rel(ours[0], h_new) < TOL and rel(ours[1], c_new) < TOL
 
 
 def test_reslstm_paper_identity_shortcut_and_one_bias():
@@ -291,7 +275,7 @@ def test_reslstm_paper_identity_shortcut_and_one_bias():
     m = np.tanh(c_new) @ W_p.T
     h_new = o * (m + x)
     ours = nm.step(nm.from_torch(mod), x, (h, c))
-    assert _rel(ours[0], h_new) < TOL and _rel(ours[1], c_new) < TOL
+    assert rel(ours[0], h_new) < TOL and rel(ours[1], c_new) < TOL
 
 
 def test_wmclstm_paper_is_the_code_without_memory_bias_and_the_docstring_is_not():
@@ -311,11 +295,11 @@ def test_wmclstm_paper_is_the_code_without_memory_bias_and_the_docstring_is_not(
     o = sig(pre[3] + np.tanh(c_new @ W_oc.T))
     h_new = o * np.tanh(c_new)
     ours = nm.step(nm.from_torch(mod), x, (h, c))
-    assert _rel(ours[0], h_new) < TOL and _rel(ours[1], c_new) < TOL
+    assert rel(ours[0], h_new) < TOL and rel(ours[1], c_new) < TOL
     # torchrecurrent's docstring: W_mh c + b_mh without tanh, candidate sigma_c(W_ih^c x + b)
     c_doc = (sig(pre[1] + c @ W_fc.T) * c
              + sig(pre[0] + c @ W_ic.T) * np.tanh(x @ Wx[2].T + bx[2]))
-    assert _rel(c_doc, c_new) > 1e-2
+    assert rel(c_doc, c_new) > 1e-2
 
 
 def test_ran_paper_tanh_is_the_code_and_identity_is_not_offered():
@@ -330,8 +314,8 @@ def test_ran_paper_tanh_is_the_code_and_identity_is_not_offered():
     f = sig(h @ W_fh.T + x @ W_fx.T + b_f)
     c_new = i * c_tilde + f * c
     ours = nm.step(nm.from_torch(mod), x, (h, c))
-    assert _rel(ours[1], c_new) < TOL and _rel(ours[0], np.tanh(c_new)) < TOL
-    assert _rel(ours[0], c_new) > 1e-2          # RAN(identity), h = c, is another cell
+    assert rel(ours[1], c_new) < TOL and rel(ours[0], np.tanh(c_new)) < TOL
+    assert rel(ours[0], c_new) > 1e-2          # RAN(identity), h = c, is another cell
 
 
 def test_scrn_recurrent_state_is_the_papers_output():
@@ -352,8 +336,8 @@ def test_scrn_recurrent_state_is_the_papers_output():
     p = nm.from_torch(mod)
     assert float(p.arrays["alpha"]) == alpha and abs(alpha - 0.95) < 1e-7
     ours = nm.step(p, x, (h_prev, s))
-    assert _rel(ours[0], y) < TOL and _rel(ours[1], s_new) < TOL
-    assert _rel(ours[0], h_paper) > 1e-2        # torchrecurrent's docstring's h(t)
+    assert rel(ours[0], y) < TOL and rel(ours[1], s_new) < TOL
+    assert rel(ours[0], h_paper) > 1e-2        # torchrecurrent's docstring's h(t)
 
 
 def test_janet_paper_beta_one_and_h_equals_c():
@@ -368,7 +352,7 @@ def test_janet_paper_beta_one_and_h_equals_c():
     c_tilde = np.tanh(h @ U_c.T + x @ W_c.T + b_c)
     c_new = sig(s) * c + (1 - sig(s - 1.0)) * c_tilde
     ours = nm.step(nm.from_torch(mod), x, (h, c))
-    assert _rel(ours[1], c_new) < TOL
+    assert rel(ours[1], c_new) < TOL
     np.testing.assert_array_equal(ours[0], ours[1])
     t_h, t_c = mod(torch.from_numpy(x), (torch.from_numpy(h), torch.from_numpy(c)))
     assert t_h is t_c                          # torchrecurrent returns the same tensor twice
@@ -396,10 +380,10 @@ def test_scrn_rounds_one_minus_alpha_in_float32():
     a32 = np.float32(0.1)
     xs, _ = split(x @ sd["weight_ih"].T + sd["bias_ih"], 2)
     s_fl32 = np.float64(np.float32(1) - a32) * xs + np.float64(a32) * state[1]
-    assert _rel(s_torch, s_fl32) < TOL
+    assert rel(s_torch, s_fl32) < TOL
     _, s_ours = nm.step(nm.from_torch(mod), x, state)
-    assert 1e-12 < _rel(s_ours, s_torch) < 2.0 ** -23
-    assert _rel(s_ours, (1 - np.float64(a32)) * xs + np.float64(a32) * state[1]) < TOL
+    assert 1e-12 < rel(s_ours, s_torch) < 2.0 ** -23
+    assert rel(s_ours, (1 - np.float64(a32)) * xs + np.float64(a32) * state[1]) < TOL
 
 
 # -- (3) what the loader refuses, by name ---------------------------------------------------
@@ -448,7 +432,7 @@ def test_modules_without_biases_read_as_zero_biases(cls):
     x, state = draw(24)
     ours = nm.step(nm.from_torch(mod), x, state)
     for a, b in zip(ours, run(mod, x, state), strict=True):
-        assert _rel(a, b) < TOL, cls
+        assert rel(a, b) < TOL, cls
 
 
 # -- (4) the carry, and the derived bounds on samples ------------------------------------

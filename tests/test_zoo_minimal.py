@@ -27,30 +27,19 @@ from derivations.bounds import NoGlobalBound
 from derivations.facts import BoundKind
 from numeric import NumericError
 from tests import _hand_bounds_minimal as hand
+from tests._zoo_numpy import assert_activation_refused, rel, rows, sig
 
 H, I_, B = 5, 3, 4
 TOL = 1e-12
 
 
-def sig(u):
-    return 1.0 / (1.0 + np.exp(-u))
-
-
-def split(a, n):
-    return np.split(a, n)
-
-
-def _rel(a, b):
-    return np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300)
-
-
 # -- torchrecurrent's forward, in NumPy (state-dict names, chunk order) -----------------
 
 def mgu_code(sd, x, h):
-    Wf, Wn = split(sd["weight_ih"], 2)
-    Uf, Un = split(sd["weight_hh"], 2)
-    bf, bn = split(sd["bias_ih"], 2)
-    cf, cn = split(sd["bias_hh"], 2)
+    Wf, Wn = rows(sd["weight_ih"], 2)
+    Uf, Un = rows(sd["weight_hh"], 2)
+    bf, bn = rows(sd["bias_ih"], 2)
+    cf, cn = rows(sd["bias_hh"], 2)
     f = sig(x @ Wf.T + bf + h @ Uf.T + cf)
     n = np.tanh(x @ Wn.T + bn + (f * h) @ Un.T + cn)
     return f * n + (1 - f) * h
@@ -63,21 +52,21 @@ def minimalrnn_code(sd, x, h):
 
 
 def ugrnn_code(sd, x, h):
-    g1, g2 = split((x @ sd["weight_ih"].T + sd["bias_ih"] + h @ sd["weight_hh"].T
+    g1, g2 = rows((x @ sd["weight_ih"].T + sd["bias_ih"] + h @ sd["weight_hh"].T
                     + sd["bias_hh"]).T, 2)
     c, g = np.tanh(g1.T), sig(g2.T)
     return g * h + (1 - g) * c
 
 
 def lightru_code(sd, x, h):
-    a1, a2 = split((x @ sd["weight_ih"].T + sd["bias_ih"]).T, 2)
+    a1, a2 = rows((x @ sd["weight_ih"].T + sd["bias_ih"]).T, 2)
     cand = np.tanh(a1.T)
     f = sig(a2.T + h @ sd["weight_hh"].T + sd["bias_hh"])
     return (1 - f) * h + f * cand
 
 
 def ligru_code(sd, x, h):
-    ug, cg = split((x @ sd["weight_ih"].T + sd["bias_ih"] + h @ sd["weight_hh"].T
+    ug, cg = rows((x @ sd["weight_ih"].T + sd["bias_ih"] + h @ sd["weight_hh"].T
                     + sd["bias_hh"]).T, 2)
     z, cand = sig(ug.T), np.maximum(cg.T, 0.0)
     return (1 - z) * cand + z * h
@@ -90,7 +79,7 @@ def sgrn_code(sd, x, h):
 
 
 def star_code(sd, x, h):
-    a1, a2 = split((x @ sd["weight_ih"].T + sd["bias_ih"]).T, 2)
+    a1, a2 = rows((x @ sd["weight_ih"].T + sd["bias_ih"]).T, 2)
     k = sig(a2.T + h @ sd["weight_hh"].T + sd["bias_hh"])
     return np.tanh((1 - k) * h + k * np.tanh(a1.T))
 
@@ -102,16 +91,16 @@ def atr_code(sd, x, h):
 
 
 def trnn_code(sd, x, h):
-    lat, fp = split((x @ sd["weight_ih"].T + sd["bias_ih"]).T, 2)
+    lat, fp = rows((x @ sd["weight_ih"].T + sd["bias_ih"]).T, 2)
     f = sig(fp.T)
     return f * h + (1 - f) * lat.T
 
 
 def miru1_code(sd, x, h, lam):
-    Wr, Wn = split(sd["weight_ih"], 2)
-    Ur, Un = split(sd["weight_hh"], 2)
-    br, bn = split(sd["bias_ih"], 2)
-    cr, cn = split(sd["bias_hh"], 2)
+    Wr, Wn = rows(sd["weight_ih"], 2)
+    Ur, Un = rows(sd["weight_hh"], 2)
+    br, bn = rows(sd["bias_ih"], 2)
+    cr, cn = rows(sd["bias_hh"], 2)
     r = sig(x @ Wr.T + br + h @ Ur.T + cr)
     cand = np.tanh(x @ Wn.T + bn + (r * h) @ Un.T + cn)
     return lam * h + (1 - lam) * cand
@@ -178,7 +167,7 @@ def test_numpy_forward_of_torchrecurrent_equals_numeric_step(cell):
     shapes, ref, scalars = CODE[cell]
     for seed in range(3):
         sd, x, h = draw(cell, seed)
-        assert _rel(step(cell, sd, x, h), ref(sd, x, h, **scalars)) < TOL, (cell, seed)
+        assert rel(step(cell, sd, x, h), ref(sd, x, h, **scalars)) < TOL, (cell, seed)
 
 
 def test_every_cell_of_the_family_has_a_reference_here():
@@ -191,12 +180,12 @@ def test_every_cell_of_the_family_has_a_reference_here():
 def test_mgu_paper_concatenated_weights_equal_the_cell():
     # Zhou et al. 2016: f = s(W_f [h, x] + b_f), h~ = tanh(W_h [f h, x] + b_h)
     sd, x, h = draw("mgu", 1)
-    Wf = np.hstack([split(sd["weight_hh"], 2)[0], split(sd["weight_ih"], 2)[0]])
-    Wh = np.hstack([split(sd["weight_hh"], 2)[1], split(sd["weight_ih"], 2)[1]])
-    bf, bh = split(sd["bias_ih"] + sd["bias_hh"], 2)
+    Wf = np.hstack([rows(sd["weight_hh"], 2)[0], rows(sd["weight_ih"], 2)[0]])
+    Wh = np.hstack([rows(sd["weight_hh"], 2)[1], rows(sd["weight_ih"], 2)[1]])
+    bf, bh = rows(sd["bias_ih"] + sd["bias_hh"], 2)
     f = sig(np.hstack([h, x]) @ Wf.T + bf)
     h_tilde = np.tanh(np.hstack([f * h, x]) @ Wh.T + bh)
-    assert _rel(step("mgu", sd, x, h), (1 - f) * h + f * h_tilde) < TOL
+    assert rel(step("mgu", sd, x, h), (1 - f) * h + f * h_tilde) < TOL
 
 
 def test_minimalrnn_paper_equals_the_cell_with_weight_mm_as_U_z():
@@ -206,23 +195,23 @@ def test_minimalrnn_paper_equals_the_cell_with_weight_mm_as_U_z():
                                                "weight_mm", "bias_hh"))
     z = np.tanh(x @ W_x.T + b_z)
     u = sig(h @ U_h.T + z @ U_z.T + b_u)
-    assert _rel(step("minimalrnn", sd, x, h), u * h + (1 - u) * z) < TOL
+    assert rel(step("minimalrnn", sd, x, h), u * h + (1 - u) * z) < TOL
     swapped = dict(sd, weight_hh=U_z, weight_mm=U_h)
-    assert _rel(step("minimalrnn", swapped, x, h), u * h + (1 - u) * z) > 1e-3
+    assert rel(step("minimalrnn", swapped, x, h), u * h + (1 - u) * z) > 1e-3
 
 
 def test_ugrnn_and_star_papers_use_the_summed_biases():
     sd, x, h = draw("ugrnn", 1)
-    (Wcx, Wgx), (Wch, Wgh) = split(sd["weight_ih"], 2), split(sd["weight_hh"], 2)
-    b_c, b_g = split(sd["bias_ih"] + sd["bias_hh"], 2)
+    (Wcx, Wgx), (Wch, Wgh) = rows(sd["weight_ih"], 2), rows(sd["weight_hh"], 2)
+    b_c, b_g = rows(sd["bias_ih"] + sd["bias_hh"], 2)
     c = np.tanh(h @ Wch.T + x @ Wcx.T + b_c)
     g = sig(h @ Wgh.T + x @ Wgx.T + b_g)
-    assert _rel(step("ugrnn", sd, x, h), g * h + (1 - g) * c) < TOL
+    assert rel(step("ugrnn", sd, x, h), g * h + (1 - g) * c) < TOL
     sd, x, h = draw("star", 1)
-    (W_z, W_x), (b_z, b_k) = split(sd["weight_ih"], 2), split(sd["bias_ih"], 2)
+    (W_z, W_x), (b_z, b_k) = rows(sd["weight_ih"], 2), rows(sd["bias_ih"], 2)
     z = np.tanh(x @ W_z.T + b_z)
     k = sig(x @ W_x.T + h @ sd["weight_hh"].T + b_k + sd["bias_hh"])
-    assert _rel(step("star", sd, x, h), np.tanh((1 - k) * h + k * z)) < TOL
+    assert rel(step("star", sd, x, h), np.tanh((1 - k) * h + k * z)) < TOL
 
 
 def lightru_paper(W_h, W_f, U_f, b_f, x, h):
@@ -233,11 +222,11 @@ def lightru_paper(W_h, W_f, U_f, b_f, x, h):
 
 def test_lightru_paper_has_no_candidate_bias():
     sd, x, h = draw("lightru", 1)
-    (W_h, W_f), (_b_in, b_if) = split(sd["weight_ih"], 2), split(sd["bias_ih"], 2)
+    (W_h, W_f), (_b_in, b_if) = rows(sd["weight_ih"], 2), rows(sd["bias_ih"], 2)
     paper = lightru_paper(W_h, W_f, sd["weight_hh"], b_if + sd["bias_hh"], x, h)
     no_b_in = dict(sd, bias_ih=np.concatenate([np.zeros(H), b_if]))
-    assert _rel(step("lightru", no_b_in, x, h), paper) < TOL
-    assert _rel(step("lightru", sd, x, h), paper) > 1e-3  # the code's b_in
+    assert rel(step("lightru", no_b_in, x, h), paper) < TOL
+    assert rel(step("lightru", sd, x, h), paper) > 1e-3  # the code's b_in
 
 
 def test_ligru_paper_batch_norm_folds_into_the_input_weights():
@@ -249,13 +238,13 @@ def test_ligru_paper_batch_norm_folds_into_the_input_weights():
     mu, var, eps = rng.normal(size=2 * H), rng.uniform(0.5, 2.0, 2 * H), 1e-5
     W = sd["weight_ih"]
     bn = gamma * ((x @ W.T) - mu) / np.sqrt(var + eps) + beta
-    (U_z, U_h), (a_z, a_h) = split(sd["weight_hh"], 2), split(bn.T, 2)
+    (U_z, U_h), (a_z, a_h) = rows(sd["weight_hh"], 2), rows(bn.T, 2)
     z = sig(a_z.T + h @ U_z.T)
     paper = z * h + (1 - z) * np.maximum(a_h.T + h @ U_h.T, 0.0)
     scale = gamma / np.sqrt(var + eps)
     folded = dict(sd, weight_ih=scale[:, None] * W, bias_ih=beta - scale * mu,
                   bias_hh=np.zeros(2 * H))
-    assert _rel(step("ligru", folded, x, h), paper) < TOL
+    assert rel(step("ligru", folded, x, h), paper) < TOL
 
 
 def test_sgrn_paper_update_reads_W_x_without_the_input_bias():
@@ -269,8 +258,8 @@ def test_sgrn_paper_update_reads_W_x_without_the_input_bias():
 
     b = sd["bias_ih"] + sd["bias_hh"]
     moved = dict(sd, bias_ih=np.zeros(H), bias_hh=b)  # the same gate, no bias in the update
-    assert _rel(step("sgrn", moved, x, h), paper(b)) < TOL
-    assert _rel(step("sgrn", sd, x, h), paper(b)) > 1e-3  # the code's b_ih in the update
+    assert rel(step("sgrn", moved, x, h), paper(b)) < TOL
+    assert rel(step("sgrn", sd, x, h), paper(b)) > 1e-3  # the code's b_ih in the update
 
 
 def test_atr_paper_has_no_biases_and_the_code_subtracts_b_hh_in_f():
@@ -279,21 +268,21 @@ def test_atr_paper_has_no_biases_and_the_code_subtracts_b_hh_in_f():
     p, q = x @ sd["weight_ih"].T, h @ sd["weight_hh"].T
     paper = sig(p + q) * p + sig(p - q) * h
     zero = dict(sd, bias_ih=np.zeros(H), bias_hh=np.zeros(H))
-    assert _rel(step("atr", zero, x, h), paper) < TOL
+    assert rel(step("atr", zero, x, h), paper) < TOL
     only_hh = dict(zero, bias_hh=sd["bias_hh"])
     c = sd["bias_hh"]
-    assert _rel(step("atr", only_hh, x, h), sig(p + q + c) * p + sig(p - q - c) * h) < TOL
+    assert rel(step("atr", only_hh, x, h), sig(p + q + c) * p + sig(p - q - c) * h) < TOL
 
 
 def test_trnn_paper_latent_has_no_bias():
     # z = W x, f = s(V x + b), h = f h + (1 - f) z
     sd, x, h = draw("trnn", 1)
-    (W, V), (_b_z, b) = split(sd["weight_ih"], 2), split(sd["bias_ih"], 2)
+    (W, V), (_b_z, b) = rows(sd["weight_ih"], 2), rows(sd["bias_ih"], 2)
     f = sig(x @ V.T + b)
     paper = f * h + (1 - f) * (x @ W.T)
     no_b_z = dict(sd, bias_ih=np.concatenate([np.zeros(H), b]))
-    assert _rel(step("trnn", no_b_z, x, h), paper) < TOL
-    assert _rel(step("trnn", sd, x, h), paper) > 1e-3  # the code's b_z
+    assert rel(step("trnn", no_b_z, x, h), paper) < TOL
+    assert rel(step("trnn", sd, x, h), paper) > 1e-3  # the code's b_z
 
 
 def test_miru_papers_with_one_coefficient_for_every_unit_equal_the_cells():
@@ -301,16 +290,16 @@ def test_miru_papers_with_one_coefficient_for_every_unit_equal_the_cells():
     # h = lambda h + (1 - lambda) h~, lambda and theta elementwise in the paper
     lam, theta = np.full(H, 0.3), np.full(H, -1.4)
     sd, x, h = draw("miru1", 1)
-    (W_r, W_h), (U_r, U_h) = split(sd["weight_ih"], 2), split(sd["weight_hh"], 2)
-    b_r, b_h = split(sd["bias_ih"] + sd["bias_hh"], 2)
+    (W_r, W_h), (U_r, U_h) = rows(sd["weight_ih"], 2), rows(sd["weight_hh"], 2)
+    b_r, b_h = rows(sd["bias_ih"] + sd["bias_hh"], 2)
     r = sig(x @ W_r.T + b_r + h @ U_r.T)
     paper = lam * h + (1 - lam) * np.tanh(x @ W_h.T + b_h + (r * h) @ U_h.T)
-    assert _rel(step("miru1", sd, x, h, lam=0.3), paper) < TOL
+    assert rel(step("miru1", sd, x, h, lam=0.3), paper) < TOL
     sd, x, h = draw("miru2", 1)
     b_h = sd["bias_ih"] + sd["bias_hh"]
     paper = lam * h + (1 - lam) * np.tanh(x @ sd["weight_ih"].T + b_h
                                           + (theta * h) @ sd["weight_hh"].T)
-    assert _rel(step("miru2", sd, x, h, lam=0.3, theta=-1.4), paper) < TOL
+    assert rel(step("miru2", sd, x, h, lam=0.3, theta=-1.4), paper) < TOL
 
 
 # -- the loader: what it refuses, by name ----------------------------------------------
@@ -343,12 +332,7 @@ REFUSED = [("MGUCell", {"nonlinearity": "relu"}, "act", "relu"),
 @pytest.mark.parametrize("cls, kwargs, attr, value", REFUSED,
                          ids=[f"{c}-{a}" for c, _k, a, _v in REFUSED])
 def test_a_module_with_another_activation_is_refused_by_name(tr, cls, kwargs, attr, value):
-    mod = getattr(tr, cls)(I_, H, **kwargs)
-    with pytest.raises(NumericError, match=rf"{attr}={value!r}.*not supported"):
-        nm.from_torch(mod)
-    layer = getattr(tr, cls[:-len("Cell")])(I_, H, num_layers=2, **kwargs)
-    with pytest.raises(NumericError, match=rf"layer 1 .*{attr}={value!r}"):
-        nm.from_torch(layer, layer=1)
+    assert_activation_refused(tr, cls, kwargs, attr, value, I_, H)
 
 
 def test_a_custom_activation_module_is_refused_naming_its_class(tr):
@@ -388,7 +372,7 @@ def test_miru_coefficients_are_read_from_the_module_and_from_scalars(tr, lam, th
         mod = getattr(tr, cls)(I_, H, dtype=torch.float64, **kw)
         want = mod(x, h).detach().numpy()
         for p in (nm.from_torch(mod), nm.from_torch(mod.state_dict(), cell=cell, scalars=sc)):
-            assert _rel(nm.step(p, x.numpy(), h.numpy()), want) < TOL, (cls, lam, theta)
+            assert rel(nm.step(p, x.numpy(), h.numpy()), want) < TOL, (cls, lam, theta)
 
 
 @pytest.mark.parametrize("cls", ["MGUCell", "MinimalRNNCell", "UGRNNCell", "LightRUCell",
@@ -401,7 +385,7 @@ def test_without_biases_the_zero_buffers_load_as_zero_biases(tr, cls):
     x, h = _xh(4)
     p = nm.from_torch(mod)
     assert all(not np.any(p.arrays[b.name]) for b in p.cell.biases)
-    assert _rel(nm.step(p, x.numpy(), h.numpy()), mod(x, h).detach().numpy()) < TOL
+    assert rel(nm.step(p, x.numpy(), h.numpy()), mod(x, h).detach().numpy()) < TOL
 
 
 # -- the carry -------------------------------------------------------------------------
@@ -483,13 +467,13 @@ def test_atr_carries_only_when_both_twin_gates_saturate():
     i = sig(pp + h @ sd["weight_hh"].T + sd["bias_hh"] - 20.0)
     want = np.eye(H) + (i * (1 - i) * pp)[:, :, None] * sd["weight_hh"]
     J = nm.jacobian(p, x, h)
-    assert _rel(J, want) < 1e-9
+    assert rel(J, want) < 1e-9
     assert np.linalg.norm(J - np.eye(H), 2, axis=(1, 2)).min() > 1.0
 
 
 def test_trnn_jacobian_is_its_forget_gate_whatever_the_state():
     sd, x, h = draw("trnn", 4)
-    f = sig(x @ split(sd["weight_ih"], 2)[1].T + split(sd["bias_ih"], 2)[1])
+    f = sig(x @ rows(sd["weight_ih"], 2)[1].T + rows(sd["bias_ih"], 2)[1])
     p = params("trnn", sd)
     for state in (h, -3 * h, np.zeros_like(h)):
         J = nm.jacobian(p, x, state)
@@ -509,7 +493,7 @@ def test_miru_at_lambda_one_is_the_identity_and_miru2_is_a_scaled_elman_jacobian
                    + sd["bias_hh"])
     want = lam * np.eye(H) + (1 - lam) * theta * (1 - cand**2)[:, :, None] * sd["weight_hh"]
     J = nm.jacobian(params("miru2", sd, lam=lam, theta=theta), x, h)
-    assert _rel(J, want) < TOL
+    assert rel(J, want) < TOL
 
 
 def test_ligru_relu_kink_takes_the_derivative_zero_as_autograd():
@@ -571,10 +555,10 @@ def test_miru_jacobian_norms_stay_under_the_hand_bound(lam, theta):
         for scale in (0.3, 1.0, 3.0):
             sd, x, h = draw(cell, 12, scale=scale)
             norm = np.linalg.norm(nm.jacobian(params(cell, sd, **sc), x, h), 2, axis=(1, 2))
-            W_hn = split(sd["weight_hh"], 2)[1] if cell == "miru1" else sd["weight_hh"]
+            W_hn = rows(sd["weight_hh"], 2)[1] if cell == "miru1" else sd["weight_hh"]
             wn = np.linalg.norm(W_hn, 2)
             if cell == "miru1":
-                wr = np.linalg.norm(split(sd["weight_hh"], 2)[0], 2)
+                wr = np.linalg.norm(rows(sd["weight_hh"], 2)[0], 2)
                 inner = 1 + np.abs(h).max(axis=1) * wr / 4
             else:
                 inner = abs(theta)

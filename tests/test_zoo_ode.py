@@ -19,6 +19,7 @@ import pytest
 import derivations as dv
 import numeric
 from numeric import NumericError
+from tests._zoo_numpy import rel
 
 RTOL = 1e-12
 H, I, B = 5, 3, 4
@@ -30,10 +31,6 @@ def _sig(u):
 
 def _lin(x, W):
     return x @ W.T
-
-
-def _rel(a, b):
-    return np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300)
 
 
 # -- references from the code (torchrecurrent's forward) and the papers ---------------------
@@ -183,7 +180,7 @@ def test_step_equals_the_code_written_in_numpy(name, conv, ref):
     ours = _tuple(numeric.step(p, x, state))
     want = _tuple(ref(p.arrays, x, state))
     for a, b in zip(ours, want, strict=True):
-        assert _rel(a, b) < RTOL, name
+        assert rel(a, b) < RTOL, name
 
 
 @pytest.mark.parametrize(("name", "conv", "ref"), CASES, ids=IDS)
@@ -200,9 +197,9 @@ def test_lem_new_h_reads_the_old_c_not_the_papers_new_one():
     p, x, state = _case("lem", None)
     h, c = numeric.step(p, x, state)
     h_paper, c_paper = ref_lem(p.arrays, x, state, paper=True)
-    assert _rel(c, c_paper) < RTOL             # c's update is the paper's
-    assert _rel(h, h_paper) > 1e-3             # h's is not: it reads c_{t-1}
-    assert _rel(h, ref_lem(p.arrays, x, state)[0]) < RTOL
+    assert rel(c, c_paper) < RTOL             # c's update is the paper's
+    assert rel(h, h_paper) > 1e-3             # h's is not: it reads c_{t-1}
+    assert rel(h, ref_lem(p.arrays, x, state)[0]) < RTOL
 
 
 def test_cornn_damps_explicitly_where_the_paper_is_implicit():
@@ -214,17 +211,17 @@ def test_cornn_damps_explicitly_where_the_paper_is_implicit():
         h, c = numeric.step(q, x, state)
         y, z = ref_cornn_paper(q.arrays, x, state)
         gaps.append(max(np.max(np.abs(h - y)), np.max(np.abs(c - z))))
-        assert max(_rel(h, ref_cornn(q.arrays, x, state)[0]),
-                   _rel(c, ref_cornn(q.arrays, x, state)[1])) < RTOL
+        assert max(rel(h, ref_cornn(q.arrays, x, state)[0]),
+                   rel(c, ref_cornn(q.arrays, x, state)[1])) < RTOL
     assert gaps[0] > 1e-3 and gaps[1] < 1e-7
 
 
 def test_fastgrnn_default_gate_is_tanh_and_the_sigmoid_convention_is_the_paper():
     p, x, h = _case("fastgrnn", None)
     q = numeric.Params(dv.cell("fastgrnn", "sigmoid"), p.parameters)
-    assert _rel(numeric.step(p, x, h), ref_fastgrnn(p.arrays, x, h, np.tanh)) < RTOL
-    assert _rel(numeric.step(q, x, h), ref_fastgrnn(p.arrays, x, h, _sig)) < RTOL
-    assert _rel(numeric.step(p, x, h), numeric.step(q, x, h)) > 1e-2
+    assert rel(numeric.step(p, x, h), ref_fastgrnn(p.arrays, x, h, np.tanh)) < RTOL
+    assert rel(numeric.step(q, x, h), ref_fastgrnn(p.arrays, x, h, _sig)) < RTOL
+    assert rel(numeric.step(p, x, h), numeric.step(q, x, h)) > 1e-2
 
 
 # -- the carry -------------------------------------------------------------------------------
@@ -399,7 +396,7 @@ def test_module_options_map_to_the_convention_and_its_step(cls, kwargs, conv):
     state = state if len(state) > 1 else state[0]
     ours = _tuple(numeric.step(p, x, state))
     for a, b in zip(ours, _torch_step(mod, x, state), strict=True):
-        assert _rel(a, b) < RTOL
+        assert rel(a, b) < RTOL
     name = p.cell.name + ("" if conv is None else f":{conv}")
     spec_scalars = {k: float(v) for k, v in kwargs.items() if k in ("dt", "gamma", "epsilon")
                     or (cls == "UnICORNNCell" and k == "alpha")}

@@ -40,14 +40,16 @@ from ..facts import Role
 from ..functions import sigmoid, tanh
 from ..language import CellBuilder
 
-__all__ = ["tgru"]
+__all__ = ["tgru", "typed_cell"]
 
 
-def tgru(convention=None):
-    cb = CellBuilder("tgru", convention,
-                     reference="Balduzzi & Ghifary 2016 (strongly-typed RNNs); "
-                               "torchrecurrent TGRUCell")
-    x, h = cb.input("x"), cb.state("h")
+def typed_cell(cb, state: str):
+    """Declare a strongly-typed cell's input, its own state ``state``, the three
+    previous-input projections (states), its weights and biases, and its latent, forget gate
+    and output gate. Returns ``(state, (z, f, o), finish)``; ``finish()``, called after the
+    state's update, gives the projections their updates :math:`p_{\\ast,t} = V_\\ast x_t`,
+    the packed layout (blocks z, f, o) and the carrying gate ``f -> 1``."""
+    x, s = cb.input("x"), cb.state(state)
     p_z, p_f, p_o = cb.state("p_z"), cb.state("p_f"), cb.state("p_o")
     W_z, W_f, W_o = cb.weights("W_z W_f W_o")
     V_z, V_f, V_o = cb.weights("V_z V_f V_o")
@@ -56,13 +58,24 @@ def tgru(convention=None):
     z = cb.let("z", W_z @ x + b_z + p_z + b_vz, role=Role.LATENT)
     f = cb.let("f", sigmoid(W_f @ x + b_f + p_f + b_vf), role=Role.FORGET_GATE)
     o = cb.let("o", tanh(W_o @ x + b_o + p_o + b_vo), role=Role.OUTPUT_GATE)
+
+    def finish():
+        for p, V in ((p_z, V_z), (p_f, V_f), (p_o, V_o)):
+            cb.update(p, V @ x, role=Role.DELAYED_INPUT)
+        cb.layout(weight_ih="W_z W_f W_o", weight_hh="V_z V_f V_o",
+                  bias_ih="b_z b_f b_o", bias_hh="b_vz b_vf b_vo")
+        cb.attributes(gate_order="z, f, o",
+                      delayed_input="p_* = V_* x_{t-1}, carried as states of size H")
+        cb.carrying(f, 1)
+
+    return s, (z, f, o), finish
+
+
+def tgru(convention=None):
+    cb = CellBuilder("tgru", convention,
+                     reference="Balduzzi & Ghifary 2016 (strongly-typed RNNs); "
+                               "torchrecurrent TGRUCell")
+    h, (z, f, o), finish = typed_cell(cb, "h")
     cb.update(h, f * h + z * o)
-    cb.update(p_z, V_z @ x, role=Role.DELAYED_INPUT)
-    cb.update(p_f, V_f @ x, role=Role.DELAYED_INPUT)
-    cb.update(p_o, V_o @ x, role=Role.DELAYED_INPUT)
-    cb.layout(weight_ih="W_z W_f W_o", weight_hh="V_z V_f V_o",
-              bias_ih="b_z b_f b_o", bias_hh="b_vz b_vf b_vo")
-    cb.attributes(gate_order="z, f, o",
-                  delayed_input="p_* = V_* x_{t-1}, carried as states of size H")
-    cb.carrying(f, 1)
+    finish()
     return cb.build()

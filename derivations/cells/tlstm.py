@@ -38,8 +38,8 @@ packed blocks are in the order :math:`z, f, o`.
 """
 
 from ..facts import Role
-from ..functions import sigmoid, tanh
 from ..language import CellBuilder
+from .tgru import typed_cell
 
 __all__ = ["tlstm"]
 
@@ -48,23 +48,8 @@ def tlstm(convention=None):
     cb = CellBuilder("tlstm", convention,
                      reference="Balduzzi & Ghifary 2016 (strongly-typed RNNs); "
                                "torchrecurrent TLSTMCell")
-    x, c = cb.input("x"), cb.state("c")
-    p_z, p_f, p_o = cb.state("p_z"), cb.state("p_f"), cb.state("p_o")
-    W_z, W_f, W_o = cb.weights("W_z W_f W_o")
-    V_z, V_f, V_o = cb.weights("V_z V_f V_o")
-    b_z, b_f, b_o = cb.biases("b_z b_f b_o")
-    b_vz, b_vf, b_vo = cb.biases("b_vz b_vf b_vo")
-    z = cb.let("z", W_z @ x + b_z + p_z + b_vz, role=Role.LATENT)
-    f = cb.let("f", sigmoid(W_f @ x + b_f + p_f + b_vf), role=Role.FORGET_GATE)
-    o = cb.let("o", tanh(W_o @ x + b_o + p_o + b_vo), role=Role.OUTPUT_GATE)
+    c, (z, f, o), finish = typed_cell(cb, "c")
     c_next = cb.update(c, f * c + (1 - f) * z, role=Role.CELL_STATE)
-    cb.update(p_z, V_z @ x, role=Role.DELAYED_INPUT)
-    cb.update(p_f, V_f @ x, role=Role.DELAYED_INPUT)
-    cb.update(p_o, V_o @ x, role=Role.DELAYED_INPUT)
+    finish()
     cb.output("h", c_next * o)
-    cb.layout(weight_ih="W_z W_f W_o", weight_hh="V_z V_f V_o",
-              bias_ih="b_z b_f b_o", bias_hh="b_vz b_vf b_vo")
-    cb.attributes(gate_order="z, f, o",
-                  delayed_input="p_* = V_* x_{t-1}, carried as states of size H")
-    cb.carrying(f, 1)
     return cb.build()
