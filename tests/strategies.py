@@ -22,6 +22,7 @@ from numeric.testing import (
     weight_scales,
 )
 from numeric.testing import cell_cases as _cell_cases
+from tests._suite_cells import KEYS, suite_cells
 
 __all__ = ["CellCase", "cell_names", "cell_keys", "hidden_sizes", "input_sizes",
            "weight_scales", "bias_shifts", "seeds", "cell_cases", "REGIMES", "keyed_cases",
@@ -29,19 +30,19 @@ __all__ = ["CellCase", "cell_names", "cell_keys", "hidden_sizes", "input_sizes",
 
 
 def cell_names() -> st.SearchStrategy[str]:
-    return st.sampled_from(sorted(dv.CELLS))
+    """A built-in cell's name (of the suites' cells, :mod:`tests._suite_cells`)."""
+    return st.sampled_from(sorted({n for n, _ in KEYS}))
 
 
 def cell_keys() -> st.SearchStrategy[tuple[str, str | None]]:
-    """``(name, convention)`` for every built-in cell and convention."""
-    keys = [(n, c) for n, convs in dv.CELLS.items() for c in convs]
-    return st.sampled_from(keys)
+    """``(name, convention)`` of the suites' cells (every built-in under ``ci``)."""
+    return st.sampled_from(KEYS)
 
 
 def cell_cases(*, max_hidden: int = 64, max_input: int = 32, max_batch: int = 4,
                names=None) -> st.SearchStrategy[CellCase]:
-    """A :class:`CellCase` of any built-in cell and convention (of ``names`` if given)."""
-    cells = [c for c in dv.all_cells() if names is None or c.name in names]
+    """A :class:`CellCase` of the suites' cells (of ``names`` if given: any built-in)."""
+    cells = suite_cells() if names is None else [c for c in dv.all_cells() if c.name in names]
     return _cell_cases(cells, max_hidden=max_hidden, max_input=max_input,
                        max_batch=max_batch)
 
