@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
+import derivations as dv
 from derivations.facts import Role
+from derivations.functions import ACTIVATIONS
 
 from ._errors import NumericError
 from ._validate import check_memory, finite_real, float_dtype, positive_int, seed_value
@@ -173,19 +175,61 @@ def _chrono(c, arrays, rng, t_max, H):
     gate = carrying.gate.name
     sign = 1.0 if carrying.towards == 1 else -1.0
     b = np.log(rng.uniform(1.0, t_max - 1.0, size=H))
+    defs = {q.symbol.name: q.expr for q in c.quantities}
+    if not _direct_biases(c, defs[gate]):
+        # the gate reads its biases through other quantities (minLSTM's f / (f + i), the
+        # RG-LRU's exp(-c r softplus(-Lambda)), the sLSTM's exp(log f + m - m')): each
+        # bias it reads moves it one way; push each towards carrying
+        for name, towards_sign in _biases_towards(c, carrying).items():
+            arrays[name] = towards_sign * b
+        return
     settings = {gate: sign * b}
     for q in c.quantities:  # the LSTM's input gate opposite its forget gate (not the
         # carrying gate itself when it is the cell's input gate: gated AntisymmetricRNN's z)
         if q.role is Role.INPUT_GATE and q.symbol.name != gate:
             settings[q.symbol.name] = -sign * b
-    defs = {q.symbol.name: q.expr for q in c.quantities}
     for g, value in settings.items():
         if g not in defs:
             raise NumericError(f"cell {c.title!r}: carrying gate {g!r} is not a quantity")
-        biases = [s.name for s in c.biases  # a bias, not an elementwise weight (BR's w_c)
-                  if s in defs[g].free_symbols and s not in c.vectors]
+        biases = _direct_biases(c, defs[g])
         if not biases:
             raise NumericError(f"gate {g!r} of cell {c.title!r} has no bias for 'chrono'")
         arrays[biases[0]] = value
         for n in biases[1:]:
             arrays[n] = np.zeros(H)
+
+
+def _direct_biases(c, expr) -> list:
+    """The biases ``expr`` reads itself (not an elementwise weight such as BR's w_c)."""
+    return [s.name for s in c.biases if s in expr.free_symbols and s not in c.vectors]
+
+
+def _biases_towards(c, carrying) -> dict:
+    """Bias name -> the sign (+1 or -1) of a large value that moves the carrying gate towards
+    its carrying value, for every bias the gate reads through the quantities it is defined
+    from, at zero weights, inputs and states (the gate as a function of that bias alone)."""
+    gate = carrying.gate
+    quantities = {q.symbol: q.expr for q in c.quantities}  # (a next state too: m')
+    expr = quantities[gate]
+    for _ in range(len(quantities)):  # the gate in the cell's own vectors
+        new = expr.xreplace(quantities)
+        if new == expr:
+            break
+        expr = new
+    zero = {m: 0 for m in expr.atoms(dv.MatVec)}
+    zero.update({s: 0 for s in (*c.states, *c.inputs, *c.vectors)})
+    zero.update(c.scalars)
+    expr = expr.xreplace(zero)
+    biases = [b for b in c.biases if b in expr.free_symbols]
+    numpy_of = {a.function.__name__: a.numpy for a in ACTIVATIONS.values()}
+    f = sp.lambdify(biases, expr, modules=[numpy_of, "numpy"])  # numbers, not SymPy's Max
+    out = {}
+    for k, b in enumerate(biases):
+        lo, hi = (float(f(*(v if j == k else 0.0 for j in range(len(biases)))))
+                  for v in (-3.0, 3.0))
+        if lo != hi:
+            up = (hi > lo) == (carrying.towards == 1)   # which sign moves it to carrying
+            out[b.name] = 1.0 if up else -1.0
+    if not out:
+        raise NumericError(f"gate {gate.name!r} of cell {c.title!r} reads no bias for 'chrono'")
+    return out

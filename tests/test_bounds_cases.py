@@ -182,3 +182,29 @@ def test_every_bound_that_exists_holds_on_the_new_cells(name, conv, scale, shift
         assert np.isnan(full.global_upper).all() == none
     xs = rng.normal(size=(4, B, I))
     assert check_horizon(p, xs, state).ok.all()
+
+
+@pytest.mark.parametrize(("name", "conv", "gate", "towards"),
+                         [("minlstm", "paper", "f_n", 1), ("rglru", None, "a", 1),
+                          ("slstm_stabilized", "sigmoid", "f", 1),
+                          ("slstm_stabilized", "exp", "f", 1)])
+def test_chrono_reaches_a_gate_that_reads_its_biases_through_other_gates(name, conv, gate,
+                                                                         towards):
+    # the gate has no bias of its own (minLSTM's f / (f + i), the RG-LRU's exp(-c r
+    # softplus(-Lambda)), the sLSTM's exp(log f + m - m')): chrono pushes the biases it reads
+    # towards carrying, so on zero inputs from zero states the gate is closer to its carrying
+    # value than under the default init, and as close as the LSTM's chrono forget gate
+    from numeric.step import prepare
+
+    H, T = 64, 100
+    values = {}
+    for scheme in ("pytorch", "chrono"):
+        p = numeric.init(name, H, H, convention=conv, scheme=scheme, t_max=T, seed=1)
+        s = tuple(np.zeros((1, H)) for _ in p.cell.states)
+        prog, xT, sT, _ = prepare(p, np.zeros((1, H)), s if len(s) > 1 else s[0])
+        values[scheme] = prog.evaluate(p, xT, sT, (gate,))[0]
+    gap = {k: np.median(np.abs(towards - v)) for k, v in values.items()}
+    assert gap["chrono"] < gap["pytorch"] / 5
+    lstm = numeric.init("lstm", H, H, scheme="chrono", t_max=T, seed=1)
+    f = sig(lstm.arrays["b_if"] + lstm.arrays["b_hf"])
+    assert gap["chrono"] <= 1.5 * np.median(1 - f)
