@@ -17,15 +17,20 @@ gate orders are mapped to the built-in cells' packed layouts:
   :math:`p_i, p_f` read :math:`c_{t-1}` and :math:`p_o` reads :math:`c_t`, are the
   ``peephole_lstm`` cell's :math:`p_i, p_f, p_o` exactly (an all-zero ``P`` is the plain
   ``lstm``).
+- ``LSTM`` with ``input_forget=1``: the specification only says it couples the input and
+  forget gates; onnxruntime computes :math:`f_t = 1 - i_t` from the input gate's weights
+  (the forget gate's are unread), the ONNX reference evaluator ignores the attribute.
+  Read as onnxruntime runs it, that is the ``cifg_lstm`` cell
+  :math:`c_t = f_t \odot c_{t-1} + (1 - f_t) \odot g_t` with
+  :math:`f_t = 1 - \sigma(a_i) = \sigma(-a_i)`: its forget weights and biases are the
+  ONNX input gate's, negated. With peepholes too there is no such cell: refused.
 
 ``layout`` (0: X is (T, B, I); 1: (B, T, I)) and ``sequence_lens`` change how the runtime
 reads its inputs, not the cell; :func:`onnx_nodes` reports the layout. Refused by name,
 naming the node and the attribute: ``clip``, ``activations`` other than the defaults (and
-``Relu`` for ``RNN``), ``activation_alpha``/``activation_beta``, ``input_forget=1`` (the
-specification gives no equation for it; onnxruntime computes :math:`f = 1 - i`, the ONNX
-reference implementation ignores it, so which cell a file means cannot be read from it),
-weights that are graph inputs (fed at run time) rather than stored tensors. Only the main
-graph is read (not the bodies of ``If``/``Loop``/``Scan`` nodes).
+``Relu`` for ``RNN``), ``activation_alpha``/``activation_beta``, ``input_forget`` with
+peepholes, weights that are graph inputs (fed at run time) rather than stored tensors.
+Only the main graph is read (not the bodies of ``If``/``Loop``/``Scan`` nodes).
 
 A bidirectional node holds two cells: pick one with ``direction='forward'`` or
 ``'reverse'``; a ``reverse`` cell reads the sequence from its last step to its first.
@@ -208,11 +213,10 @@ def _describe(onnx, consts, node, index, where) -> tuple:
     layout = attrs.get("layout", 0)
     if layout not in (0, 1):
         raise NumericError(f"{where}: {_label(node, index)} has layout={layout!r}; valid: 0, 1")
-    if op == "LSTM" and attrs.get("input_forget", 0) != 0:
+    input_forget = attrs.get("input_forget", 0) if op == "LSTM" else 0
+    if input_forget not in (0, 1):
         raise NumericError(f"{where}: {_label(node, index)} has input_forget="
-                           f"{attrs['input_forget']!r}: the ONNX specification gives no "
-                           "equation for the coupled gates (onnxruntime computes f = 1 - i, "
-                           "the ONNX reference ignores it), so the cell is not read")
+                           f"{input_forget!r}; valid: 0, 1")
     W = _tensor(onnx, consts, node, index, 1, "W", where)
     R = _tensor(onnx, consts, node, index, 2, "R", where)
     if W is None or R is None:
@@ -244,8 +248,12 @@ def _describe(onnx, consts, node, index, where) -> tuple:
                                f"{lbr!r}; valid: 0, 1")
         cells = ("gru:pytorch" if lbr else "gru:cho",) * D
     else:
-        cells = tuple("peephole_lstm" if P is not None and np.any(P[d]) else "lstm"
-                      for d in range(D))
+        peep = [P is not None and bool(np.any(P[d])) for d in range(D)]
+        if input_forget and any(peep):
+            raise NumericError(f"{where}: {_label(node, index)} has input_forget=1 and "
+                               "peepholes P: no cell couples the gates with peepholes")
+        cells = tuple("cifg_lstm" if input_forget else "peephole_lstm" if p else "lstm"
+                      for p in peep)
     info = OnnxNode(index=index, name=node.name, op=op, direction=direction,
                     directions=directions, hidden_size=H, input_size=W.shape[2],
                     layout=layout, dtype=str(W.dtype), input=node.input[0],
@@ -364,6 +372,13 @@ def from_onnx(source, node=None, *, direction=None, dtype=None):
     rows = np.concatenate([np.arange(k * H, (k + 1) * H) for k in perm])
     cell, _, conv = info.cells[d].partition(":")
     extra = {}
+    if cell == "cifg_lstm":               # f = 1 - sigma(a_i) = sigma(-a_i); g, o as read
+        i, o, c = (np.arange(k * H, (k + 1) * H) for k in (0, 1, 3))
+        sign = np.r_[-np.ones(H), np.ones(2 * H)].astype(w.dtype)
+        rows = np.concatenate([i, c, o])
+        return from_arrays(cell, weight_ih=sign[:, None] * w[rows],
+                           weight_hh=sign[:, None] * r[rows], bias_ih=sign * b_ih[rows],
+                           bias_hh=sign * b_hh[rows], dtype=dtype)
     if cell == "peephole_lstm":
         p_i, p_o, p_f = P[d][:H], P[d][H:2 * H], P[d][2 * H:]
         extra["weight_ph"] = np.concatenate([p_i, p_f, p_o])

@@ -243,7 +243,7 @@ def test_zero_peepholes_are_the_plain_lstm():
     ("LSTM", {"activations": ["HardSigmoid", "Tanh", "Tanh"]}, r"'my_LSTM'.*activations"),
     ("RNN", {"activations": ["Tanh", "Tanh"]}, r"needs 1 \(1 per direction\)"),
     ("RNN", {"activation_alpha": [0.5]}, r"'my_RNN'.*activation_alpha"),
-    ("LSTM", {"input_forget": 1}, r"'my_LSTM'.*input_forget=1"),
+    ("LSTM", {"input_forget": 2}, r"'my_LSTM'.*input_forget=2"),
     ("GRU", {"linear_before_reset": 2}, r"linear_before_reset=2"),
     ("GRU", {"hidden_size": H + 1}, r"hidden_size=8 but R has shape \(1, 21, 7\)"),
 ])
@@ -259,15 +259,22 @@ def test_unmodelled_attribute_is_refused_by_node_and_name(op, attrs, match):
         numeric.onnx_nodes(model)
 
 
-def test_input_forget_is_what_onnxruntime_computes_not_a_guess():
-    """Why input_forget is refused: the runtimes disagree on the same file (onnxruntime
-    couples f = 1 - i, the ONNX reference evaluator ignores the attribute)."""
-    model, _ = _graph("LSTM", attrs={"input_forget": 1})
+@pytest.mark.parametrize("direction", ["forward", "bidirectional"])
+def test_input_forget_is_the_cifg_lstm_as_onnxruntime_runs_it(direction):
+    """onnxruntime couples f = 1 - i; the ONNX reference evaluator ignores the attribute
+    (so the two runtimes disagree on the file: from_onnx follows the one that couples)."""
+    model, _ = _graph("LSTM", attrs={"input_forget": 1, "direction": direction},
+                      D=2 if direction == "bidirectional" else 1)
     x = _x()
+    (nd,), worst = _compare_nodes(model.SerializeToString(), x, "ort", 8 * T * EPS32)
+    assert set(nd.cells) == {"cifg_lstm"}
     a = ort.InferenceSession(model.SerializeToString(),
                              providers=["CPUExecutionProvider"]).run(["y"], {"x": x})[0]
     b = ReferenceEvaluator(model).run(["y"], {"x": x})[0]
     assert np.max(np.abs(a - b)) > 1e-2
+    peep, _ = _graph("LSTM", attrs={"input_forget": 1}, P=True)
+    with pytest.raises(NumericError, match=r"'my_LSTM' .*input_forget=1 and peepholes P"):
+        numeric.from_onnx(peep)
 
 
 def test_weights_fed_at_run_time_are_refused():
