@@ -352,3 +352,16 @@ def test_node_and_direction_selection():
     assert np.array_equal(rev.arrays["W_hz"], nh.to_array(a.graph.initializer[1])[1, :H])
     assert numeric.from_onnx(model, node=1).cell.name == "lstm"
     assert numeric.from_onnx(model, node=1, dtype=np.float64).dtype == np.float64
+
+
+def test_without_the_onnx_package_the_error_says_what_to_install():
+    """``import numeric`` never needs onnx; from_onnx says how to get it."""
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['onnx'] = None; import numeric\n"
+            "try:\n    numeric.from_onnx('m.onnx')\n"
+            "except numeric.NumericError as e:\n    print(e)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert "needs the onnx package: pip install onnx" in out
