@@ -327,7 +327,7 @@ def from_onnx(source, node=None, *, direction=None, dtype=None):
         Which cell of a bidirectional node (needed there); for another node it may be
         omitted and must agree with the node's.
     dtype : float32 or float64, optional
-        Default: the tensors' own (float32 stays float32).
+        Default: the tensors' own (float32 stays float32; float16 becomes float32).
 
     Raises
     ------
@@ -365,6 +365,8 @@ def from_onnx(source, node=None, *, direction=None, dtype=None):
     else:
         d = info.directions.index(direction)
     H, G = info.hidden_size, _OPS[info.op]
+    if dtype is None and W.dtype.itemsize < 4:            # float16 / bfloat16 files
+        dtype = np.float32
     w, r = W[d], R[d]
     b = np.zeros((2 * G * H,), dtype=W.dtype) if B is None else B[d]
     b_ih, b_hh = b[:G * H], b[G * H:]

@@ -354,6 +354,13 @@ def test_node_and_direction_selection():
     assert numeric.from_onnx(model, node=1, dtype=np.float64).dtype == np.float64
 
 
+def test_float16_file_is_read_in_float32():
+    model, arrays = _graph("GRU", dtype=np.float16)
+    p = numeric.from_onnx(model)
+    assert p.dtype == np.float32
+    assert np.array_equal(p.arrays["W_hz"], arrays["R"][0, :H].astype(np.float32))
+
+
 def test_without_the_onnx_package_the_error_says_what_to_install():
     """``import numeric`` never needs onnx; from_onnx says how to get it."""
     import subprocess
