@@ -26,6 +26,9 @@ $(PEERS): $(STAMP) Makefile
 	$(BIN)/python -m pip install --quiet --no-deps 'einops>=0.8' 'mingru-pytorch==0.2.1' \
 		'xlstm==2.0.6' 'recurrentgemma==1.0.1' 'jaxtyping>=0.2.36' 'wadler-lindig>=0.1' \
 		'torchrecurrent==0.2.5'
+	# numeric.from_onnx's reader and the runtime tests/test_onnx.py compares with (the
+	# `test` extra of pyproject.toml; CPU wheels of a few tens of MB with their dependencies)
+	$(BIN)/python -m pip install --quiet 'onnx>=1.16' 'onnxruntime>=1.17'
 	@touch $(PEERS)
 
 test: $(STAMP) $(PEERS)

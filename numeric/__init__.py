@@ -18,6 +18,7 @@ from .check import JacobianCheck, check_jacobian, step_jacobian
 from .horizon import GradientNorms, gradient_norms
 from .io_keras import from_keras
 from .io_npz import load, save
+from .io_onnx import OnnxNode, from_onnx, onnx_nodes
 from .io_torch import from_torch
 from .jacobian import jacobian, jacobian_chunks, jvp, paths, term_coefficients, vjp
 from .params import Params, from_arrays
@@ -33,7 +34,8 @@ from .spectra import (
 from .step import output, rollout, step
 
 __all__ = [
-    "NumericError", "Params", "from_arrays", "init", "from_torch", "from_keras", "save",
+    "NumericError", "Params", "from_arrays", "init", "from_torch", "from_keras", "from_onnx",
+    "onnx_nodes", "OnnxNode", "save",
     "load", "step", "output", "rollout", "jacobian", "jacobian_chunks", "paths", "term_coefficients",
     "jvp", "vjp", "gradient_norms", "GradientNorms", "lyapunov", "log_det_mean",
     "lyapunov_sum_rule", "SumRule", "singular_values", "spectral_norms", "sigma_min",
