@@ -1,0 +1,191 @@
+"""Stacks against PyTorch: rollouts equal the modules' outputs, and the gradient norms
+through time and depth equal torch autograd's norms of the same vector-Jacobian products."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import numeric
+from numeric import NumericError
+
+torch = pytest.importorskip("torch")
+
+CELLS = {"GRU": torch.nn.GRUCell, "LSTM": torch.nn.LSTMCell, "RNN": torch.nn.RNNCell}
+
+
+def _module(kind, I, H, layers, bidirectional, seed, **kw):
+    torch.manual_seed(seed)
+    cls = getattr(torch.nn, kind)
+    m = cls(I, H, num_layers=layers, bidirectional=bidirectional, **kw).double()
+    with torch.no_grad():  # wider than the default init: gates away from 1/2, norms varied
+        for p in m.parameters():
+            p.mul_(2.0)
+    return m
+
+
+def _cells(m, kind):
+    """Per layer, per direction, a torch cell holding the module's weights."""
+    out = []
+    for k in range(m.num_layers):
+        dirs = []
+        for sfx in ("", "_reverse")[: 1 + m.bidirectional]:
+            kw = {"nonlinearity": m.nonlinearity} if kind == "RNN" else {}
+            c = CELLS[kind](getattr(m, f"weight_ih_l{k}{sfx}").shape[1], m.hidden_size,
+                            **kw).double()
+            with torch.no_grad():
+                for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+                    getattr(c, name).copy_(getattr(m, f"{name}_l{k}{sfx}"))
+            dirs.append(c)
+        out.append(dirs)
+    return out
+
+
+def _torch_reference(m, kind, xs, v):
+    """(top outputs (T, B, O), state norms (L, T, B), input norms (T, B)) by autograd over
+    a loop of torch cells with the module's weights (the gradient of every state after
+    each step read from a zero leaf added to it)."""
+    T, B, _ = xs.shape
+    H = m.hidden_size
+    x = torch.tensor(xs, requires_grad=True)
+    inp = [x[t] for t in range(T)]
+    kept = []
+    for dirs in _cells(m, kind):
+        outs, layer_states = [], []
+        for d, c in enumerate(dirs):
+            order = range(T) if d == 0 else range(T - 1, -1, -1)
+            h = torch.zeros(B, H, dtype=torch.float64)
+            s = (h, torch.zeros(B, H, dtype=torch.float64)) if kind == "LSTM" else h
+            sts, ys = [None] * T, [None] * T
+            for t in order:
+                s = c(inp[t], s)
+                # zero leaves added to the state: their gradients are those of the state
+                # as a point (h and c independent coordinates, as the engine's J), not
+                # c.grad, which also counts h_t = o tanh(c_t) inside the step
+                dz = tuple(torch.zeros(B, H, dtype=torch.float64, requires_grad=True)
+                           for _ in range(2 if kind == "LSTM" else 1))
+                parts = tuple(a + b for a, b in zip(s if kind == "LSTM" else (s,), dz, strict=True))
+                s = parts if kind == "LSTM" else parts[0]
+                sts[t], ys[t] = dz, parts[0]
+            outs.append(ys)
+            layer_states.append(sts)
+        inp = [torch.cat([o[t] for o in outs], dim=1) for t in range(T)]
+        kept.append(layer_states)
+    (inp[T - 1] * torch.tensor(v)).sum().backward()
+    snorm = np.array([[_norm([np.zeros((B, H)) if p.grad is None else p.grad.numpy()
+                              for sts in layer_states for p in sts[t]])
+                       for t in range(T)] for layer_states in kept])
+    top = np.stack([i.detach().numpy() for i in inp])
+    return top, snorm, np.array([_norm([x.grad.numpy()[t]]) for t in range(T)])
+
+
+def _norm(parts):
+    """Per-row 2-norm over the (B, d) ``parts``, scaled so tiny gradients do not underflow."""
+    g = np.concatenate(parts, axis=1)
+    s = np.abs(g).max(axis=1, keepdims=True)
+    return s[:, 0] * np.sqrt(((g / np.where(s > 0, s, 1)) ** 2).sum(axis=1))
+
+
+CASES = [
+    ("GRU", dict(layers=3, bidirectional=True), {}),
+    ("LSTM", dict(layers=2, bidirectional=False), {}),
+    ("RNN", dict(layers=2, bidirectional=False), {"nonlinearity": "relu"}),
+    ("LSTM", dict(layers=2, bidirectional=True), {}),
+]
+
+
+@pytest.mark.parametrize(("kind", "shape", "kw"), CASES,
+                         ids=[f"{k}-{s['layers']}{'-bi' if s['bidirectional'] else ''}"
+                              f"{'-' + kw['nonlinearity'] if kw else ''}" for k, s, kw in CASES])
+def test_stack_matches_torch_outputs_and_autograd_norms(kind, shape, kw):
+    I, H, T, B = 3, 5, 200, 4
+    m = _module(kind, I, H, shape["layers"], shape["bidirectional"], seed=1, **kw)
+    stack = numeric.stack_from_torch(m)
+    rng = np.random.default_rng(0)
+    xs = rng.normal(size=(T, B, I))
+    with torch.no_grad():
+        want, _ = m(torch.tensor(xs))
+    got = stack.rollout(xs)
+    np.testing.assert_allclose(got.outputs, want.numpy(), rtol=0, atol=1e-12)
+    res = numeric.stack_gradient_norms(stack, xs, seed=3)
+    top, snorm, xnorm = _torch_reference(m, kind, xs, res.v)
+    np.testing.assert_allclose(top, want.numpy(), rtol=0, atol=1e-12)  # the reference's own check
+    assert res.states.shape == (shape["layers"], T, B) and res.inputs.shape == (T, B)
+    assert np.all(snorm > 0) and np.all(xnorm > 0)
+    np.testing.assert_allclose(res.states, np.log(snorm), rtol=0, atol=1e-10)
+    np.testing.assert_allclose(res.inputs, np.log(xnorm), rtol=0, atol=1e-10)
+    # the norms do vary over the grid (not a constant that would match by accident)
+    assert np.ptp(res.inputs) > 1.0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("kind", "shape", "kw"), CASES[:2], ids=["GRU-3-bi", "LSTM-2"])
+def test_stack_gradient_norms_match_autograd_over_1000_steps(kind, shape, kw):
+    I, H, T, B = 3, 5, 1000, 4
+    m = _module(kind, I, H, shape["layers"], shape["bidirectional"], seed=1, **kw)
+    stack = numeric.stack_from_torch(m)
+    xs = np.random.default_rng(0).normal(size=(T, B, I))
+    res = numeric.stack_gradient_norms(stack, xs, seed=3)
+    _, snorm, xnorm = _torch_reference(m, kind, xs, res.v)
+    assert np.all(snorm > 0) and np.all(xnorm > 0)
+    np.testing.assert_allclose(res.states, np.log(snorm), rtol=0, atol=1e-10)
+    np.testing.assert_allclose(res.inputs, np.log(xnorm), rtol=0, atol=1e-10)
+
+
+def test_stack_of_mixed_cells_matches_the_torch_modules_chained():
+    """A bidirectional GRU under an LSTM: the rollout equals the two torch modules chained."""
+    g = _module("GRU", 3, 4, 1, True, seed=5)
+    lstm = _module("LSTM", 8, 6, 1, False, seed=6)
+    stack = numeric.Stack([numeric.stack_from_torch(g).layers[0],
+                           numeric.stack_from_torch(lstm).layers[0][0]])
+    xs = np.random.default_rng(1).normal(size=(30, 2, 3))
+    with torch.no_grad():
+        want, _ = lstm(g(torch.tensor(xs))[0])
+    np.testing.assert_allclose(stack.rollout(xs).outputs, want.numpy(), rtol=0, atol=1e-12)
+
+
+def test_stack_refuses_sizes_that_do_not_fit_naming_the_layer():
+    a = numeric.init("gru", hidden_size=4, input_size=3, seed=0)
+    b = numeric.init("lstm", hidden_size=4, input_size=5, seed=0)
+    with pytest.raises(NumericError, match=r"layer 1 reads inputs of size 5, but layer 0 "
+                                           r"outputs 8 features \(both directions\)"):
+        numeric.Stack([(a, a), b])
+    with pytest.raises(NumericError, match="layer 0: the forward direction reads 3 inputs"):
+        numeric.Stack([(a, numeric.init("gru", hidden_size=4, input_size=2, seed=0))])
+    with pytest.raises(NumericError, match="layer 1: expected numeric.Params"):
+        numeric.Stack([a, "gru"])
+    with pytest.raises(NumericError, match="at least one layer"):
+        numeric.Stack([])
+    s = numeric.Stack([a])
+    with pytest.raises(NumericError, match=r"xs has shape \(4, 2, 2\)"):
+        s.rollout(np.zeros((4, 2, 2)))
+    with pytest.raises(NumericError, match="states0 must list one initial state per layer"):
+        s.rollout(np.zeros((4, 2, 3)), [np.zeros((2, 4))] * 2)
+
+
+def test_stack_from_torch_refuses_projections_by_name():
+    m = torch.nn.LSTM(3, 5, num_layers=2, proj_size=2)
+    with pytest.raises(NumericError, match="layer 0: .*proj_size=2"):
+        numeric.stack_from_torch(m)
+
+
+def test_stack_from_torch_reads_state_dicts_with_cell():
+    m = _module("GRU", 3, 4, 2, True, seed=2)
+    sd = m.state_dict()
+    s = numeric.stack_from_torch(sd, cell="gru")
+    xs = np.random.default_rng(2).normal(size=(9, 3, 3))
+    with torch.no_grad():
+        want, _ = m(torch.tensor(xs))
+    np.testing.assert_allclose(s.rollout(xs).outputs, want.numpy(), rtol=0, atol=1e-12)
+
+
+def test_stack_rollout_initial_states_match_torch():
+    m = _module("LSTM", 3, 4, 2, True, seed=4)
+    s = numeric.stack_from_torch(m)
+    rng = np.random.default_rng(4)
+    xs = rng.normal(size=(7, 2, 3))
+    h0, c0 = rng.normal(size=(4, 2, 4)), rng.normal(size=(4, 2, 4))  # (layers * dirs, B, H)
+    states0 = [((h0[2 * k], c0[2 * k]), (h0[2 * k + 1], c0[2 * k + 1])) for k in range(2)]
+    with torch.no_grad():
+        want, _ = m(torch.tensor(xs), (torch.tensor(h0), torch.tensor(c0)))
+    np.testing.assert_allclose(s.rollout(xs, states0).outputs, want.numpy(), rtol=0, atol=1e-12)
