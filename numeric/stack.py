@@ -37,7 +37,7 @@ from ._validate import as_float_array, check_states
 from .params import Params
 from .step import output, rollout
 
-__all__ = ["Stack", "StackRollout", "output_size"]
+__all__ = ["Stack", "StackRollout", "output_size", "stack_sequence"]
 
 
 def output_size(params: Params) -> int:
@@ -153,7 +153,7 @@ class Stack:
             For a bad ``xs`` (named with its shape) or a ``states0`` of the wrong length or
             shapes (named with its layer).
         """
-        xs = _sequence(self, xs)
+        xs = stack_sequence(self, xs)
         states0 = self.check_states0(states0, xs.shape[1])
         layers, states = [], []
         inp = xs
@@ -219,7 +219,8 @@ def _zeros(p, B):
     return z[0] if len(z) == 1 else z
 
 
-def _sequence(stack, xs):
+def stack_sequence(stack, xs):
+    """``xs`` checked: a finite (T, B, I) array of the stack's dtype, T >= 1."""
     arr = as_float_array(xs, "xs", stack.dtype)
     if arr.ndim != 3 or arr.shape[0] < 1 or arr.shape[2] != stack.input_size:
         raise NumericError(f"xs has shape {arr.shape}; expected (T, B, {stack.input_size}) "

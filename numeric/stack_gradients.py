@@ -36,11 +36,11 @@ from ._compile import BlockPlan, program
 from ._errors import NumericError
 from ._memo import per_object
 from ._ops import vjp_block
-from ._validate import as_float_array, seed_value
+from ._validate import as_float_array, require_memory, seed_value
 from .jacobian import full_vjp
-from .stack import Stack
+from .stack import Stack, stack_sequence
 
-__all__ = ["stack_gradient_norms", "StackGradientNorms"]
+__all__ = ["stack_gradient_norms", "StackGradientNorms", "sweep_bytes"]
 
 
 @dataclass(frozen=True)
@@ -148,6 +148,19 @@ def _sweep(p, seq, s0, states, ybar, ylog, off):
     return snorm, xbar, xlog
 
 
+def sweep_bytes(stack, T: int, B: int) -> int:
+    """Bytes :func:`stack_gradient_norms` holds at most: every layer's outputs and states
+    (the rollout), the cotangents on two layers' outputs, the log-norms, and per step the
+    coefficients of every block (an upper bound: 16 vectors per state row)."""
+    it = stack.dtype.itemsize
+    sizes = [stack.input_size] + [stack.output_size(k) for k in range(len(stack))]
+    states = sum(len(p.cell.states) * p.hidden_size for lay in stack.layers for p in lay)
+    per_step = 16 * max(len(p.cell.states) * max(p.sizes.values())
+                        for lay in stack.layers for p in lay)
+    return ((states + sum(sizes[1:]) + 2 * max(sizes)) * T * B * it
+            + (len(stack) + 4) * T * B * 8 + per_step * B * it)
+
+
 def stack_gradient_norms(stack: Stack, xs, states0=None, v=None, *,
                          seed: int = 0) -> StackGradientNorms:
     r"""Log-norms of :math:`v^\top \partial y_{T-1}^{(L)} / \partial s_t^{(l)}` for every
@@ -173,8 +186,9 @@ def stack_gradient_norms(stack: Stack, xs, states0=None, v=None, *,
     Raises
     ------
     NumericError
-        Before any work: for a bad argument (named with its shape), or a layer whose cell
-        declares its own output (only cells whose output is their first state are swept).
+        Before any work: for a bad argument (named with its shape), a layer whose cell
+        declares its own output (only cells whose output is their first state are swept),
+        or when the rollout and the cotangents do not fit in the available memory.
     """
     if not isinstance(stack, Stack):
         raise NumericError(f"stack: expected numeric.Stack, got {type(stack).__name__}")
@@ -185,19 +199,23 @@ def stack_gradient_norms(stack: Stack, xs, states0=None, v=None, *,
                                    f"{[o.name for o in p.cell.outputs]}; the gradient sweep "
                                    "supports cells whose output is their first state")
     seed = seed_value(seed)
-    res = stack.rollout(xs, states0)
-    xs = np.asarray(xs, dtype=stack.dtype)
+    xs = stack_sequence(stack, xs)
     T, B = xs.shape[:2]
     states0 = stack.check_states0(states0, B)
     O = stack.output_size()
-    if v is None:
-        v = np.random.default_rng(seed).normal(size=(B, O))
-        v /= np.linalg.norm(v, axis=1, keepdims=True)
-    else:
+    if v is not None:
         v = as_float_array(v, "v", stack.dtype)
         if v.shape != (B, O) or not np.all(np.isfinite(v)):
             raise NumericError(f"v has shape {v.shape}; expected finite ({B}, {O}): one "
                                "cotangent per sample on the top layer's output")
+    require_memory(sweep_bytes(stack, T, B),
+                   f"stack_gradient_norms over T = {T} steps for {B} samples "
+                   f"({len(stack)} layers, {stack.dtype})",
+                   hint="use fewer steps or a smaller batch")
+    res = stack.rollout(xs, states0)
+    if v is None:
+        v = np.random.default_rng(seed).normal(size=(B, O))
+        v /= np.linalg.norm(v, axis=1, keepdims=True)
     v = np.ascontiguousarray(v, dtype=stack.dtype)
     L = len(stack)
     ybar = np.zeros((T, O, B), dtype=stack.dtype)

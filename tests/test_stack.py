@@ -10,6 +10,7 @@ import numeric
 from numeric import NumericError
 
 torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.torch
 
 CELLS = {"GRU": torch.nn.GRUCell, "LSTM": torch.nn.LSTMCell, "RNN": torch.nn.RNNCell}
 
@@ -189,3 +190,31 @@ def test_stack_rollout_initial_states_match_torch():
     with torch.no_grad():
         want, _ = m(torch.tensor(xs), (torch.tensor(h0), torch.tensor(c0)))
     np.testing.assert_allclose(s.rollout(xs, states0).outputs, want.numpy(), rtol=0, atol=1e-12)
+
+
+def test_one_layer_stack_gradient_norms_equal_gradient_norms():
+    """One layer: the sweep's state norms are numeric.gradient_norms' from s_1 (v on h)."""
+    p = numeric.init("lstm", hidden_size=6, input_size=3, seed=7)
+    xs = np.random.default_rng(7).normal(size=(40, 3, 3))
+    res = numeric.stack_gradient_norms(numeric.Stack([p]), xs, seed=1)
+    zero = np.zeros((3, 6))
+    s1 = tuple(a[0] for a in numeric.rollout(p, xs[:1], (zero, zero)))
+    want = numeric.gradient_norms(p, xs[1:], s1, v=(res.v, zero)).log_norms
+    np.testing.assert_allclose(res.states[0, :-1], want, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(res.states[0, -1], 0.0, rtol=0, atol=1e-15)
+
+
+def test_stack_gradient_norms_refuse_bad_arguments_before_any_work():
+    a = numeric.init("gru", hidden_size=4, input_size=3, seed=0)
+    s = numeric.Stack([(a, a)])
+    xs = np.zeros((5, 2, 3))
+    with pytest.raises(NumericError, match=r"v has shape \(2, 4\); expected finite \(2, 8\)"):
+        numeric.stack_gradient_norms(s, xs, v=np.ones((2, 4)))
+    with pytest.raises(NumericError, match="stack: expected numeric.Stack, got Params"):
+        numeric.stack_gradient_norms(a, xs)
+    with pytest.raises(NumericError, match=r"states0\[0\]: layer 0 is bidirectional"):
+        numeric.stack_gradient_norms(s, xs, [np.zeros((2, 4))])
+    ir = numeric.init("intersection_rnn", hidden_size=3, input_size=3, seed=0)
+    with pytest.raises(NumericError, match="layer 0: cell .* declares its output"):
+        numeric.stack_gradient_norms(numeric.Stack([ir]), xs)
+    assert numeric.stack_gradient_norms(s, np.zeros((5, 0, 3))).inputs.shape == (5, 0)
