@@ -40,7 +40,7 @@ from ._validate import as_float_array, require_memory, seed_value
 from .jacobian import full_vjp
 from .stack import Stack, stack_sequence
 
-__all__ = ["stack_gradient_norms", "StackGradientNorms", "sweep_bytes"]
+__all__ = ["stack_gradient_norms", "StackGradientNorms", "sweep_bytes", "input_vjp"]
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,28 @@ def _input_plans(prog) -> tuple:
     x = cell.inputs[0]
     return tuple(BlockPlan(prog, (s.name, x.name), derive_block(cell, cell.next_states[s], x).terms)
                  for s in cell.states)
+
+
+def input_vjp(params, x, state, g) -> np.ndarray:
+    r""":math:`g^\top \partial s' / \partial x` (B, I) for every sample, from the cell's
+    derived input blocks (J never formed); ``g`` is shaped like ``state``.
+
+    >>> import numpy as np, numeric
+    >>> p = numeric.init("gru", hidden_size=4, input_size=3, seed=0)
+    >>> input_vjp(p, np.ones((2, 3)), np.zeros((2, 4)), np.ones((2, 4))).shape   # (B, I)
+    (2, 3)
+    """
+    from .jacobian import _tangent
+    from .step import prepare
+
+    prog, xT, sT, B = prepare(params, x, state)
+    gT = _tangent(params, g, B, "g")
+    plans = _input_plans(prog)
+    _, groups = prog.coefficients(params, xT, sT, list(plans))
+    out = np.zeros((params.input_size, B), dtype=params.dtype)
+    for plan, grp, gk in zip(plans, groups, gT, strict=True):
+        out += vjp_block(plan, params, grp, np.ascontiguousarray(gk), params.input_size)
+    return np.ascontiguousarray(out.T)
 
 
 def _norm_parts(parts):
