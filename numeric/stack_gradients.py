@@ -38,7 +38,7 @@ from ._memo import per_object
 from ._ops import vjp_block
 from ._validate import as_float_array, require_memory, seed_value
 from .jacobian import full_vjp
-from .stack import Stack, stack_sequence
+from .stack import Stack, output_size, stack_sequence
 
 __all__ = ["stack_gradient_norms", "StackGradientNorms", "sweep_bytes", "input_vjp"]
 
@@ -125,10 +125,26 @@ def _weights(a, b):
     return wa, wb, np.where(fin, m, -np.inf)
 
 
+@per_object
+def _output_plans(prog) -> tuple:
+    """A declared output's derived blocks: :math:`\\partial y / \\partial s` per state, then
+    :math:`\\partial y / \\partial x` (empty for a cell whose output is its first state)."""
+    cell = prog.cell
+    if not cell.outputs:
+        return ()
+    y = cell.outputs[0]
+    return tuple(BlockPlan(prog, (y.name, u.name), derive_block(cell, y, u).terms)
+                 for u in (*cell.states, cell.inputs[0]))
+
+
 def _sweep(p, seq, s0, states, ybar, ylog, off):
     """One direction over ``seq`` (T, B, I) in its reading order: ``states`` its rollout
     (after each step), ``ybar`` (T, O, B) unit cotangents on the layer's outputs with
     log-scales ``ylog`` (T, B); this direction's output rows start at ``off``.
+
+    A cell without a declared output outputs its first next state: the output's cotangent
+    is added to that state's. A declared output :math:`y_t = g(x_t, s_t)` sends its
+    cotangent through its own derived blocks to :math:`x_t` and :math:`s_t`.
 
     Returns (log-norms of the state cotangents (T, B), input cotangents (T, I, B) and
     their log-scales (T, B))."""
@@ -136,9 +152,11 @@ def _sweep(p, seq, s0, states, ybar, ylog, off):
     keys = tuple(prog.blocks)
     plans = [prog.plan(k) for k in keys]
     iplans = _input_plans(prog)
+    oplans = _output_plans(prog)
     T, B, inp = seq.shape
     H = p.hidden_size
     S = len(prog.state_names)
+    O = output_size(p)
     sts = states if isinstance(states, tuple) else (states,)
     s0 = s0 if isinstance(s0, tuple) else (s0,)
     g = [np.zeros((H, B), dtype=p.dtype) for _ in range(S)]
@@ -147,26 +165,36 @@ def _sweep(p, seq, s0, states, ybar, ylog, off):
     xbar = np.empty((T, inp, B), dtype=p.dtype)
     xlog = np.empty((T, B))
     for t in range(T - 1, -1, -1):
-        # the output at t is this direction's first next state
-        wa, wb, m = _weights(glog, ylog[t])
-        g[0] *= wa
-        g[0] += wb * ybar[t, off:off + H]
-        for k in range(1, S):
-            g[k] *= wa
-        glog = m
-        g, glog = _normalize(g, glog)
+        if not oplans:  # the output at t is this direction's first next state
+            wa, wb, m = _weights(glog, ylog[t])
+            g[0] *= wa
+            g[0] += wb * ybar[t, off:off + H]
+            for k in range(1, S):
+                g[k] *= wa
+            glog = m
+            g, glog = _normalize(g, glog)
         snorm[t] = glog
         prev = tuple(s0[k].T if t == 0 else sts[k][t - 1].T for k in range(S))
-        _, groups = prog.coefficients(p, seq[t].T, prev, [*plans, *iplans])
+        _, groups = prog.coefficients(p, seq[t].T, prev, [*plans, *iplans, *oplans])
         coefs = dict(zip(keys, groups[:len(keys)], strict=True))
-        xb = None
-        for plan, grp, gk in zip(iplans, groups[len(keys):], g, strict=True):
-            y = vjp_block(plan, p, grp, gk, inp)
-            xb = y if xb is None else xb + y
-        xbar[t] = xb
-        xlog[t] = glog
+        xb = sum(vjp_block(plan, p, grp, gk, inp) for plan, grp, gk in
+                 zip(iplans, groups[len(keys):len(keys) + S], g, strict=True))
         g = [np.array(a) for a in full_vjp(prog, p, coefs, tuple(g))]
-        glog = glog.copy()
+        if oplans:  # the declared output's own paths to x_t and s_t, at its own scale
+            yb = np.ascontiguousarray(ybar[t, off:off + O])
+            og = groups[len(keys) + S:]
+            wa, wb, m = _weights(glog, ylog[t])
+            xb = xb * wa + wb * vjp_block(oplans[-1], p, og[-1], yb, inp)
+            g = [a * wa + wb * vjp_block(plan, p, grp, yb, H)
+                 for a, plan, grp in zip(g, oplans[:-1], og[:-1], strict=True)]
+            xlog[t], glog = m, m.copy()
+            xbar[t] = xb
+            _normalize([xbar[t]], xlog[t])
+            g, glog = _normalize(g, glog)
+        else:
+            xbar[t] = xb
+            xlog[t] = glog
+            glog = glog.copy()
     return snorm, xbar, xlog
 
 
@@ -209,17 +237,19 @@ def stack_gradient_norms(stack: Stack, xs, states0=None, v=None, *,
     ------
     NumericError
         Before any work: for a bad argument (named with its shape), a layer whose cell
-        declares its own output (only cells whose output is their first state are swept),
+        declares an output of another size than its states (its blocks are not swept),
         or when the rollout and the cotangents do not fit in the available memory.
     """
     if not isinstance(stack, Stack):
         raise NumericError(f"stack: expected numeric.Stack, got {type(stack).__name__}")
     for k, lay in enumerate(stack.layers):
         for p in lay:
-            if p.cell.outputs:
+            outs = p.cell.outputs
+            if outs and p.cell.dims[outs[0]] != p.cell.hidden_dim:
                 raise NumericError(f"layer {k}: cell {p.cell.title!r} declares its output "
-                                   f"{[o.name for o in p.cell.outputs]}; the gradient sweep "
-                                   "supports cells whose output is their first state")
+                                   f"{outs[0].name!r} of dimension {p.cell.dims[outs[0]]!r}, "
+                                   "not its states' (the sweep supports outputs of the "
+                                   "hidden size)")
     seed = seed_value(seed)
     xs = stack_sequence(stack, xs)
     T, B = xs.shape[:2]
