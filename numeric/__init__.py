@@ -33,6 +33,7 @@ from .spectra import (
 )
 from .stack import Stack, StackRollout
 from .stack_gradients import StackGradientNorms, stack_gradient_norms
+from .stack_jacobian import stack_jacobian
 from .step import output, rollout, step
 
 __all__ = [
@@ -42,7 +43,7 @@ __all__ = [
     "lyapunov_sum_rule", "SumRule", "singular_values", "spectral_norms", "sigma_min",
     "check_jacobian", "JacobianCheck", "step_jacobian", "release_memory", "check_memory",
     "available_memory", "Stack", "StackRollout", "stack_gradient_norms", "StackGradientNorms",
-    "stack_from_torch",
+    "stack_from_torch", "stack_jacobian",
 ]
 from .bounds import check_bounds  # noqa: E402, I001
 __all__ += ["check_bounds"]

@@ -269,3 +269,35 @@ def test_declared_outputs_gradient_norms_match_central_differences(name):
             e[t, :, i] = eps
             grad[t, :, i] = (y(xs + e) - y(xs - e)) / (2 * eps)
     np.testing.assert_allclose(np.exp(res.inputs), np.linalg.norm(grad, axis=2), rtol=1e-6)
+
+
+def test_stack_jacobian_matches_torch_autograd():
+    """The stacked one-step Jacobian (GRU, LSTM, relu RNN) equals autograd's of the
+    stacked step written with torch cells."""
+    g = _module("GRU", 3, 4, 1, False, seed=8)
+    lstm = _module("LSTM", 4, 5, 1, False, seed=9)
+    rnn = _module("RNN", 5, 3, 1, False, seed=10, nonlinearity="relu")
+    stack = numeric.Stack([numeric.stack_from_torch(m).layers[0][0] for m in (g, lstm, rnn)])
+    cells = [_cells(m, k)[0][0] for m, k in ((g, "GRU"), (lstm, "LSTM"), (rnn, "RNN"))]
+    rng = np.random.default_rng(3)
+    B = 3
+    x = rng.normal(size=(B, 3))
+    h0, h1, c1, h2 = (rng.uniform(-0.8, 0.8, size=(B, n)) for n in (4, 5, 5, 3))
+    got = numeric.stack_jacobian(stack, x, [h0, (h1, c1), h2])
+
+    def step(S, xb):
+        a, b, c, d = S[:4], S[4:9], S[9:14], S[14:]
+        a2 = cells[0](xb[None], a[None])[0]
+        b2, c2 = (u[0] for u in cells[1](a2[None], (b[None], c[None])))
+        d2 = cells[2](b2[None], d[None])[0]
+        return torch.cat([a2, b2, c2, d2])
+
+    for i in range(B):
+        S = torch.tensor(np.concatenate([h0[i], h1[i], c1[i], h2[i]]))
+        want = torch.autograd.functional.jacobian(lambda s, i=i: step(s, torch.tensor(x[i])), S)
+        np.testing.assert_allclose(got[i], want.numpy(), rtol=0, atol=1e-13)
+    assert np.abs(got[:, 4:, :4]).max() > 0.01   # the blocks below the diagonal are there
+    assert np.all(got[:, :4, 4:] == 0)           # and none above
+    with pytest.raises(NumericError, match="layer 0 is bidirectional"):
+        numeric.stack_jacobian(numeric.stack_from_torch(_module("GRU", 3, 4, 1, True, seed=1)),
+                               x, [(h0, h0)])
