@@ -184,9 +184,13 @@ def _drop(factors, common):
 
 
 def derive_block(cell: Cell, output: sp.Symbol, wrt: sp.Symbol) -> Block:
-    """The block :math:`\\partial\\,\\mathrm{output} / \\partial\\,\\mathrm{wrt}` of ``cell``."""
-    if wrt not in cell.states:
-        raise DerivationError(f"{wrt} is not a state of {cell.title!r}")
+    """The block :math:`\\partial\\,\\mathrm{output} / \\partial\\,\\mathrm{wrt}` of ``cell``.
+
+    ``wrt`` is a previous state, or the input (``x``): the input block
+    :math:`\\partial h_{next} / \\partial x` is what carries gradient down a stack of layers.
+    """
+    if wrt not in cell.states and wrt not in cell.inputs:
+        raise DerivationError(f"{wrt} is not a state or an input of {cell.title!r}")
     defs = cell.definitions
     if output not in defs:
         raise DerivationError(f"{output} is not defined in {cell.title!r}")

@@ -20,6 +20,7 @@ from .io_keras import from_keras
 from .io_npz import load, save
 from .io_onnx import OnnxNode, from_onnx, onnx_nodes
 from .io_torch import from_torch
+from .io_torch_stack import stack_from_torch
 from .jacobian import jacobian, jacobian_chunks, jvp, paths, term_coefficients, vjp
 from .params import Params, from_arrays
 from .spectra import (
@@ -31,6 +32,9 @@ from .spectra import (
     singular_values,
     spectral_norms,
 )
+from .stack import Stack, StackRollout
+from .stack_gradients import StackGradientNorms, stack_gradient_norms
+from .stack_jacobian import stack_jacobian
 from .step import output, rollout, step
 
 __all__ = [
@@ -40,7 +44,8 @@ __all__ = [
     "jvp", "vjp", "gradient_norms", "GradientNorms", "lyapunov", "log_det_mean",
     "lyapunov_sum_rule", "SumRule", "singular_values", "spectral_norms", "sigma_min",
     "check_jacobian", "JacobianCheck", "step_jacobian", "release_memory", "check_memory",
-    "available_memory",
+    "available_memory", "Stack", "StackRollout", "stack_gradient_norms", "StackGradientNorms",
+    "stack_from_torch", "stack_jacobian",
 ]
 from .bounds import check_bounds  # noqa: E402, I001
 __all__ += ["check_bounds"]
