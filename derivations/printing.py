@@ -143,6 +143,8 @@ class GateLatexPrinter(TermOrder, LatexPrinter):
     def _print_Norm(self, expr):
         sub = "2" if expr.p == 2 else r"\infty"
         inner = self._print(expr.arg)
+        if isinstance(expr.arg, sp.Symbol) and expr.arg.is_real:  # a cell's scalar: |dt|
+            return r"|%s|" % inner
         if isinstance(expr.arg, (sp.Add, Partial)):
             return r"\left\|%s\right\|_%s" % (inner, sub)
         return r"\|%s\|_%s" % (inner, sub)
@@ -157,7 +159,10 @@ class GateLatexPrinter(TermOrder, LatexPrinter):
 
     @_powered
     def _print_Diag(self, expr):
-        return r"\operatorname{diag}(%s)" % self._print(expr.args[0])
+        arg = expr.args[0]
+        if not arg.is_number and is_scalar(arg):  # a scalar times I: dt^2 W, not diag(dt^2) W
+            return self._print(arg) if not isinstance(arg, sp.Add) else r"(%s)" % self._print(arg)
+        return r"\operatorname{diag}(%s)" % self._print(arg)
 
     def _print_Eye(self, expr):
         return "I"

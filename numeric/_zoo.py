@@ -71,9 +71,9 @@ def _result(spec, reader):
         spec.check(reader)
     conv = spec.convention(reader) if spec.convention is not None else reader.convention
     arrays = spec.read(reader)
-    unused = set(reader._scalars) - reader.used_scalars
+    unused = reader.unused_scalars
     if unused:
-        raise NumericError(f"{reader.where}: scalars {sorted(unused)} are not hyper-parameters "
+        raise NumericError(f"{reader.where}: scalars {unused} are not hyper-parameters "
                            f"it keeps outside its state dict "
                            f"({sorted(spec.scalars.values()) or 'it has none'})")
     return spec.cell, conv, arrays, reader.where

@@ -59,7 +59,7 @@ class Reader:
         self.sd, self.where, self.module, self.layer = sd, where, module, layer
         self.convention = convention
         self._scalars = dict(scalars or {})
-        self.used_scalars: set = set()
+        self._used: set = set()
 
     # -- arrays ------------------------------------------------------------------------
     def array(self, key: str, ndim: int | None = None) -> np.ndarray:
@@ -81,6 +81,11 @@ class Reader:
         return np.split(arr, n)
 
     # -- hyper-parameters --------------------------------------------------------------
+    @property
+    def unused_scalars(self) -> list:
+        """The ``scalars=`` names no :meth:`scalar` call read (a typo, or a learnable one)."""
+        return sorted(set(self._scalars) - self._used)
+
     def scalar(self, name: str, symbol: str | None = None) -> float:
         """Hyper-parameter ``name``: a module's attribute (a float or a one-element
         tensor), a state dict's entry (a learnable scalar), or ``scalars=``'s value under
@@ -94,7 +99,7 @@ class Reader:
         if name in self.sd:
             return self._number(self.sd[name], name)
         if symbol in self._scalars:
-            self.used_scalars.add(symbol)
+            self._used.add(symbol)
             return self._number(self._scalars[symbol], f"scalars[{symbol!r}]")
         raise NumericError(f"{self.where} cannot say the hyper-parameter {name!r} (torchrecurrent "
                            f"keeps it outside the state dict): pass scalars={{{symbol!r}: "

@@ -97,6 +97,8 @@ class TypstPrinter(TermOrder, Printer):
 
     def _print_Norm(self, expr, exp=None):
         sub = "2" if expr.p == 2 else "oo"
+        if isinstance(expr.arg, sp.Symbol) and expr.arg.is_real:  # a cell's scalar: |dt|
+            return _pow(f"abs({self._print(expr.arg)})", exp)
         return _pow(f"norm({self._print(expr.arg)})_{sub}", exp)
 
     def _print_SigmaMin(self, expr, exp=None):
@@ -106,7 +108,11 @@ class TypstPrinter(TermOrder, Printer):
         return _pow(f"sigma_max ({self._print(expr.args[0])})", exp)
 
     def _print_Diag(self, expr, exp=None):
-        return _pow(f'op("diag")({self._print(expr.args[0])})', exp)
+        arg = expr.args[0]
+        if not arg.is_number and is_scalar(arg):  # a scalar times I: dt^2 W, not diag(dt^2) W
+            return _pow(self._print(arg) if not isinstance(arg, sp.Add)
+                        else f"({self._print(arg)})", exp)
+        return _pow(f'op("diag")({self._print(arg)})', exp)
 
     def _print_Eye(self, expr):
         return "I"
