@@ -19,6 +19,7 @@ from .horizon import GradientNorms, gradient_norms
 from .io_keras import from_keras
 from .io_npz import load, save
 from .io_onnx import OnnxNode, from_onnx, onnx_nodes
+from .io_onnx_stack import stack_from_onnx
 from .io_torch import from_torch
 from .io_torch_stack import stack_from_torch
 from .jacobian import jacobian, jacobian_chunks, jvp, paths, term_coefficients, vjp
@@ -45,7 +46,7 @@ __all__ = [
     "lyapunov_sum_rule", "SumRule", "singular_values", "spectral_norms", "sigma_min",
     "check_jacobian", "JacobianCheck", "step_jacobian", "release_memory", "check_memory",
     "available_memory", "Stack", "StackRollout", "stack_gradient_norms", "StackGradientNorms",
-    "stack_from_torch", "stack_jacobian",
+    "stack_from_torch", "stack_jacobian", "stack_from_onnx",
 ]
 from .bounds import check_bounds  # noqa: E402, I001
 __all__ += ["check_bounds"]
