@@ -76,6 +76,7 @@ _GATES = {"elman": 1, "gru": 3, "lstm": 4}
 _KIND_OF_GROUP = {snake_case(c): k for c, k in RECURRENT.items()}
 _CLASS_OF_GROUP = {snake_case(c): c for c in (*RECURRENT, "Bidirectional", "InputLayer",
                                                *IDENTITY)}
+_CLASS = {k: c for c, k in RECURRENT.items()}                          # 'gru' -> 'GRU'
 _CELL_ATTR = {k: f"{snake_case(c)}_cell" for c, k in RECURRENT.items()}   # 'gru_cell'
 _GROUP = re.compile(r"(?P<base>.+?)(?:_(?P<k>[0-9]+))?")
 
@@ -240,8 +241,9 @@ def _group_cell(cell, kind, K, U, b, where, label, attr):
         return None
     want, _, conv = cell.partition(":")
     if kind is not None and kind != want or attr in _CELL_ATTR.values() and attr != _CELL_ATTR[want]:
-        have = kind if kind is not None and kind != want else f"cell named {attr!r}"
-        raise NumericError(f"{where}: {label} holds a {have} but cell={cell!r} was passed")
+        have = (f"{'an' if kind == 'lstm' else 'a'} {_CLASS[kind]} layer"
+                if kind is not None and kind != want else f"cell named {attr!r}")
+        raise NumericError(f"{where}: {label} holds {have} but cell={cell!r} was passed")
     if want != "gru":
         return cell
     H = U.shape[0] if U.ndim == 2 else 0
@@ -442,7 +444,8 @@ def from_keras_file(path, *, cell=None, dtype=None) -> Stack:
 
     >>> import os, tempfile, h5py, numpy as np, numeric
     >>> rng = np.random.default_rng(0)
-    >>> path = os.path.join(tempfile.mkdtemp(), "m.weights.h5")
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> path = os.path.join(tmp.name, "m.weights.h5")
     >>> with h5py.File(path, "w") as f:
     ...     g = f.create_group("layers/gru/cell/vars")
     ...     g["0"] = rng.normal(size=(3, 12))    # kernel (I, 3H): z, r, h blocks
@@ -451,6 +454,7 @@ def from_keras_file(path, *, cell=None, dtype=None) -> Stack:
     >>> s = numeric.from_keras_file(path, cell="gru")
     >>> s, s.layers[0][0].convention
     (Stack([gru], input_size=3), 'pytorch')
+    >>> tmp.cleanup()
     """
     listing, layers, where = _read(path, cell, dtype, build=True)
     dtypes = sorted({str(p.dtype) for lay in layers
