@@ -10,7 +10,10 @@ is at most :data:`MAX_RATIO` (a zip bomb is refused before it is inflated). In H
 only hard links are followed (external and soft links, external raw storage and virtual
 datasets would read other files: refused), and a dataset whose declared size exceeds
 what it stores (uncompressed) or :data:`MAX_RATIO` times it (compressed) is refused
-before it is read.
+before it is read. Attributes (the layers' ``name`` strings) are not read, except the
+``dtype`` marker of a bfloat16 dataset. The HDF5 C library is not hardened against
+deliberately malformed files (nor is Keras, which reads them with it): these guards keep
+to what h5py can check, and every error it reports becomes one NumericError.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import json
 import os
 import stat
 import zipfile
+import zlib
 from contextlib import contextmanager
 
 import numpy as np
@@ -27,12 +31,15 @@ import numpy as np
 from ._errors import NumericError
 from ._validate import check_memory
 
-__all__ = ["open_keras", "group", "subgroup", "dataset", "attr_name", "MAX_CONFIG_BYTES",
-           "MAX_RATIO"]
+__all__ = ["open_keras", "group", "subgroup", "dataset", "keys", "MAX_CONFIG_BYTES", "MAX_RATIO"]
 
 MAX_CONFIG_BYTES = 64 << 20
 MAX_RATIO = 1000
 _ZIP = b"PK\x03\x04"
+#: what zipfile raises on damaged archives (NotImplementedError: an unknown version or
+#: compression method; RuntimeError: an encrypted member; zlib.error: a bad deflate stream)
+_ZIP_ERRORS = (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError,
+               zlib.error)
 _HDF5 = b"\x89HDF\r\n\x1a\n"
 
 
@@ -67,14 +74,19 @@ def _stat(path) -> tuple[str, str]:
     return shown, where
 
 
+def _why(exc: BaseException) -> str:
+    """A library's exception in one line (HDF5 and zlib messages can span several)."""
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+
+
 def _h5_file(source, where):
     h5py = _h5py()
     try:
         return h5py.File(source, "r")
     except Exception as exc:  # OSError: signature not found, truncated file, ...
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise NumericError(f"{where} cannot be read as HDF5 (truncated or corrupt?): "
-                           f"{first}") from None
+                           f"{_why(exc)}") from None
 
 
 def _member(zf, name, where, limit):
@@ -107,11 +119,25 @@ def _config(zf, where) -> dict:
     try:
         cfg = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise NumericError(f"{where}: config.json is not JSON: {exc}") from None
+        raise NumericError(f"{where}: config.json is not JSON: {_why(exc)}") from None
     if not isinstance(cfg, dict):
         raise NumericError(f"{where}: config.json holds a {type(cfg).__name__}, not a model "
                            "config (an object with class_name and config)")
     return cfg
+
+
+@contextmanager
+def _closing(f, where):
+    """Close ``f`` on exit; what h5py raises on corrupt structures becomes one NumericError."""
+    try:
+        yield
+    except NumericError:
+        raise
+    except (OSError, RuntimeError, KeyError, ValueError) as exc:
+        raise NumericError(f"{where}: its HDF5 data cannot be read (corrupt?): "
+                           f"{_why(exc)}") from None
+    finally:
+        f.close()
 
 
 @contextmanager
@@ -126,19 +152,17 @@ def open_keras(path):
         raise NumericError(f"cannot read {where}: {os.strerror(exc.errno or 0)}") from None
     if magic.startswith(_HDF5):
         f = _h5_file(shown, where)
-        try:
+        with _closing(f, where):
             yield None, f, where
-        finally:
-            f.close()
         return
     if not magic.startswith(_ZIP):
         raise NumericError(f"{where} is neither a Keras archive (zip) nor a .weights.h5 "
                            f"(HDF5) file: it starts with {magic!r}")
     try:
         zf = zipfile.ZipFile(shown)
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+    except _ZIP_ERRORS as exc:
         raise NumericError(f"{where} is not a readable zip archive (truncated or corrupt?): "
-                           f"{exc}") from None
+                           f"{_why(exc)}") from None
     with zf:
         names = zf.namelist()
         if "model.weights.json" in names:
@@ -155,15 +179,13 @@ def open_keras(path):
                 raw = zf.open(info)                   # seekable: read in place
             else:
                 raw = io.BytesIO(_member(zf, "model.weights.h5", where, info.file_size))
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        except _ZIP_ERRORS as exc:
             raise NumericError(f"{where}: cannot read its members (truncated or corrupt?): "
-                               f"{exc}") from None
+                               f"{_why(exc)}") from None
         with raw:
             f = _h5_file(raw, f"{where}: model.weights.h5")
-            try:
+            with _closing(f, where):
                 yield cfg, f, where
-            finally:
-                f.close()
 
 
 def _child(g, name: str, where: str, kind: str):
@@ -171,7 +193,7 @@ def _child(g, name: str, where: str, kind: str):
     try:
         link = g.get(name, getlink=True)
     except Exception as exc:
-        raise NumericError(f"{where}: cannot read {g.name}/{name}: {exc}") from None
+        raise NumericError(f"{where}: cannot read {g.name}/{name}: {_why(exc)}") from None
     if link is None:
         return None
     if not isinstance(link, h5py.HardLink):
@@ -201,12 +223,14 @@ def subgroup(g, name: str, where: str):
     return _child(g, name, where, "group")
 
 
-def attr_name(g) -> str | None:
-    """The ``name`` attribute Keras writes on a ``vars`` group, as str (None if absent)."""
-    v = g.attrs.get("name") if g is not None else None
-    if isinstance(v, bytes):
-        v = v.decode("utf-8", "replace")
-    return v if isinstance(v, str) else None
+def keys(g, where: str) -> list:
+    """The names of ``g``'s members (str); a name that is not UTF-8 is refused."""
+    out = list(g.keys())
+    bad = [k for k in out if not isinstance(k, str)]
+    if bad:
+        raise NumericError(f"{where}: group {g.name} has members whose names are not UTF-8 "
+                           f"text ({bad[0]!r}): corrupt")
+    return out
 
 
 def dataset(g, key: str, where: str) -> np.ndarray:
@@ -219,9 +243,10 @@ def dataset(g, key: str, where: str) -> np.ndarray:
     if ds.is_virtual or ds.external:
         raise NumericError(f"{label} stores its data in other files (virtual or external "
                            "storage), which are not read")
-    bf16 = ds.attrs.get("dtype") in ("bfloat16", b"bfloat16")
-    if bf16 and ds.dtype.itemsize != 2:
-        raise NumericError(f"{label} is marked bfloat16 but has dtype {ds.dtype}")
+    # attributes are read only here (a 2-byte opaque dataset): a damaged variable-length
+    # string attribute can crash the HDF5 library itself
+    bf16 = ds.dtype.kind == "V" and ds.dtype.itemsize == 2 and \
+        ds.attrs.get("dtype") in ("bfloat16", b"bfloat16")
     if not bf16 and ds.dtype.kind != "f":
         raise NumericError(f"{label} has dtype {ds.dtype} (shape {ds.shape}); expected "
                            "float16, bfloat16, float32 or float64")
@@ -235,7 +260,7 @@ def dataset(g, key: str, where: str) -> np.ndarray:
     try:
         arr = ds[()]
     except Exception as exc:
-        raise NumericError(f"{label} cannot be read (truncated or corrupt?): {exc}") from None
+        raise NumericError(f"{label} cannot be read (truncated or corrupt?): {_why(exc)}") from None
     arr = np.asarray(arr)
     if bf16:
         bits = arr.view(np.uint16).astype(np.uint32) << 16   # bfloat16 = float32's high half

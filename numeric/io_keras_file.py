@@ -7,9 +7,9 @@ mapped by :func:`numeric.from_keras` (gate orders, the GRU's ``reset_after``).
 
 HDF5 layout (what Keras 3 writes, one group per layer of the model's ``layers`` list,
 named ``<snake_case(class)>`` then ``_1``, ``_2``... for later layers of the same class;
-the ``vars`` group's ``name`` attribute is the layer's own name)::
+the ``vars`` groups' ``name`` attributes, the layers' own names, are not read)::
 
-    layers/gru/vars                          attrs name='gru' (no datasets)
+    layers/gru/vars                          (no datasets)
     layers/gru/cell/vars/0, 1, 2             kernel (I, G*H), recurrent_kernel (H, G*H), bias
     layers/bidirectional/forward_layer/cell/vars/0, 1, 2
     layers/bidirectional/backward_layer/cell/vars/0, 1, 2
@@ -50,7 +50,8 @@ What the config says, and what is refused (naming the file, layer and attribute)
   or ``'gru:cho'`` says which. The file records neither the order of layers of different
   classes (``gru`` and ``bidirectional`` groups) nor where other layers sit: several
   recurrent layers are read only if the chained input sizes allow exactly one order and
-  no other layer (but inputs and dropouts) is in the file.
+  no other layer (but inputs and dropouts) is in the file. A ``Masking`` group is
+  refused; an ``Embedding``'s ``mask_zero`` is not recorded (the stack runs every step).
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._errors import NumericError
-from ._keras_archive import attr_name, dataset, group, open_keras, subgroup
+from ._keras_archive import dataset, group, keys, open_keras, subgroup
 from ._keras_config import IDENTITY, RECURRENT, Direction, Entry, model_entries, snake_case
 from ._validate import float_dtype
 from .io_keras import from_keras
@@ -77,7 +78,6 @@ _KIND_OF_GROUP = {snake_case(c): k for c, k in RECURRENT.items()}
 _CLASS_OF_GROUP = {snake_case(c): c for c in (*RECURRENT, "Bidirectional", "InputLayer",
                                                *IDENTITY)}
 _CLASS = {k: c for c, k in RECURRENT.items()}                          # 'gru' -> 'GRU'
-_CELL_ATTR = {k: f"{snake_case(c)}_cell" for c, k in RECURRENT.items()}   # 'gru_cell'
 _GROUP = re.compile(r"(?P<base>.+?)(?:_(?P<k>[0-9]+))?")
 
 
@@ -85,8 +85,8 @@ _GROUP = re.compile(r"(?P<base>.+?)(?:_(?P<k>[0-9]+))?")
 class KerasLayer:
     """One layer of a Keras file, as :func:`keras_layers` lists it.
 
-    ``index`` is its position in the order the model runs (the HDF5 groups' order for a
-    ``.weights.h5`` file); ``in_stack`` whether :func:`from_keras_file` reads it, and
+    ``index`` is its position in the order the model runs (for a ``.weights.h5`` file the
+    stack's order, then the other groups; ``name`` is then the HDF5 group's name); ``in_stack`` whether :func:`from_keras_file` reads it, and
     ``stack_index`` its layer of the stack; ``cells`` each direction's cell (``()`` for
     other layers, ``None`` for a ``.weights.h5`` read without ``cell=``); ``group`` its
     HDF5 group; ``note`` why it is outside the stack.
@@ -115,10 +115,10 @@ def _arrays(f, d: Direction, where, label):
     if g is None:
         raise NumericError(f"{where}: {label} has no weights group {d.path}/vars in the HDF5 "
                            "file (not written by Keras 3, or another model's weights)")
-    keys = set(g.keys())
+    have = set(keys(g, where))
     want = {"0", "1", "2"} if d.use_bias else {"0", "1"}
-    if keys != want:
-        raise NumericError(f"{where}: {label} has variables {sorted(keys)} in {d.path}/vars; "
+    if have != want:
+        raise NumericError(f"{where}: {label} has variables {sorted(have)} in {d.path}/vars; "
                            f"expected {sorted(want)} (kernel, recurrent_kernel"
                            + (", bias)" if d.use_bias else ") with use_bias=False"))
     K, U = dataset(g, "0", where), dataset(g, "1", where)
@@ -201,11 +201,6 @@ def _from_config(cfg, f, where, cell, dtype, build):
         if k != last and state:
             raise NumericError(f"{where}: {label} has return_state=True below another "
                                "recurrent layer; only a single chain of sequences is read")
-        name_attr = attr_name(group(f, f"{e.path}/vars", where))
-        if name_attr is not None and name_attr != e.name:
-            raise NumericError(f"{where}: the HDF5 group {e.path} holds layer {name_attr!r}, "
-                               f"but config.json puts {label} there (not written by Keras 3 "
-                               "from this config?)")
         cells = tuple(d.cell for d in e.directions)
         if cell is not None:
             for c in cells:
@@ -235,15 +230,14 @@ def _parse_cell(cell):
     return cell
 
 
-def _group_cell(cell, kind, K, U, b, where, label, attr):
+def _group_cell(cell, kind, K, U, b, where, label):
     """The cell one direction of a ``.weights.h5`` holds: ``cell=`` checked on the shapes."""
     if cell is None:
         return None
     want, _, conv = cell.partition(":")
-    if kind is not None and kind != want or attr in _CELL_ATTR.values() and attr != _CELL_ATTR[want]:
-        have = (f"{'an' if kind == 'lstm' else 'a'} {_CLASS[kind]} layer"
-                if kind is not None and kind != want else f"cell named {attr!r}")
-        raise NumericError(f"{where}: {label} holds {have} but cell={cell!r} was passed")
+    if kind is not None and kind != want:
+        raise NumericError(f"{where}: {label} holds {'an' if kind == 'lstm' else 'a'} "
+                           f"{_CLASS[kind]} layer but cell={cell!r} was passed")
     if want != "gru":
         return cell
     H = U.shape[0] if U.ndim == 2 else 0
@@ -274,14 +268,13 @@ def _weights_only(f, where, cell, dtype, build):
     top = subgroup(f, "layers", where)
     if top is None:
         raise NumericError(f"{where} has no 'layers' group: not a Keras 3 .weights.h5 file "
-                           f"(top-level groups: {sorted(f.keys())[:8]})")
+                           f"(top-level groups: {sorted(keys(f, where))[:8]})")
     rec, others = [], []
-    for gname in top.keys():
+    for gname in keys(top, where):
         g = subgroup(top, gname, where)
         m = _GROUP.fullmatch(gname)
         base, k = m["base"], int(m["k"] or 0)
-        shown = attr_name(subgroup(g, "vars", where)) or gname
-        label = f"layer {shown!r} (group layers/{gname})"
+        label = f"layer group layers/{gname}"
         if base in _KIND_OF_GROUP or base == "bidirectional":
             sides = (("forward_layer", "backward_layer") if base == "bidirectional"
                      else ("",))
@@ -291,42 +284,44 @@ def _weights_only(f, where, cell, dtype, build):
                 vg = group(f, f"{path}/vars", where)
                 if vg is None:
                     raise NumericError(f"{where}: {label} has no {path}/vars group")
-                d = Direction("", "2" in vg.keys(), 0, path)
+                d = Direction("", "2" in keys(vg, where), 0, path)
                 dl = label + (f" ({side.split('_')[0]})" if side else "")
                 K, U, b = _arrays(f, d, where, dl)
-                c = _group_cell(cell, _KIND_OF_GROUP.get(base), K, U, b, where, dl,
-                                attr_name(vg))
+                c = _group_cell(cell, _KIND_OF_GROUP.get(base), K, U, b, where, dl)
                 dirs.append((dl, K, U, b, c))
-            rec.append((base, k, gname, shown, dirs))
+            rec.append((base, k, gname, dirs))
+        elif base == "masking":
+            raise NumericError(f"{where}: {label} masks steps (masked steps carry the state), "
+                               "which the stack does not model")
         elif _has_cells(g):
             raise NumericError(f"{where}: {label} holds recurrent cells but is not a "
                                "SimpleRNN, GRU, LSTM or Bidirectional group (a nested "
                                "model or another recurrent layer): not read")
         else:
-            others.append((gname, shown, _CLASS_OF_GROUP.get(base)))
+            others.append((gname, _CLASS_OF_GROUP.get(base)))
     if not rec:
         raise NumericError(f"{where} has no SimpleRNN, GRU, LSTM or Bidirectional layer "
-                           f"group: {sorted(top.keys())}")
+                           f"group: {sorted(keys(top, where))}")
     if len(rec) > 1:
-        for gname, shown, cls in others:
+        for gname, cls in others:
             if cls not in ("InputLayer", *IDENTITY):
-                raise NumericError(f"{where}: layer {shown!r} (group layers/{gname}) is in "
+                raise NumericError(f"{where}: layer group layers/{gname} is in "
                                    "a .weights.h5 with several recurrent layers, and the file "
                                    "does not record whether it sits between them; read the "
                                    ".keras archive (its config.json says the order)")
     order = _order(rec, where)
     listing, layers = [], []
-    for s, (base, _, gname, shown, dirs) in enumerate(order):
+    for s, (base, _, gname, dirs) in enumerate(order):
         ps = [_params(K, U, b, c, dtype, where, dl) if build else None
               for dl, K, U, b, c in dirs]
         layers.append(tuple(ps) if len(ps) == 2 else ps[0])
         cells = None if cell is None else tuple(c for *_, c in dirs)
-        listing.append(KerasLayer(s, shown, _CLASS_OF_GROUP[base], True, s, cells,
+        listing.append(KerasLayer(s, gname, _CLASS_OF_GROUP[base], True, s, cells,
                                   f"layers/{gname}"))
-    for gname, shown, cls in others:
+    for gname, cls in others:
         note = ("input layer" if cls == "InputLayer" else "identity at inference"
                 if cls in IDENTITY else "outside the stack (position not recorded)")
-        listing.append(KerasLayer(len(listing), shown, cls, False, None, (),
+        listing.append(KerasLayer(len(listing), gname, cls, False, None, (),
                                   f"layers/{gname}", note))
     return listing, layers
 
@@ -357,7 +352,7 @@ def _order(rec, where):
         for i, s in enumerate(seqs):
             if pos[i] < len(s):
                 nxt = s[pos[i]]
-                if chain and _sizes(chain[-1][4])[1] != _sizes(nxt[4])[0]:
+                if chain and _sizes(chain[-1][3])[1] != _sizes(nxt[3])[0]:
                     continue
                 walk(pos[:i] + (pos[i] + 1,) + pos[i + 1:], [*chain, nxt])
 

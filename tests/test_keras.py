@@ -22,6 +22,8 @@ import zipfile
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import numeric
 from numeric import NumericError
@@ -173,8 +175,8 @@ def test_functional_with_dense_head_matches_the_last_recurrent_layer(fx, tmp_pat
         ("dropout", "Dropout", False, None), ("top", "GRU", True, 1),
         ("head", "Dense", False, None)]
     assert listed[1].cells == ("gru:pytorch",) and listed[3].cells == ("gru:cho",)
-    with pytest.raises(NumericError, match=r"layer 'head' \(group layers/dense\).*several "
-                                           r"recurrent layers"):
+    with pytest.raises(NumericError, match=r"layer group layers/dense is in a \.weights\.h5 "
+                                           r"with several recurrent layers"):
         numeric.from_keras_file(wpath, cell="gru")
 
 
@@ -212,6 +214,44 @@ def test_half_precision_weights_are_read_in_float32(tmp_path):
     with pytest.raises(NumericError, match=r"dtype must be float32 or float64.*float16"):
         numeric.from_keras_file(kpath, dtype="float16")
     assert numeric.from_keras_file(kpath, dtype="float64").dtype == np.float64
+
+
+def _rezip(kpath, compression):
+    out = kpath.with_name("rezipped.keras")
+    with zipfile.ZipFile(kpath) as z, zipfile.ZipFile(out, "w", compression) as o:
+        for n in z.namelist():
+            o.writestr(n, z.read(n))
+    return out
+
+
+def test_layers_are_keras_own_weights_in_a_deflated_archive_too(tmp_path):
+    """Embedding -> Bidirectional(GRU cho) -> GRU -> TimeDistributed(Dense), built without
+    an Input: each stack layer equals numeric.from_keras of the layer's own in-memory
+    get_weights(); the archive re-zipped with deflate reads the same."""
+    model = keras.Sequential([
+        L.Embedding(10, 3),
+        L.Bidirectional(L.GRU(4, return_sequences=True, reset_after=False)),
+        L.GRU(2, return_sequences=True), L.TimeDistributed(L.Dense(2))])
+    model.build((None, T))
+    _assign(model, "float32")
+    kpath, _ = _save(model, tmp_path)
+    bi, top = model.layers[1], model.layers[2]
+    want = [(numeric.from_keras(*bi.forward_layer.get_weights(), cell="gru", reset_after=False),
+             numeric.from_keras(*bi.backward_layer.get_weights(), cell="gru",
+                                reset_after=False)),
+            (numeric.from_keras(*top.get_weights(), cell="gru"),)]
+    for path in (kpath, _rezip(kpath, zipfile.ZIP_DEFLATED)):
+        stack = numeric.from_keras_file(path)
+        assert len(stack.layers) == 2
+        for got_layer, want_layer in zip(stack.layers, want, strict=True):
+            for got, ref in zip(got_layer, want_layer, strict=True):
+                assert (got.cell.name, got.convention) == (ref.cell.name, ref.convention)
+                for key, arr in ref.arrays.items():
+                    np.testing.assert_array_equal(got.arrays[key], arr, err_msg=key)
+    assert [(e.class_name, e.note) for e in numeric.keras_layers(kpath)
+            if not e.in_stack] == [("InputLayer", "input layer"),
+                                   ("Embedding", "before the first recurrent layer"),
+                                   ("TimeDistributed", "after the last recurrent layer")]
 
 
 # -- refusals, each naming the file, layer and attribute ----------------------------------
@@ -287,8 +327,8 @@ def test_weights_h5_needs_a_cell_that_fits_every_layer(tmp_path):
     with pytest.raises(NumericError, match=r"m\.weights\.h5' is a \.weights\.h5 file.*pass "
                                            r"cell="):
         numeric.from_keras_file(wpath)
-    with pytest.raises(NumericError, match=r"layer 'lstm' \(group layers/lstm\) holds an LSTM "
-                                           r"layer but cell='gru'"):
+    with pytest.raises(NumericError, match=r"layer group layers/lstm holds an LSTM layer but "
+                                           r"cell='gru'"):
         numeric.from_keras_file(wpath, cell="gru")
     with pytest.raises(NumericError, match=r"cell='GRU' is not a Keras cell"):
         numeric.from_keras_file(wpath, cell="GRU")
@@ -296,8 +336,8 @@ def test_weights_h5_needs_a_cell_that_fits_every_layer(tmp_path):
 
 def test_weights_h5_gru_without_bias_needs_its_convention(tmp_path):
     _, wpath = _saved(tmp_path, [L.GRU(2, use_bias=False)])
-    with pytest.raises(NumericError, match=r"layer 'gru' \(group layers/gru\) is a GRU "
-                                           r"without bias.*cell='gru:pytorch'"):
+    with pytest.raises(NumericError, match=r"layer group layers/gru is a GRU without bias.*"
+                                           r"cell='gru:pytorch'"):
         numeric.from_keras_file(wpath, cell="gru")
     assert numeric.from_keras_file(wpath, cell="gru:cho").layers[0][0].convention == "cho"
 
@@ -334,4 +374,47 @@ def test_hdf5_links_to_other_files_are_not_followed(tmp_path):
         f["layers/gru/cell/vars/1"] = h5py.ExternalLink("elsewhere.h5", "/data")
     with pytest.raises(NumericError, match=r"/layers/gru/cell/vars/1 is a ExternalLink, "
                                            r"which is not followed"):
+        numeric.from_keras_file(wpath, cell="gru")
+
+
+@pytest.fixture(scope="module")
+def good_files(tmp_path_factory):
+    """The bytes of a .keras and a .weights.h5 of GRU -> Bidirectional(GRU), and the stack."""
+    keras.backend.clear_session()
+    folder = tmp_path_factory.mktemp("good")
+    model = keras.Sequential([keras.Input((T, I)), L.GRU(2, return_sequences=True),
+                              L.Bidirectional(L.GRU(2))])
+    _assign(model, "float32")
+    kpath, wpath = _save(model, folder)
+    return kpath.read_bytes(), wpath.read_bytes(), repr(numeric.from_keras_file(kpath))
+
+
+@settings(deadline=None)
+@given(cut=st.integers(0, 10**6), flip=st.integers(0, 10**6), byte=st.integers(0, 255),
+       archive=st.booleans())
+def test_damaged_file_is_numeric_error_or_the_same_stack(tmp_path_factory, good_files, cut,
+                                                         flip, byte, archive):
+    """A valid file truncated and with one byte changed: one NumericError naming the file
+    in one line, or (a byte of weight data or padding changed: HDF5 data has no checksum)
+    a stack of the same layers, every value finite."""
+    data = bytearray(good_files[0] if archive else good_files[1])
+    data[flip % len(data)] = byte
+    path = tmp_path_factory.mktemp("dmg") / ("w.keras" if archive else "w.weights.h5")
+    path.write_bytes(bytes(data[:len(data) - cut % 300]))
+    try:
+        stack = numeric.from_keras_file(path, cell=None if archive else "gru")
+    except NumericError as exc:
+        assert path.name in str(exc) and "\n" not in str(exc), str(exc)
+    else:
+        assert repr(stack) == good_files[2]
+
+
+def test_weights_h5_order_of_mixed_groups_must_be_proven_by_the_sizes(tmp_path):
+    """gru, gru_1 and bidirectional groups of equal sizes: the file allows two orders."""
+    _, wpath = _saved(tmp_path, [L.GRU(4, return_sequences=True),
+                                 L.Bidirectional(L.GRU(2, return_sequences=True)),
+                                 L.GRU(4, return_sequences=True)])
+    with pytest.raises(NumericError, match=r"the order of the recurrent groups layers/"
+                                           r"bidirectional, layers/gru, layers/gru_1 is not "
+                                           r"recorded.*more than one order"):
         numeric.from_keras_file(wpath, cell="gru")
