@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from ._errors import NumericError
 
-__all__ = ["Entry", "Direction", "model_entries", "snake_case", "RECURRENT", "IDENTITY"]
+__all__ = ["Entry", "Direction", "KerasLayer", "model_entries", "snake_case", "RECURRENT", "IDENTITY"]
 
 RECURRENT = {"SimpleRNN": "elman", "GRU": "gru", "LSTM": "lstm"}
 #: layers that are the identity at inference (``training=False``, what ``predict`` runs)
@@ -48,6 +48,32 @@ class Entry:
     path: str
     role: str
     directions: tuple = ()
+
+
+@dataclass(frozen=True)
+class KerasLayer:
+    """One layer of a Keras file, as :func:`keras_layers` lists it.
+
+    ``index`` is its position in the order the model runs (for a ``.weights.h5`` file the
+    stack's order, then the other groups; ``name`` is then the HDF5 group's name); ``in_stack`` whether :func:`from_keras_file` reads it, and
+    ``stack_index`` its layer of the stack; ``cells`` each direction's cell (``()`` for
+    other layers, ``None`` for a ``.weights.h5`` read without ``cell=``); ``group`` its
+    HDF5 group; ``note`` why it is outside the stack.
+    """
+
+    index: int
+    name: str
+    class_name: str | None
+    in_stack: bool
+    stack_index: int | None
+    cells: tuple | None
+    group: str | None
+    note: str = ""
+
+    def __str__(self):
+        where = f"stack layer {self.stack_index}" if self.in_stack else self.note
+        cells = "" if not self.cells else f" ({', '.join(self.cells)})"
+        return f"[{self.index}] {self.name}: {self.class_name or '?'}{cells}, {where}"
 
 
 def snake_case(name: str) -> str:

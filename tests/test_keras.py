@@ -418,3 +418,25 @@ def test_weights_h5_order_of_mixed_groups_must_be_proven_by_the_sizes(tmp_path):
                                            r"bidirectional, layers/gru, layers/gru_1 is not "
                                            r"recorded.*more than one order"):
         numeric.from_keras_file(wpath, cell="gru")
+
+
+def test_options_are_checked_before_the_file(tmp_path):
+    missing = tmp_path / "missing.keras"
+    with pytest.raises(NumericError, match=r"cell='lstm:peephole' is not a Keras cell"):
+        numeric.from_keras_file(missing, cell="lstm:peephole")
+    with pytest.raises(NumericError, match=r"dtype must be float32 or float64, got 'int32'"):
+        numeric.from_keras_file(missing, dtype="int32")
+
+
+def test_layers_of_different_dtypes_need_dtype(tmp_path):
+    old = jax.config.jax_enable_x64
+    jax.config.update("jax_enable_x64", True)           # float64 variables in JAX
+    try:
+        kpath, _ = _saved(tmp_path, [L.GRU(2, return_sequences=True),
+                                     L.LSTM(2, dtype="float64")])
+    finally:
+        jax.config.update("jax_enable_x64", old)
+    with pytest.raises(NumericError, match=r"the recurrent layers mix dtypes \['float32', "
+                                           r"'float64'\].*pass dtype="):
+        numeric.from_keras_file(kpath)
+    assert numeric.from_keras_file(kpath, dtype="float64").dtype == np.float64
