@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from ._errors import NumericError
 
-__all__ = ["Entry", "Direction", "KerasLayer", "model_entries", "snake_case", "RECURRENT", "IDENTITY"]
+__all__ = ["Entry", "Direction", "KerasLayer", "flag", "model_entries", "snake_case", "RECURRENT", "IDENTITY"]
 
 RECURRENT = {"SimpleRNN": "elman", "GRU": "gru", "LSTM": "lstm"}
 #: layers that are the identity at inference (``training=False``, what ``predict`` runs)
@@ -101,7 +101,7 @@ def _activation(value):
     return None
 
 
-def _flag(cfg, key, default, where, label):
+def flag(cfg, key, default, where, label):
     v = cfg.get(key, default)
     if not isinstance(v, bool):
         raise NumericError(f"{where}: {label} has {key}={v!r}; expected true or false")
@@ -124,20 +124,20 @@ def _direction(cfg, cls, where, label, path, *, backward=False) -> Direction:
             raise NumericError(f"{where}: {label} has recurrent_activation="
                                f"{cfg.get('recurrent_activation')!r}; only 'sigmoid' is "
                                "modelled")
-    if _flag(cfg, "stateful", False, where, label):
+    if flag(cfg, "stateful", False, where, label):
         raise NumericError(f"{where}: {label} has stateful=True (its state carries over "
                            "between batches); only zero initial states are read")
-    if _flag(cfg, "go_backwards", False, where, label) != backward:
+    if flag(cfg, "go_backwards", False, where, label) != backward:
         raise NumericError(f"{where}: {label} has go_backwards={not backward}"
                            + ("; a layer that reads the sequence backwards is read only "
                               "inside a Bidirectional wrapper" if not backward else
                               "; a Bidirectional's backward layer must read backwards"))
-    use_bias = _flag(cfg, "use_bias", True, where, label)
+    use_bias = flag(cfg, "use_bias", True, where, label)
     units = cfg.get("units")
     if isinstance(units, bool) or not isinstance(units, int) or units < 1:
         raise NumericError(f"{where}: {label} has units={units!r}; expected a positive integer")
     if kind == "gru":
-        conv = "pytorch" if _flag(cfg, "reset_after", True, where, label) else "cho"
+        conv = "pytorch" if flag(cfg, "reset_after", True, where, label) else "cho"
         cell = f"gru:{conv}"
     elif kind == "elman":
         cell = "elman:relu" if act == "relu" else "elman"
@@ -199,8 +199,8 @@ def _entry(layer, path, where, what) -> Entry:
                                    f"{', '.join(RECURRENT)} are read")
             d = _direction(icfg, icls, where, f"{label}'s {side} {_label(iname, icls)}",
                            f"{path}/{side}/cell", backward=backward)
-            if _flag(icfg, "return_sequences", False, where, label) != \
-                    _flag(cfg["layer"]["config"], "return_sequences", False, where, label):
+            if flag(icfg, "return_sequences", False, where, label) != \
+                    flag(cfg["layer"]["config"], "return_sequences", False, where, label):
                 raise NumericError(f"{where}: {label}: its forward and backward layers "
                                    "disagree on return_sequences")
             dirs.append(d)

@@ -53,11 +53,12 @@ What the config says, and what is refused (naming the file, layer and attribute)
   no other layer (but inputs and dropouts) is in the file. A ``Masking`` group is
   refused; an ``Embedding``'s ``mask_zero`` is not recorded (the stack runs every step).
 """
+
 from __future__ import annotations
 
 from ._errors import NumericError
 from ._keras_archive import open_keras
-from ._keras_config import IDENTITY, Entry, KerasLayer, model_entries
+from ._keras_config import IDENTITY, Entry, KerasLayer, flag, model_entries
 from ._keras_weights import CELLS, arrays, check_units, params, parse_cell, weights_only
 from ._validate import float_dtype
 from .stack import Stack
@@ -67,9 +68,10 @@ __all__ = ["from_keras_file", "keras_layers", "KerasLayer"]
 
 # -- .keras archives ---------------------------------------------------------------------
 
-def _return_sequences(e: Entry) -> tuple[bool, bool]:
+def _return_sequences(e: Entry, where: str, label: str) -> tuple[bool, bool]:
     cfg = e.config["layer"]["config"] if e.class_name == "Bidirectional" else e.config
-    return bool(cfg.get("return_sequences", False)), bool(cfg.get("return_state", False))
+    return (flag(cfg, "return_sequences", False, where, label),
+            flag(cfg, "return_state", False, where, label))
 
 
 def _masks(e: Entry) -> bool:
@@ -103,7 +105,7 @@ def _from_config(cfg, f, where, cell, dtype, build):
                 else "after the last recurrent layer")
             listing.append(KerasLayer(k, e.name, e.class_name, False, None, (), e.path, note))
             continue
-        seq, state = _return_sequences(e)
+        seq, state = _return_sequences(e, where, label)
         if k != last and not seq:
             raise NumericError(f"{where}: {label} has return_sequences=False but the "
                                f"recurrent layer {entries[min(j for j in rec if j > k)].name!r} "

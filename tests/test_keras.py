@@ -180,6 +180,19 @@ def test_functional_with_dense_head_matches_the_last_recurrent_layer(fx, tmp_pat
         numeric.from_keras_file(wpath, cell="gru")
 
 
+def test_bidirectional_last_step_is_forward_at_the_end_and_backward_at_the_start(tmp_path):
+    """Bidirectional(GRU) with return_sequences=False outputs [forward h_{T-1}; backward
+    state after reading x_0]: the stack's outputs at t = T-1 (first H) and t = 0 (last H)."""
+    model = keras.Sequential([keras.Input((T, I)), L.Bidirectional(L.GRU(3))])
+    _assign(model, "float32")
+    kpath, _ = _save(model, tmp_path)
+    xs = np.random.default_rng(4).normal(size=(B, T, I)).astype(np.float32)
+    want = np.asarray(model.predict(xs, verbose=0))
+    ys = _stack_out(numeric.from_keras_file(kpath), xs)
+    got = np.concatenate([ys[:, -1, :3], ys[:, 0, 3:]], axis=1)
+    assert _dev(got, want) <= TOL["float32"]
+
+
 def test_weights_h5_with_one_recurrent_layer_and_a_head(tmp_path):
     model = keras.Sequential([keras.Input((T, I)), L.SimpleRNN(4, activation="relu"),
                               L.Dense(2)])
