@@ -168,6 +168,26 @@ def keras_layers(path, *, cell=None) -> list:
     ------
     NumericError
         As :func:`from_keras_file`.
+
+    Examples
+    --------
+    A ``.weights.h5`` of a bidirectional GRU and a Dense head (the layout Keras 3 writes,
+    built with h5py; a ``.keras`` archive also lists its ``InputLayer`` and every layer's
+    own name):
+
+    >>> import os, tempfile, h5py, numpy as np, numeric
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> path = os.path.join(tmp.name, "m.weights.h5")
+    >>> with h5py.File(path, "w") as f:
+    ...     for side in ("forward_layer", "backward_layer"):
+    ...         g = f.create_group(f"layers/bidirectional/{side}/cell/vars")
+    ...         g["0"], g["1"] = np.ones((3, 6)), np.ones((2, 6))   # I = 3, H = 2
+    ...     f["layers/dense/vars/0"], f["layers/dense/vars/1"] = np.ones((4, 1)), np.ones(1)
+    >>> for layer in numeric.keras_layers(path, cell="gru:cho"):
+    ...     print(layer)
+    [0] bidirectional: Bidirectional (gru:cho, gru:cho), stack layer 0
+    [1] dense: ?, outside the stack (position not recorded)
+    >>> tmp.cleanup()
     """
     listing, _, _ = _read(path, cell, None, build=False)
     return listing
