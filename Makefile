@@ -29,6 +29,10 @@ $(PEERS): $(STAMP) Makefile
 	# numeric.from_onnx's reader and the runtime tests/test_onnx.py compares with (the
 	# `test` extra of pyproject.toml; CPU wheels of a few tens of MB with their dependencies)
 	$(BIN)/python -m pip install --quiet 'onnx>=1.16' 'onnxruntime>=1.17'
+	# numeric.from_keras_file's reader (h5py) and the Keras 3 that tests/test_keras.py saves
+	# and runs models with, on its JAX backend (CPU jaxlib); with their dependencies (scipy,
+	# ml_dtypes, optree, rich...; about 600 MB), since Keras and JAX need them to run
+	$(BIN)/python -m pip install --quiet 'h5py>=3.8' 'keras>=3.0,<4' 'jax>=0.4'
 	@touch $(PEERS)
 
 test: $(STAMP) $(PEERS)

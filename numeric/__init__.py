@@ -17,6 +17,7 @@ from ._validate import available_memory, check_memory
 from .check import JacobianCheck, check_jacobian, step_jacobian
 from .horizon import GradientNorms, gradient_norms
 from .io_keras import from_keras
+from .io_keras_file import KerasLayer, from_keras_file, keras_layers
 from .io_npz import load, save
 from .io_onnx import OnnxNode, from_onnx, onnx_nodes
 from .io_onnx_stack import stack_from_onnx
@@ -39,7 +40,8 @@ from .stack_jacobian import stack_jacobian
 from .step import output, rollout, step
 
 __all__ = [
-    "NumericError", "Params", "from_arrays", "init", "from_torch", "from_keras", "from_onnx",
+    "NumericError", "Params", "from_arrays", "init", "from_torch", "from_keras", "from_keras_file",
+    "keras_layers", "KerasLayer", "from_onnx",
     "onnx_nodes", "OnnxNode", "save",
     "load", "step", "output", "rollout", "jacobian", "jacobian_chunks", "paths", "term_coefficients",
     "jvp", "vjp", "gradient_norms", "GradientNorms", "lyapunov", "log_det_mean",
