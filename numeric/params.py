@@ -304,8 +304,10 @@ class Params:
                       sizes=self._extra)
 
     def __repr__(self):
+        own = any(d != self.cell.hidden_dim for d in self.cell.state_dims)
+        states = f"state_sizes={self.state_sizes}, " if own else ""
         return (f"Params({self.cell.title!r}, hidden_size={self.hidden_size}, "
-                f"input_size={self.input_size}, dtype={self.dtype.name})")
+                f"input_size={self.input_size}, {states}dtype={self.dtype.name})")
 
 
 def materialize(expr, arrays, dtype) -> np.ndarray:

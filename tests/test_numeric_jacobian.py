@@ -16,7 +16,7 @@ import numeric
 from derivations.facts import Role
 from derivations.functions import ACTIVATIONS, sigmoid
 from derivations.proof import instantiate
-from tests._numeric_cases import draw_states, flat_state, input_size, make_case
+from tests._numeric_cases import draw_states, flat_state, input_size, make_case, other_sizes
 from tests._suite_cells import KEYS
 from tests.strategies import cell_cases
 
@@ -62,7 +62,9 @@ def sympy_reference(p, x, parts):
     """Full state Jacobian of sample 0 from brute-force ``Matrix.jacobian`` of the explicit
     instance, evaluated with :data:`DIGITS`-digit Floats (no lambdify, no NumPy)."""
     cell, n, m = p.cell, p.hidden_size, p.input_size
-    inst = instantiate(cell, n, m)
+    own = (cell.hidden_dim, cell.dims[cell.inputs[0]])
+    inst = instantiate(cell, n, m, sizes={d: k for d, k in p.sizes.items() if d not in own}
+                       or None)
     sub = {}
     pairs = [(cell.inputs[0], x[0])] + [(s_, v[0]) for s_, v in zip(cell.states, parts,
                                                                       strict=True)]
@@ -72,14 +74,15 @@ def sympy_reference(p, x, parts):
     for sym, arr in pairs:
         sub.update({e: sp.Float(float(a), DIGITS) for e, a in zip(inst.values[sym], arr,
                                                                  strict=True)})
-    S = len(cell.states)
-    ref = np.empty((S * n, S * n))
+    o = np.cumsum([0, *p.state_sizes]).tolist()   # each state's rows in the full state
+    ref = np.empty((o[-1], o[-1]))
     for i, s_out in enumerate(cell.states):
         out_vec = inst.values[cell.next_states[s_out]]
         for j, s_in in enumerate(cell.states):
             brute = out_vec.jacobian(inst.values[s_in]).applyfunc(_elementary).xreplace(sub)
-            ref[i * n:(i + 1) * n, j * n:(j + 1) * n] = [
-                [_numeric_sympy(brute[a, b]) for b in range(n)] for a in range(n)]
+            ref[o[i]:o[i + 1], o[j]:o[j + 1]] = [
+                [_numeric_sympy(brute[a, b]) for b in range(brute.cols)]
+                for a in range(brute.rows)]
     return ref
 
 
@@ -89,7 +92,7 @@ def test_jacobian_matches_bruteforce_sympy_jacobian(key, n):
     """Matrix.jacobian of the explicit instance, numerically substituted (no lambdify)."""
     cell = dv.cell(*key)
     m = input_size(cell, 2, n)
-    p = numeric.init(cell, n, m, seed=n + 7, scale=1.5)
+    p = numeric.init(cell, n, m, seed=n + 7, scale=1.5, sizes=other_sizes(cell, n))
     rng = np.random.default_rng(n)
     x = rng.normal(size=(1, m))
     parts = list(draw_states(cell, rng, 1, n, bound=0.9))
@@ -257,12 +260,13 @@ def test_saturated_preactivations_are_exact_and_warning_free(key):
     """|pre-activation| >= 1e4: every sigmoid/tanh of biases alone (weights 0) is exactly 0,
     1 or -1, with no overflow warnings, and the Jacobian is finite and exact."""
     I = 4 if dv.cell(*key).input_in_state_dim else 2
-    p = numeric.init(*key[:1], 4, I, convention=key[1], seed=0)
+    p = numeric.init(*key[:1], 4, I, convention=key[1], seed=0,
+                     sizes=other_sizes(dv.cell(*key), 4))
     zeros = {k: np.zeros_like(v) for k, v in p.parameters.items()}
     for sign in (1.0, -1.0):
         big = {b: np.full_like(p.arrays[b], sign * 1e4) for b in p.arrays if b.startswith("b")}
         q = p.with_arrays(**{**zeros, **big})
-        s = tuple(np.full((2, 4), 0.5) for _ in q.cell.states)
+        s = tuple(np.full((2, n), 0.5) for n in q.state_sizes)
         s = s if len(s) > 1 else s[0]
         with warnings.catch_warnings():
             warnings.simplefilter("error")
@@ -343,7 +347,7 @@ def test_saturated_jacobian_keeps_relative_accuracy(key, shift):
     120-digit SymPy reference, not rounded to 0 by ``1 - z`` or ``1 - n**2`` with z, n -> 1."""
     cell = dv.cell(*key)
     m = input_size(cell, 2, 3)
-    p = numeric.init(cell, 3, m, seed=3)
+    p = numeric.init(cell, 3, m, seed=3, sizes=other_sizes(cell, 3))
     p = p.with_arrays(**{b: p.arrays[b] + shift for b in p.arrays if b.startswith("b")})
     rng = np.random.default_rng(0)
     x = rng.normal(size=(1, m))
