@@ -167,8 +167,8 @@ def analyze_bytes(params, steps: int, batch: int) -> int:
     """Memory ``analyze`` needs: the inputs ``(T, B, I)``, the log-norms ``(T, B)`` and at
     least one state per step ``(T, B, S H)`` of the gradient-norm pass, the rollout of
     :data:`SPECTRUM_STEPS` steps, and three ``(B, S H, S H)`` Jacobians for the spectra."""
-    H, I = params.hidden_size, params.input_size
-    SH = len(params.cell.states) * H
+    I = params.input_size
+    SH = params.state_size
     return 8 * (steps * batch * (I + SH + 2) + SPECTRUM_STEPS * batch * SH + 3 * batch * SH * SH)
 
 
