@@ -115,8 +115,8 @@ def rollout(params: Params, xs, state0):
     prog = program(params.cell)
     T, H, S = xs.shape[0], params.state_size, len(states)
     require_memory(T * B * H * params.dtype.itemsize,
-                   f"a rollout of {S} state(s) of {H} numbers in all, (T, B) = ({T}, {B}), "
-                   f"{params.dtype}",
+                   f"a rollout of (T, B, D) = ({T}, {B}, {H}) {params.dtype} states ({S} "
+                   f"state(s), D numbers in all)",
                    hint="roll out fewer steps at a time (numeric.step, or rollout on "
                         "slices of xs from the last state) or use a smaller batch")
     outs = [np.empty((T, B, n), dtype=params.dtype) for n in params.state_sizes]

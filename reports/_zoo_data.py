@@ -122,8 +122,8 @@ class ZooRow:
 def state_dim(cell) -> str:
     """The state's dimension in the cell's dimension names: ``H``, ``2H``, ``H + K``.
 
-    >>> state_dim(dv.cell("lstm")), state_dim(dv.cell("elman"))
-    ('2H', 'H')
+    >>> state_dim(dv.cell("lstm")), state_dim(dv.cell("elman")), state_dim(dv.cell("lstmp"))
+    ('2H', 'H', 'P + H')
     """
     counts = Counter(cell.dims[s] for s in cell.states)
     return " + ".join(f"{n}{d}" if n > 1 else str(d) for d, n in counts.items())
