@@ -3,6 +3,7 @@ differences, brute-force SymPy ``Matrix.jacobian`` on explicit instances, dense 
 
 from __future__ import annotations
 
+import itertools
 import warnings
 
 import numpy as np
@@ -155,17 +156,17 @@ def test_jvp_and_vjp_match_dense_products(case):
     p, x, s = make_case(case)
     J = numeric.jacobian(p, x, s, full=True)
     rng = np.random.default_rng(case.seed % 1000)
-    S = len(p.cell.states)
-    v = rng.normal(size=(case.batch, S * case.hidden))
-    g = rng.normal(size=(case.batch, S * case.hidden))
+    S, D = len(p.cell.states), p.state_size   # D: the states' sizes summed (S H, or P + H)
+    v = rng.normal(size=(case.batch, D))
+    g = rng.normal(size=(case.batch, D))
 
     def split(a):
-        parts = np.split(a, S, axis=1)
+        parts = np.split(a, np.cumsum(p.state_sizes)[:-1], axis=1)
         return tuple(parts) if S > 1 else parts[0]
 
     Jv = flat_state(numeric.jvp(p, x, s, split(v)))
     gJ = flat_state(numeric.vjp(p, x, s, split(g)))
-    scale = max(1.0, np.abs(J).max()) * S * case.hidden
+    scale = max(1.0, np.abs(J).max()) * D
     np.testing.assert_allclose(Jv, np.einsum("bij,bj->bi", J, v), atol=1e-13 * scale)
     np.testing.assert_allclose(gJ, np.einsum("bi,bij->bj", g, J), atol=1e-13 * scale)
 
@@ -176,7 +177,7 @@ def test_term_coefficients_rebuild_the_block(case):
     J = numeric.jacobian(p, x, s)
     total = np.zeros_like(J)
     for term, cs in numeric.term_coefficients(p, x, s):
-        M = np.einsum("bi,ij->bij", cs[0], np.eye(case.hidden))
+        M = np.einsum("bi,ij->bij", cs[0], np.eye(J.shape[1]))   # the first state's size
         for W, a in zip(term.matrices, cs[1:], strict=True):
             M = M @ p.arrays[W.name] * a[:, None, :]
         total += M
@@ -187,7 +188,7 @@ def test_term_coefficients_rebuild_the_block(case):
 def test_chunked_equals_unchunked(case, per_chunk):
     p, x, s = make_case(case)
     full = len(p.cell.states) > 1
-    D = case.hidden * len(p.cell.states)
+    D = p.state_size if full else p.state_sizes[0]
     J = numeric.jacobian(p, x, s, full=full)
     mb = per_chunk * D * D * 8
     # chunks change the GEMM blocking, so agreement is to rounding, not bitwise
@@ -389,15 +390,16 @@ def test_matrix_jvp_used_by_lyapunov_matches_dense(case):
 
     p, x, s = make_case(case)
     J = numeric.jacobian(p, x, s, full=True)
-    S, H, k = len(p.cell.states), case.hidden, 3
-    V = np.random.default_rng(1).normal(size=(case.batch, S * H, k))
+    D, k = p.state_size, 3
+    o = np.cumsum([0, *p.state_sizes]).tolist()   # each state's rows in the full state
+    V = np.random.default_rng(1).normal(size=(case.batch, D, k))
     prog, xT, sT, _ = prepare(p, x, s)
     assert prog is program(p.cell)
     coefs = block_coefficients(prog, p, xT, sT)[1]
     VT = V.transpose(1, 0, 2)
-    got = np.concatenate(full_jvp(prog, p, coefs, tuple(VT[i * H:(i + 1) * H] for i in range(S))),
+    got = np.concatenate(full_jvp(prog, p, coefs, tuple(VT[a:b] for a, b in itertools.pairwise(o))),
                          axis=0).transpose(1, 0, 2)
-    scale = max(1.0, np.abs(J).max()) * S * H
+    scale = max(1.0, np.abs(J).max()) * D
     np.testing.assert_allclose(got, J @ V, atol=1e-13 * scale)
 
 
