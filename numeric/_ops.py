@@ -4,7 +4,8 @@ and working memory of the coefficients they read (private).
 Feature-major throughout: coefficients are ``(d, B)``, vectors ``(d, B)`` or ``(d, B, m)``,
 where ``d`` is H, or for a coefficient between two matrices of a term the dimension they
 share (``V diag(a) U`` with U of ``rows="K"``: a is (K, B)); the carry and the ``diag(a) W``
-coefficients are always (H, B).
+coefficients are always (H, B), H the size of the block's output state (the LSTMP's ``h``
+has P).
 """
 
 from __future__ import annotations
