@@ -94,7 +94,8 @@ def evaluate_block(cell, key, sample: Sample, *, gates=()):
     inst = instantiate(cell, sample.n, sample.n)
     sub = _substitution(inst, cell, sample)
     block = derive(cell).jacobian.blocks[key]
-    J = _to_float(closed_form_matrix(block.terms, inst), sub)
+    J = _to_float(closed_form_matrix(block.terms, inst,
+                                     inst.values[cell.symbol(key[0])].rows), sub)
     vals = {g: _to_float(inst.values[cell.symbol(g)], sub).ravel() for g in gates}
     return J, vals
 

@@ -88,6 +88,8 @@ class Cell:
     #: derived weights (``cb.derived_weight``): weight symbol -> its SymPy matrix expression
     #: in the parameter weights (``MatrixSymbol`` of the same name), scalars and the identity
     derived: dict = field(default_factory=dict)
+    #: the hidden dimension name (the builder's ``hidden``; ``None``: the first state's)
+    hidden: str | None = None
     #: results computed once per cell (derivation, compiled program); they live and die
     #: with the cell, so user cells are not kept alive by a module-level cache
     memo: dict = field(default_factory=dict, repr=False, compare=False)
@@ -141,8 +143,15 @@ class Cell:
 
     @property
     def hidden_dim(self) -> str:
-        """The dimension name of the states (``"H"`` unless the cell says otherwise)."""
-        return self.dims[self.states[0]]
+        """The hidden dimension name (``"H"`` unless the cell says otherwise): the gates',
+        the biases' and, unless declared otherwise (``cb.state(dim=...)``), the states'."""
+        return self.hidden if self.hidden is not None else self.dims[self.states[0]]
+
+    @property
+    def state_dims(self) -> tuple:
+        """The dimension name of each state, in the order of :attr:`states` (the LSTMP's
+        ``("P", "H")``); the full state has the sum of their sizes."""
+        return tuple(self.dims[s] for s in self.states)
 
     @property
     def input_in_state_dim(self) -> bool:
@@ -154,7 +163,7 @@ class Cell:
     def dimensions(self) -> tuple:
         """Every dimension name of the cell: the states', the inputs', then the others
         (e.g. a weight's ``rows="K"``), in order of declaration."""
-        found = [self.hidden_dim, *(self.dims[s] for s in self.inputs)]
+        found = [self.hidden_dim, *self.state_dims, *(self.dims[s] for s in self.inputs)]
         found += [d for d in self.dims.values() if d is not None]
         found += [d for shape in self.weight_shapes.values() for d in shape]
         return tuple(dict.fromkeys(found))

@@ -69,6 +69,7 @@ class Role(enum.StrEnum):
     PRE_ACTIVATION = "pre-activation"
     LATENT = "latent"
     SEARCH_NODE = "searched node"
+    CELL_OUTPUT = "cell output"
 
 
 def role_of(value) -> Role | str:

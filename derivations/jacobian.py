@@ -140,7 +140,9 @@ class Jacobian:
 
     For a single-state cell there is one block, ``jac.main``; for LSTM the four blocks
     ``jac.block('h', 'h')``, ``('h', 'c')``, ``('c', 'h')``, ``('c', 'c')`` form the
-    full :math:`2H \times 2H` state Jacobian, ordered as the cell's states.
+    full :math:`2H \times 2H` state Jacobian, ordered as the cell's states (the LSTMP's,
+    whose :math:`h` has size :math:`P`, is :math:`(P + H) \times (P + H)`; a block
+    :math:`\partial s / \partial u` has the sizes of :math:`s` and :math:`u`).
     """
 
     states: tuple

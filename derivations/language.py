@@ -34,7 +34,7 @@ f
 >>> cell.weight_shape("W_in")   # (rows, cols) as dimension names
 ('H', 'I')
 
-Dimensions are names too: the states have ``H``, an input ``I`` unless ``dim=`` says
+Dimensions are names too: the states have ``H`` unless ``dim=`` says otherwise, an input ``I`` unless ``dim=`` says
 otherwise, and a weight may have rows of a dimension of its own (``rows="K"``); every
 dimension works everywhere (:func:`derivations.proof.prove` sizes each one,
 ``numeric.init`` takes ``sizes={"K": ...}``).
@@ -149,12 +149,20 @@ class CellBuilder:
         self._dims[s] = dim
         return s
 
-    def state(self, name: str = "h", *, display: Name | None = None):
-        """Declare a state vector (shown at time ``t-1``); :meth:`update` gives its next
-        value (shown with the same name at ``t``)."""
+    def state(self, name: str = "h", *, dim: str | None = None,
+              display: Name | None = None):
+        r"""Declare a state vector (shown at time ``t-1``) of dimension ``dim`` (default the
+        hidden one); :meth:`update` gives its next value (shown with the same name at ``t``).
+
+        States may have different sizes: the LSTM with a projection (``lstmp``) has
+        :math:`h \in \mathbb{R}^P`, :math:`c \in \mathbb{R}^H`; the full state is their
+        concatenation, of the sum of their sizes.
+        """
+        if dim is not None:
+            check_name(dim, f"dim of state {name!r}")
         s = self._new(name, display, Time.PREV)
         self._states.append(s)
-        self._dims[s] = self._hidden
+        self._dims[s] = dim or self._hidden
         return s
 
     def weight(self, name: str, *, rows: str | None = None, display: Name | None = None):
@@ -486,5 +494,5 @@ class CellBuilder:
             layout=None if self._layout is None else dict(self._layout),
             attributes=dict(self._attributes), carrying=self._carrying,
             vectors=tuple(self._vectors), vector_init=dict(self._vector_init),
-            scalars=dict(self._scalars), derived=dict(self._derived),
+            scalars=dict(self._scalars), derived=dict(self._derived), hidden=self._hidden,
         )

@@ -176,17 +176,19 @@ def _evaluate(expr, values):
     raise DerivationError(f"cannot evaluate {expr!r} entrywise")
 
 
-def closed_form_matrix(terms, inst: Instance) -> sp.Matrix:
-    """Sum of the terms ``diag(a0) W1 diag(a1) ...`` on an explicit instance."""
+def closed_form_matrix(terms, inst: Instance, rows: int | None = None) -> sp.Matrix:
+    """Sum of the terms ``diag(a0) W1 diag(a1) ...`` on an explicit instance; ``rows`` is
+    the size of the block's output state (default the hidden size), the size of a
+    matrix-free term's ``diag(a0)``."""
     out = None
     for t in terms:
-        m = _term_matrix(t, inst)
+        m = _term_matrix(t, inst, inst.n if rows is None else rows)
         out = m if out is None else out + m
     return out
 
 
-def _term_matrix(t: Term, inst: Instance) -> sp.Matrix:
-    first = inst.values[t.matrices[0]].rows if t.matrices else inst.n
+def _term_matrix(t: Term, inst: Instance, rows: int) -> sp.Matrix:
+    first = inst.values[t.matrices[0]].rows if t.matrices else rows
     out = _diag(t.coeffs[0], inst, first)
     for W, a in zip(t.matrices, t.coeffs[1:], strict=True):
         out = out * inst.values[W]
@@ -226,7 +228,7 @@ def _block_proven(d, inst, key, block) -> bool:
     out_name, in_name = key
     out_sym = d.cell.next_states[d.cell.symbol(out_name)]
     brute = inst.values[out_sym].jacobian(inst.values[d.cell.symbol(in_name)])
-    closed = (closed_form_matrix(block.terms, inst) if block.terms
+    closed = (closed_form_matrix(block.terms, inst, brute.rows) if block.terms
               else sp.zeros(brute.rows, brute.cols))
     diff = _atomize(brute - closed)[0]
     if diff.applyfunc(sp.expand).is_zero_matrix:
@@ -267,7 +269,8 @@ def prove(cell: Cell, n: int, m: int | None = None, *, sizes=None) -> ProofResul
     cell : Cell or str
         A cell (built-in name or :class:`~derivations.CellBuilder` result).
     n : int
-        The size of the state dimension, 1 to :data:`MAX_SIZE`.
+        The size of the hidden dimension (the states', unless a state has a dimension of
+        its own, as the LSTMP's ``h`` of size ``P``), 1 to :data:`MAX_SIZE`.
     m : int, optional
         The size of the input dimension (default ``n``).
     sizes : dict, optional
@@ -298,7 +301,7 @@ def prove(cell: Cell, n: int, m: int | None = None, *, sizes=None) -> ProofResul
             f"the brute-force proof of cell {d.cell.title!r} at sizes {dict(inst.sizes)} "
             "nests deeper than SymPy's recursion limit (products of sums expand into very "
             "large expressions); prove it at a smaller n") from None
-    k = len(d.cell.states) * n
+    k = sum(inst.sizes[dim] for dim in d.cell.state_dims)  # the full state's size
     found = kinks(q.expr for q in d.cell.quantities)
     ae = bool(found) or has_kinks(d.cell.definitions.values())
     return ProofResult(d.cell.title, tuple(d.jacobian.blocks), n, (k, k), bool(ok),

@@ -65,10 +65,12 @@ class BlockPlan:
                              for t in general)
         exprs = ([sp.Add(*diag)] if diag else []) + [sp.Add(*rows[n]) for n in self.row_names]
         cell = prog.cell
-        hidden = cell.hidden_dim
-        dims = [hidden] * len(exprs)
+        #: the dimension names of the block's output (rows) and input (columns) states:
+        #: the carry and the ``diag(a) W`` coefficients have the rows' dimension
+        self.row_dim, self.col_dim = (cell.dims[cell.symbol(n)] for n in key)
+        dims = [self.row_dim] * len(exprs)
         for t in general:
-            for c, d in zip(t.coeffs, coefficient_dims(cell, t), strict=True):
+            for c, d in zip(t.coeffs, coefficient_dims(cell, t, self.row_dim), strict=True):
                 if c != 1:
                     exprs.append(c)
                     dims.append(d)
@@ -90,16 +92,17 @@ class BlockPlan:
         return diag, rows, general
 
     def row_stack(self, params):
-        """(H, K, H_in) stack: row i of each row-matrix, then e_i if there is a carry."""
-        return _row_stack(params, self.row_names, self.has_diag)
+        """(H, K, H_in) stack: row i of each row-matrix, then e_i if there is a carry
+        (H the block's rows, H_in its columns: the sizes of its two states)."""
+        return _row_stack(params, self.row_names, self.has_diag, self.row_dim)
 
 
 @per_object
-def _row_stack(params, row_names: tuple, has_diag: bool) -> np.ndarray:
+def _row_stack(params, row_names: tuple, has_diag: bool, row_dim: str) -> np.ndarray:
     """:meth:`BlockPlan.row_stack` of ``params`` (kept per params)."""
     mats = [params.arrays[n] for n in row_names]
-    if has_diag:
-        mats.append(np.eye(params.hidden_size, dtype=params.dtype))
+    if has_diag:  # a carry diag(a) is square: its block's two states have one dimension
+        mats.append(np.eye(params.sizes[row_dim], dtype=params.dtype))
     out = np.ascontiguousarray(np.stack(mats, axis=1))
     out.setflags(write=False)
     return out
@@ -373,11 +376,13 @@ class Program:
             terms = [t for t in terms if t.label == label]
         return BlockPlan(self, key, terms, label)
 
-def coefficient_dims(cell, term) -> tuple:
+def coefficient_dims(cell, term, rows: str | None = None) -> tuple:
     """The dimension name of each coefficient of ``term`` (one more than its matrices):
-    ``diag(a0) W1 diag(a1) W2 ...`` has a0 in W1's rows, a_k in W_k's columns."""
+    ``diag(a0) W1 diag(a1) W2 ...`` has a0 in W1's rows, a_k in W_k's columns; a
+    matrix-free ``diag(a0)`` has ``rows``, its block's output state's dimension (default
+    the hidden one)."""
     if not term.matrices:
-        return (cell.hidden_dim,) * len(term.coeffs)
+        return (rows or cell.hidden_dim,) * len(term.coeffs)
     return (cell.weight_shapes[term.matrices[0]][0],
             *(cell.weight_shapes[W][1] for W in term.matrices))
 

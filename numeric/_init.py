@@ -43,7 +43,8 @@ def init(cell, hidden_size: int, input_size: int, convention=None, *, scheme: st
     ----------
     cell : str or derivations.Cell
     hidden_size, input_size : int
-        Sizes of the state and input dimensions (positive integers).
+        Sizes of the hidden (the states', unless a state has a dimension of its own) and
+        input dimensions (positive integers).
     convention : str, optional
     scheme : {'pytorch', 'orthogonal', 'chrono', 'irnn'}
     seed : int
@@ -55,8 +56,8 @@ def init(cell, hidden_size: int, input_size: int, convention=None, *, scheme: st
         For ``scheme='chrono'``: the longest dependency, a finite number > 2 (checked when
         given, ignored by the other schemes, so one call can serve every scheme).
     sizes : dict, optional
-        The sizes of a user cell's other dimensions (``{"K": 5}`` for a weight declared with
-        ``rows="K"``).
+        The sizes of a cell's other dimensions (``{"K": 5}`` for a weight declared with
+        ``rows="K"``; the LSTMP's projection, ``{"P": 2}``, the size of its state ``h``).
 
     Raises
     ------

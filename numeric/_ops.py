@@ -4,7 +4,8 @@ and working memory of the coefficients they read (private).
 Feature-major throughout: coefficients are ``(d, B)``, vectors ``(d, B)`` or ``(d, B, m)``,
 where ``d`` is H, or for a coefficient between two matrices of a term the dimension they
 share (``V diag(a) U`` with U of ``rows="K"``: a is (K, B)); the carry and the ``diag(a) W``
-coefficients are always (H, B).
+coefficients are always (H, B), H the size of the block's output state (the LSTMP's ``h``
+has P).
 """
 
 from __future__ import annotations
@@ -173,13 +174,12 @@ def coefficient_shapes(prog, keys, sizes, B) -> list:
     (H, K, B) slab (row coefficients, then the carry: the layout :func:`fill_block`
     multiplies), then (d, B) for each coefficient of the other terms, d the size of its
     dimension (:attr:`~numeric._compile.BlockPlan.dims`; H unless the term passes through
-    another dimension of the cell)."""
-    H = sizes[prog.cell.hidden_dim]
+    another dimension of the cell; H is the size of the block's output state)."""
     shapes = []
     for k in keys:
         plan = prog.plan(k)
         K = len(plan.row_names) + plan.has_diag
-        shapes += [(H, K, B)] if K else []
+        shapes += [(sizes[plan.row_dim], K, B)] if K else []
         shapes += [(sizes[d], B) for d in plan.dims[K:]]
     return shapes
 
@@ -213,10 +213,11 @@ def _fill_items(params, prog, keys: tuple) -> tuple:
 
 
 def widest_dim(prog, keys, sizes) -> int:
-    """The largest size of a dimension the terms of blocks ``keys`` pass through (H at
-    least): the rows of the widest intermediate of a JVP or VJP."""
-    H = sizes[prog.cell.hidden_dim]
-    return max([H, *(sizes[d] for k in keys for d in prog.plan(k).dims)])
+    """The largest size of a dimension the terms of blocks ``keys`` pass through (H and
+    every state's size at least): the rows of the widest intermediate of a JVP or VJP."""
+    cell = prog.cell
+    return max([sizes[cell.hidden_dim], *(sizes[d] for d in cell.state_dims),
+                *(sizes[d] for k in keys for d in prog.plan(k).dims)])
 
 
 def coefficient_rows(prog, keys, sizes) -> int:

@@ -20,7 +20,7 @@ from ._validate import float_dtype, positive_int
 __all__ = ["TORCH_CELLS", "check_cell", "check_options"]
 
 #: the cells of torch.nn's recurrent layers
-TORCH_CELLS = ("elman", "gru", "lstm")
+TORCH_CELLS = ("elman", "gru", "lstm", "lstmp")
 
 
 def check_cell(cell):
@@ -34,7 +34,8 @@ def check_cell(cell):
                            "pass {fit}", options={"given": ("cell", cell),
                                                   "fit": ("cell", "slstm_stabilized")})
     if name not in known:
-        raise NumericError(f"cell must be one of {known} (torch.nn RNN, GRU, LSTM; "
+        raise NumericError(f"cell must be one of {known} (torch.nn RNN, GRU, LSTM, LSTM "
+                           "with proj_size; "
                            f"mingru-pytorch, xlstm, recurrentgemma), got {cell!r}")
     if not conv:
         return name, None

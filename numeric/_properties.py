@@ -63,6 +63,22 @@ class CellCase:
     def convention(self) -> str | None:
         return self.cell.convention
 
+    @property
+    def state_sizes(self) -> tuple:
+        """The size of each state: ``hidden`` unless the state has a dimension of its own
+        (the LSTMP's ``P``, from ``sizes``)."""
+        cell = self.cell
+        known = {cell.hidden_dim: self.hidden, cell.dims[cell.inputs[0]]: self.inputs,
+                 **self.sizes}
+        return tuple(known[d] for d in cell.state_dims)
+
+    def state_block(self, J, key) -> np.ndarray:
+        """Block ``key`` (output, input state names) of full state Jacobians J (B, D, D)."""
+        names = [s.name for s in self.cell.states]
+        offsets = np.cumsum([0, *self.state_sizes]).tolist()
+        o, w = names.index(key[0]), names.index(key[1])
+        return J[:, offsets[o]:offsets[o + 1], offsets[w]:offsets[w + 1]]
+
     def rng(self) -> np.random.Generator:
         return np.random.default_rng(self.seed)
 
@@ -77,11 +93,11 @@ class CellCase:
     def arrays(self):
         """``(x, state)``: ``x`` (B, I) standard normal, the state in ``state_regime``."""
         rng = np.random.default_rng([self.seed, 1])
-        B, H = self.batch, self.hidden
+        B = self.batch
         x = rng.normal(size=(B, self.inputs))
         why = dv.derive(self.cell).bounds.env.why
         parts = []
-        for s in self.cell.states:
+        for s, H in zip(self.cell.states, self.state_sizes, strict=True):
             if self.state_regime == "small":
                 v = rng.uniform(-0.1, 0.1, size=(B, H))
             elif self.state_regime == "edge":
@@ -144,7 +160,7 @@ def _sympy_function(cell, n, m, sizes, closed_form):
         for wrt in cell.states:
             if closed_form:
                 terms = d.jacobian.block(out.name, wrt.name).terms
-                blocks.append(closed_form_matrix(terms, inst) if terms
+                blocks.append(closed_form_matrix(terms, inst, inst.values[out].rows) if terms
                               else sp.zeros(inst.values[out].rows, inst.values[wrt].rows))
             else:
                 blocks.append(nxt.jacobian(inst.values[wrt]))
@@ -212,10 +228,9 @@ def bounds_hold(case: CellCase) -> None:
     ref, away, rtol = _reference(p, x, state)
     keep = np.ones(case.batch, bool) if away is None else away
     names = [s.name for s in case.cell.states]
-    H, slack = case.hidden, max(rtol, 1e-9)
+    slack = max(rtol, 1e-9)
     for key in dv.derive(case.cell).bounds.blocks:
-        o, w = names.index(key[0]), names.index(key[1])
-        blk = ref[:, o * H:(o + 1) * H, w * H:(w + 1) * H]
+        blk = case.state_block(ref, key)
         r = check_bounds(p, x, state, which=key)
         norm, smin = _svd(blk)
         tol = slack * np.maximum(1.0, r.upper)
@@ -224,8 +239,11 @@ def bounds_hold(case: CellCase) -> None:
             "||J|| <= upper": norm <= r.upper + tol,
             "upper <= global upper": ~dom | (r.upper <= r.global_upper * (1 + 1e-9)),
             "sigma_min >= lower": ~(r.lower > 0) | (smin >= r.lower - tol),
-            "||J - I|| <= saturation": np.isnan(r.saturation) | (
-                np.linalg.norm(blk - np.eye(H), 2, axis=(1, 2)) <= r.saturation + tol),
+            # a saturation bound is derived for square (carry) blocks only
+            "||J - I|| <= saturation": np.isnan(r.saturation) if blk.shape[1] != blk.shape[2]
+            else np.isnan(r.saturation) | (
+                np.linalg.norm(blk - np.eye(blk.shape[1]), 2, axis=(1, 2))
+                <= r.saturation + tol),
             "check_bounds ok": r.ok,
         }
         for what, ok in checks.items():
@@ -282,10 +300,8 @@ def carrying_limit_holds(case: CellCase, push: float = 8.0) -> None:
     if epsm.mean() < eps.mean():
         p, eps = pm, epsm
     ref, away, rtol = _reference(p, x, state)
-    names = [s.name for s in cell.states]
-    H, (o, w) = case.hidden, (names.index(sat.block[0]), names.index(sat.block[1]))
-    blk = ref[:, o * H:(o + 1) * H, w * H:(w + 1) * H]
-    gap = np.linalg.norm(blk - np.eye(H), 2, axis=(1, 2))
+    blk = case.state_block(ref, sat.block)
+    gap = np.linalg.norm(blk - np.eye(blk.shape[1]), 2, axis=(1, 2))
     K = float(sat.K.xreplace(weight_norms(p)))
     ok = gap <= K * eps * (1 + 1e-9) + max(rtol, 1e-12) * 10
     if away is not None:

@@ -138,7 +138,8 @@ def _state_parts(state, n: int):
 
 
 def check_states(params, state, name="state", *, allow_complex=False) -> tuple:
-    """The state as a tuple of (B, H) arrays in the order of ``cell.states``.
+    """The state as a tuple of (B, H) arrays in the order of ``cell.states`` (each of its
+    state's size: the LSTMP's ``h`` is (B, P)).
 
     A single-state cell takes one (B, H) array-like (or a 1-tuple of it); a multi-state
     cell a tuple with one array per state.
@@ -154,11 +155,10 @@ def check_states(params, state, name="state", *, allow_complex=False) -> tuple:
         raise NumericError(f"{name} must be a tuple of {len(names)} arrays {tuple(names)} "
                            f"for cell {params.cell.title!r}; got {_describe(state)}")
     out = []
-    H = params.hidden_size
-    for n, p in zip(names, parts, strict=True):
+    for n, p, d in zip(names, parts, params.cell.state_dims, strict=True):
         label = f"{name} {n!r}" if len(names) > 1 else name
         arr = as_float_array(p, label, params.dtype, allow_complex=allow_complex)
-        out.append(check_batch(arr, label, H, params.cell.dims[params.cell.states[0]]))
+        out.append(check_batch(arr, label, params.sizes[d], d))
     B = out[0].shape[0]
     for n, a in zip(names, out, strict=True):
         if a.shape[0] != B:

@@ -44,7 +44,7 @@ from ._validate import (
     finite_real,
     require_memory,
 )
-from .jacobian import jacobian, term_coefficients
+from .jacobian import block_shape, jacobian, term_coefficients
 from .params import Params
 from .step import prepare, rollout
 
@@ -217,9 +217,10 @@ def check_bounds(params: Params, x, state, *, which=None, rtol=None) -> BoundChe
                            f"({type(which).__name__})")
     prog, xT, sT, B = prepare(params, x, state)
     check_nonempty(B, "state")
-    D = params.hidden_size * (len(names) if key == "full" else 1)
+    D = block_shape(params, prog, key == "full", key)
     # J, the copy and work space of the SVD, J - I and its SVD
-    require_memory(4 * B * D * D * 8, f"checking the bounds of ({B}, {D}, {D}) Jacobians",
+    require_memory(4 * B * D[0] * D[1] * 8,
+                   f"checking the bounds of ({B}, {D[0]}, {D[1]}) Jacobians",
                    hint="check a smaller batch")
     states = tuple(np.ascontiguousarray(s.T) for s in sT)
     x = xT.T
@@ -321,10 +322,9 @@ def check_horizon(params: Params, xs, state0, *, rtol=None) -> HorizonCheck:
     B = states[0].shape[0]
     xs = check_sequence(params, xs, B)
     check_nonempty(B, "state0")
-    T, S, H = xs.shape[0], len(states), params.hidden_size
-    D = S * H if S > 1 else H
+    T, S, D = xs.shape[0], len(states), params.state_size
     # the trajectory, then per step J, the product so far and the new product, and the SVD
-    require_memory(S * T * B * H * params.dtype.itemsize + 5 * B * D * D * 8,
+    require_memory(T * B * D * params.dtype.itemsize + 5 * B * D * D * 8,
                    f"checking {T} steps of ({B}, {D}, {D}) Jacobian products",
                    hint="check fewer steps or a smaller batch")
     traj = rollout(params, xs, states[0] if S == 1 else states)

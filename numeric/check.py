@@ -33,7 +33,7 @@ from ._validate import (
     finite_real,
     require_memory,
 )
-from .jacobian import jacobian
+from .jacobian import jacobian, state_slices
 from .params import Params
 from .step import prepare
 
@@ -75,7 +75,7 @@ def _step_setup(params, x, state, method, eps):
     check_params(params)
     prog, xT, sT, B = prepare(params, x, state)
     check_nonempty(B, "state")
-    D = len(sT) * params.hidden_size
+    D = params.state_size
     kernel = prog.kernel(prog.next_names)
     if method == "auto":
         method = reference_method(params.cell)
@@ -121,7 +121,8 @@ def _in_float64(params, x, state):
 
 
 def step_jacobian(params: Params, x, state, *, method: str = "auto", eps=None) -> np.ndarray:
-    """The full state Jacobian (B, S*H, S*H) from ``step`` by complex step or central FD.
+    """The full state Jacobian (B, D, D) from ``step`` by complex step or central FD (D the
+    full state's size, the sum of the states' sizes).
 
     ``method="auto"`` takes complex step for an analytic cell and central differences
     (``eps = 1e-6``) for a cell with kinks (relu, max, ...; pass states away from them).
@@ -145,16 +146,16 @@ def step_jacobian(params: Params, x, state, *, method: str = "auto", eps=None) -
 
 
 def _step_jacobian(prog, p64, xT, sT, B, D, method, eps, nb):
-    S, H = len(sT), p64.hidden_size
+    spans = state_slices(p64)
     out = np.empty((B, D, D))
     for b0 in range(0, B, nb):
         sl = slice(b0, min(b0 + nb, B))
-        out[sl] = _step_chunk(prog, p64, xT[:, sl], tuple(s[:, sl] for s in sT), S, H, D,
+        out[sl] = _step_chunk(prog, p64, xT[:, sl], tuple(s[:, sl] for s in sT), spans, D,
                               method, eps)
     return out
 
 
-def _step_chunk(prog, p64, xT, sT, S, H, D, method, eps):
+def _step_chunk(prog, p64, xT, sT, spans, D, method, eps):
     B = xT.shape[1]
     s = np.concatenate(sT, axis=0)                              # (D, B)
     xr = np.repeat(xT, D, axis=1)                               # (I, B*D): sample-major
@@ -162,20 +163,21 @@ def _step_chunk(prog, p64, xT, sT, S, H, D, method, eps):
     if method == "complex":
         pert = (np.repeat(s, D, axis=1).astype(complex)
                 + 1j * eps * np.tile(eye, (1, B)))
-        f = _forward(prog, p64, xr, pert, S, H)
+        f = _forward(prog, p64, xr, pert, spans)
         J = f.imag / eps
     else:
         base = np.repeat(s, D, axis=1)
         d = eps * np.tile(eye, (1, B))
-        J = (_forward(prog, p64, xr, base + d, S, H) - _forward(prog, p64, xr, base - d, S, H))
+        J = (_forward(prog, p64, xr, base + d, spans) - _forward(prog, p64, xr, base - d, spans))
         J /= 2 * eps
     # J is (D_out, B*D_in) with column b*D + j -> (B, D_out, D_in)
     return J.reshape(D, B, D).transpose(1, 0, 2)
 
 
-def _forward(prog, params, xT, sT, S, H):
-    """The next full state (S*H, n) from stacked states ``sT`` (S*H, n), real or complex."""
-    states = tuple(sT[k * H:(k + 1) * H] for k in range(S))
+def _forward(prog, params, xT, sT, spans):
+    """The next full state (D, n) from stacked states ``sT`` (D, n), real or complex;
+    ``spans`` the slice of each state."""
+    states = tuple(sT[sl] for sl in spans)
     return np.concatenate(prog.evaluate(params, xT, states, prog.next_names), axis=0)
 
 

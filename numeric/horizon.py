@@ -36,7 +36,7 @@ from ._validate import (
     require_memory,
     seed_value,
 )
-from .jacobian import full_vjp
+from .jacobian import full_vjp, state_slices
 from .params import Params
 
 __all__ = ["gradient_norms", "GradientNorms", "random_unit_state", "chain_bytes"]
@@ -77,12 +77,12 @@ class GradientNorms:
 
 
 def random_unit_state(params, B: int, seed: int) -> tuple:
-    """A random unit vector over the full state per sample, as a tuple of (B, H)."""
-    S, H = len(params.cell.states), params.hidden_size
-    v = np.random.default_rng(seed).normal(size=(B, S * H))
+    """A random unit vector over the full state per sample, as a tuple of (B, H_s), H_s
+    each state's size."""
+    v = np.random.default_rng(seed).normal(size=(B, params.state_size))
     v /= np.linalg.norm(v, axis=1, keepdims=True)
     v = v.astype(params.dtype)
-    return tuple(v[:, k * H:(k + 1) * H] for k in range(S))
+    return tuple(v[:, sl] for sl in state_slices(params))
 
 
 #: per-step state bytes (B x H) from which the batch halves run on two threads: at
@@ -142,8 +142,8 @@ def gradient_norms(params: Params, xs, state0, v=None, *, seed: int = 0,
     prog = program(params.cell)
     T = xs.shape[0]
     require_memory(chain_bytes(prog, params, T, B, store_bytes),
-                   f"gradient_norms over T = {T} steps for {B} samples (H = "
-                   f"{params.hidden_size}, {params.dtype})",
+                   f"gradient_norms over T = {T} steps for {B} samples (state size "
+                   f"{params.state_size}, {params.dtype})",
                    hint="use fewer steps, a smaller batch or a smaller store_bytes")
     if v is None:
         vs = random_unit_state(params, B, seed)
@@ -156,24 +156,24 @@ def gradient_norms(params: Params, xs, state0, v=None, *, seed: int = 0,
                             tuple(g[:, sl] for g in gT), store_bytes / 2)
 
     prog.warm(params)
-    run_halves(work, B, B * params.hidden_size * params.dtype.itemsize, MIN_STEP_BYTES)
+    run_halves(work, B, B * params.state_size * params.dtype.itemsize, MIN_STEP_BYTES)
     return GradientNorms(out, tuple(np.ascontiguousarray(p) for p in vs))
 
 
 def chain_bytes(prog, params, T: int, B: int, store_bytes: int) -> int:
     """Bytes :func:`gradient_norms` allocates at most: the kept coefficients (within
     ``store_bytes``), the states of the other steps, the per-step buffers, the results."""
-    H, S, it = params.hidden_size, len(prog.state_names), params.dtype.itemsize
+    SH, it = params.state_size, params.dtype.itemsize
     R = coefficient_rows(prog, tuple(prog.blocks), params.sizes)
     per_step = max(R * B * it, 1)
     # one slice holding the whole batch with half the store keeps the fewest steps
     n_keep = min(T, int(store_bytes / 2) // per_step)
     store = min(store_bytes, T * per_step)
-    hist = (T - n_keep) * S * H * B * it
+    hist = (T - n_keep) * SH * B * it
     # the spare coefficients, the kernel's work space (about as many rows), the states,
     # cotangents and VJP scratch, two products of the widest dimension a term passes through
     d = widest_dim(prog, tuple(prog.blocks), params.sizes)
-    buffers = (2 * R + 8 * S * H + 2 * d) * B * it + S * H * B * 8
+    buffers = (2 * R + 8 * SH + 2 * d) * B * it + SH * B * 8
     return store + hist + buffers + 2 * T * B * 8
 
 
@@ -182,12 +182,14 @@ class _Backward:
     scratch buffers of :func:`~numeric.jacobian.full_vjp`, two output sets used in turn."""
 
     def __init__(self, prog, params, B, dtype):
-        H = params.hidden_size
+        sizes = params.sizes
         self.prog, self.params = prog, params
-        self.work = {key: np.empty((len(prog.plan(key).row_names) * H, B), dtype=dtype)
+        self.work = {key: np.empty((len(prog.plan(key).row_names)
+                                    * sizes[prog.plan(key).row_dim], B), dtype=dtype)
                      for key in prog.blocks}
-        self.work["tmp"] = np.empty((H, B), dtype=dtype)
-        self.bufs = [[np.empty((H, B), dtype=dtype) for _ in prog.state_names] for _ in range(2)]
+        self.work["tmp"] = [np.empty((n, B), dtype=dtype) for n in params.state_sizes]
+        self.bufs = [[np.empty((n, B), dtype=dtype) for n in params.state_sizes]
+                     for _ in range(2)]
         self.flip = 0
 
     def __call__(self, coefs, g):
@@ -219,17 +221,19 @@ def _chain(prog, params, xs, sT, gT, store_bytes):
 
 def _run_chain(prog, params, kernel, keys, xs, sT, gT, store, bounds, keep_from):
     T, B = xs.shape[0], xs.shape[1]
-    H, dt, S = params.hidden_size, params.dtype, len(sT)
+    dt, D, spans = params.dtype, params.state_size, state_slices(params)
     ws = prog.workspace(kernel, params, B, dt)
     spare = np.empty(store.shape[1:], dtype=dt) if keep_from else None
-    hist = np.empty((keep_from, S, H, B), dtype=dt)  # states where nothing was kept
-    state = [np.empty((S, H, B), dtype=dt) for _ in range(2)]
-    for k in range(S):
-        np.copyto(state[0][k], sT[k])
+    hist = np.empty((keep_from, D, B), dtype=dt)  # full states where nothing was kept
+    # the full state (D, B) twice, each as its per-state (H_s, B) views
+    flat = [np.empty((D, B), dtype=dt) for _ in range(2)]
+    state = [[f[sl] for sl in spans] for f in flat]
+    for k, s in enumerate(sT):
+        np.copyto(state[0][k], s)
     for t in range(T):
         cur, new = state[t % 2], state[(t + 1) % 2]
         if t < keep_from:
-            hist[t] = cur
+            hist[t] = flat[t % 2]
         coef = store[t - keep_from] if t >= keep_from else spare
         prog.run(kernel, params, xs[t].T, tuple(cur), [*new, *[coef[a:b] for a, b in bounds]],
                  ws)
@@ -255,7 +259,8 @@ def _run_chain(prog, params, kernel, keys, xs, sT, gT, store, bounds, keep_from)
             coef = spare
         coef = [coef[a:b] for a, b in bounds]
         if t < keep_from:
-            prog.run(kernel, params, xs[t].T, tuple(hist[t]), [*state[0], *coef], ws)
+            prog.run(kernel, params, xs[t].T, tuple(hist[t][sl] for sl in spans),
+                     [*state[0], *coef], ws)
         g = back(prog.group(keys, coef), g)
         np.einsum("ib,ib->b", g[0], g[0], out=n)
         for p in g[1:]:

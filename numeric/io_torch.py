@@ -9,15 +9,16 @@ the gated linear recurrences (torch is imported only to read a file).
   peers' classes listed in :mod:`numeric._peers` (mingru-pytorch ``minGRU``, ``minLSTM``;
   xlstm ``sLSTMCell`` and ``sLSTMLayer`` with ``backend='vanilla'``; recurrentgemma
   ``RGLRU``). The class says the cell (an ``RNN`` with ``nonlinearity='relu'`` is the
-  ``elman`` cell's ``relu`` convention); LSTM ``proj_size``, an xlstm CUDA backend or
-  causal convolution are refused by name. Any other
+  ``elman`` cell's ``relu`` convention; an ``LSTM`` with ``proj_size > 0`` the ``lstmp``
+  cell); an xlstm CUDA backend or causal convolution are refused by name. Any other
   class is refused by name, even when its parameters have the names and shapes of a known
   cell's (``torchrecurrent``'s ``ATRCell`` has ``nn.RNNCell``'s, and other equations); for
   a model that wraps known layers the error names their attribute paths (``pass
   model.rnn``).
 - a **state dict**, or a file holding one (read with ``torch.load(...,
   weights_only=True)``, which never unpickles arbitrary objects), cannot say which cell or
-  nonlinearity it holds: pass ``cell=`` (``'elman'``, ``'gru'``, ``'lstm'``, ``'mingru'``,
+  nonlinearity it holds: pass ``cell=`` (``'elman'``, ``'gru'``, ``'lstm'``, ``'lstmp'``
+  (keys ``weight_hr_l<k>`` too), ``'mingru'``,
   ``'minlstm'``, ``'slstm_stabilized'`` or ``'rglru'``) and, for an Elman cell,
   ``nonlinearity=`` (``'tanh'``, the default, or ``'relu'``; ``cell='elman:relu'`` says
   the same). The shapes are checked against the cell; an error suggests the cell whose
@@ -46,13 +47,15 @@ from .params import from_arrays, resolve_cell
 
 __all__ = ["from_torch"]
 
-_GATES = {"elman": 1, "gru": 3, "lstm": 4}
+_GATES = {"elman": 1, "gru": 3, "lstm": 4, "lstmp": 4}
 _BY_GATES = {1: "elman", 3: "gru", 4: "lstm"}
 _CLASSES = {"RNN": "elman", "RNNCell": "elman", "GRU": "gru", "GRUCell": "gru",
             "LSTM": "lstm", "LSTMCell": "lstm"}
 _KEY = re.compile(r"(?P<prefix>(?:.*\.)?)(?P<kind>weight_ih|weight_hh|bias_ih|bias_hh|weight_hr)"
                   r"(?:_l(?P<layer>[0-9]+)(?P<rev>_reverse)?)?")
 _PARTS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+#: the projection of an LSTM with ``proj_size > 0`` (cell ``lstmp``): (P, H)
+_PROJ = "weight_hr"
 
 
 def _torch():
@@ -118,8 +121,9 @@ def _from_module(mod, layer, reverse, cell, nonlinearity):
                            "a known cell's parameter names need not compute its equations); "
                            "its state dict cannot be read either unless it is one of these "
                            "cells")
-    where = f"torch.nn.{kind}"
-    own = _CLASSES[kind]
+    proj = getattr(mod, "proj_size", 0)
+    where = f"torch.nn.{kind}" + (f" with proj_size={proj}" if proj else "")
+    own = "lstmp" if proj else _CLASSES[kind]
     if cell is not None and cell != own:
         raise NumericError(f"{{given}} contradicts the module: a {where} is cell {own!r}",
                            options={"given": ("cell", cell)})
@@ -132,15 +136,13 @@ def _from_module(mod, layer, reverse, cell, nonlinearity):
                            f"with nonlinearity={mod_nl!r}")
     if nonlinearity is not None and own != "elman":
         raise NumericError(f"nonlinearity= applies to the Elman cell only, not a {where}")
-    if getattr(mod, "proj_size", 0):
-        raise NumericError(f"{where} with proj_size={mod.proj_size} is not supported "
-                           "(LSTM projections)")
+    parts = _PARTS + ((_PROJ,) if proj else ())
     if kind.endswith("Cell"):
         if layer != 0:
             raise NumericError(f"a {where} has one layer (0); got layer={layer}")
         if reverse:
             raise NumericError(f"a {where} has no reverse direction; got reverse=True")
-        names = {p: p for p in _PARTS}
+        names = {p: p for p in parts}
     else:
         n = mod.num_layers
         if layer >= n:
@@ -150,7 +152,7 @@ def _from_module(mod, layer, reverse, cell, nonlinearity):
             raise NumericError(f"{where} is not bidirectional; reverse=True needs "
                                "bidirectional=True")
         sfx = f"_l{layer}" + ("_reverse" if reverse else "")
-        names = {p: p + sfx for p in _PARTS}
+        names = {p: p + sfx for p in parts}
     tensors = {p: getattr(mod, k, None) for p, k in names.items()}
     tensors = {p: (None if t is None else (names[p], t)) for p, t in tensors.items()}
     return own, mod_nl, tensors, where
@@ -194,11 +196,8 @@ def _from_state_dict(sd, layer, reverse, where):
     if reverse and layer not in revs:
         raise NumericError(f"{where} has no reverse direction for layer {layer} (not a "
                            "bidirectional module); reverse=True needs one")
-    if (lay, reverse, "weight_hr") in g:
-        raise NumericError(f"{where} has LSTM projections ({g[(lay, reverse, 'weight_hr')]!r}, "
-                           "proj_size > 0), which are not supported")
     tensors = {}
-    for p in _PARTS:
+    for p in (*_PARTS, _PROJ):
         key = g.get((lay, reverse, p))
         tensors[p] = None if key is None else (key, sd[key])
     if tensors["weight_ih"] is None:
@@ -210,7 +209,49 @@ def _from_state_dict(sd, layer, reverse, where):
     return tensors
 
 
+def _check_projection(arrays, keys, cell, where):
+    """An LSTM projection ``weight_hr`` (P, H) is read by cell ``lstmp`` only, and that cell
+    needs one: refused by name otherwise, before the shapes are checked."""
+    has = _PROJ in arrays
+    if has and cell is None:
+        raise NumericError(f"{where}: a state dict cannot say which cell it holds; its LSTM "
+                           f"projection {keys[_PROJ]!r} (proj_size > 0) fits {{fit}}",
+                           options={"fit": ("cell", "lstmp")})
+    if has and cell != "lstmp":
+        raise NumericError(f"{where} has an LSTM projection {keys[_PROJ]!r} (proj_size > 0), "
+                           "which {given} does not read; pass {fit}",
+                           options={"given": ("cell", cell), "fit": ("cell", "lstmp")})
+    if cell == "lstmp" and not has:
+        raise NumericError(f"{where}: cell='lstmp' needs the projection "
+                           f"{keys['weight_hh'].replace('weight_hh', _PROJ, 1)!r} (P, H), "
+                           "which is missing (an LSTM without proj_size is cell='lstm')")
+
+
+def _check_projection_shapes(arrays, keys, where):
+    """``weight_hh`` (4H, P) and ``weight_hr`` (P, H) of an LSTM with ``proj_size = P``."""
+    w_hh, w_hr, w_ih = arrays["weight_hh"], arrays[_PROJ], arrays["weight_ih"]
+    k = keys["weight_hh"]
+    if w_hh.ndim != 2 or w_hh.shape[0] < 4 or w_hh.shape[0] % 4 or w_hh.shape[1] < 1:
+        raise NumericError(f"{where}: {k!r} has shape {w_hh.shape}; cell='lstmp' needs "
+                           "(4*H, P) with H, P >= 1")
+    H, P = w_hh.shape[0] // 4, w_hh.shape[1]
+    if w_hr.shape != (P, H):
+        raise NumericError(f"{where}: {keys[_PROJ]!r} has shape {w_hr.shape}; {k!r} of shape "
+                           f"{w_hh.shape} needs it (P, H) = ({P}, {H})")
+    if w_ih.ndim != 2 or w_ih.shape[0] != 4 * H or w_ih.shape[1] < 1:
+        raise NumericError(f"{where}: {keys['weight_ih']!r} has shape {w_ih.shape}; "
+                           f"cell='lstmp' with H = {H} needs ({4 * H}, I) with I >= 1")
+    for p in ("bias_ih", "bias_hh"):
+        b = arrays.get(p)
+        if b is not None and b.shape != (4 * H,):
+            raise NumericError(f"{where}: {keys[p]!r} has shape {b.shape}; cell='lstmp' "
+                               f"with H = {H} needs ({4 * H},)")
+
+
 def _check_shapes(arrays, keys, cell, where):
+    _check_projection(arrays, keys, cell, where)
+    if cell == "lstmp":
+        return _check_projection_shapes(arrays, keys, where)
     w_hh, w_ih = arrays["weight_hh"], arrays["weight_ih"]
     k = keys["weight_hh"]
     if w_hh.ndim != 2 or w_hh.shape[1] < 1 or w_hh.shape[0] < 1:

@@ -2,9 +2,10 @@ r"""Every layer and both directions of a PyTorch ``nn.RNN``/``nn.GRU``/``nn.LSTM
 :class:`~numeric.Stack` (torch is imported only to read a module).
 
 Layer ``k`` of the module is ``weight_ih_l{k}``, ``weight_hh_l{k}``, ``bias_ih_l{k}``,
-``bias_hh_l{k}``, and its reverse direction the same keys with ``_reverse``; each is read
-by :func:`numeric.from_torch` (which checks the class, the nonlinearity and the shapes and
-refuses LSTM ``proj_size`` by name).
+``bias_hh_l{k}`` (and ``weight_hr_l{k}`` for an LSTM with ``proj_size = P``, the ``lstmp``
+cell, whose layer ``k + 1`` reads ``P`` inputs, ``2P`` bidirectional), and its reverse
+direction the same keys with ``_reverse``; each is read by :func:`numeric.from_torch`
+(which checks the class, the nonlinearity and the shapes).
 
 >>> import torch, numpy as np, numeric
 >>> m = torch.nn.GRU(3, 4, num_layers=2, bidirectional=True)

@@ -80,25 +80,43 @@ def chunk_size(B: int, per_sample: int, max_bytes, what: str) -> int:
     return max(1, int(max_bytes // per_sample))
 
 
+def block_shape(params, prog, full, key) -> tuple:
+    """``(rows, cols)`` of the Jacobian: the full state's size twice (``full``), else the
+    sizes of block ``key``'s output and input states (the LSTMP's dh/dc is (P, H))."""
+    if full:
+        return (params.state_size, params.state_size)
+    size = dict(zip(prog.state_names, params.state_sizes, strict=True))
+    return (size[key[0]], size[key[1]])
+
+
+def state_slices(params) -> list:
+    """The slice of each state in the full state (states of sizes ``params.state_sizes``,
+    concatenated in the order of ``cell.states``)."""
+    out, k = [], 0
+    for n in params.state_sizes:
+        out.append(slice(k, k + n))
+        k += n
+    return out
+
+
 def jacobian_setup(params, x, state, full, block, max_bytes):
     """Every check of :func:`jacobian` and :func:`jacobian_chunks` but the memory one:
-    ``(prog, xT, sT, B, full, key, D, nb, max_bytes)``."""
+    ``(prog, xT, sT, B, full, key, D, nb, max_bytes)``, ``D = (rows, cols)``."""
     full = boolean(full, "full")
     max_bytes = None if max_bytes is None else byte_count(max_bytes, "max_bytes")
     prog, xT, sT, B = prepare(params, x, state)
     if full and block is not None:
         raise NumericError(f"pass either full=True or block={block!r}, not both")
     key = resolve_block(prog, block)
-    D = params.hidden_size * (len(prog.state_names) if full else 1)
-    nb = chunk_size(B, D * D * params.dtype.itemsize, max_bytes,
-                    f"a {D}x{D} {params.dtype} Jacobian")
+    D = block_shape(params, prog, full, key)
+    nb = chunk_size(B, D[0] * D[1] * params.dtype.itemsize, max_bytes,
+                    f"a {D[0]}x{D[1]} {params.dtype} Jacobian")
     return prog, xT, sT, B, full, key, D, nb, max_bytes
 
 
 def _fill(prog, params, full, key, out, coefs, slabs=None):
     """Dense block ``key`` (or every block, ``full``) into ``out`` from the coefficient
     groupings ``coefs`` (by block; ``slabs`` by block when already laid out)."""
-    H = params.hidden_size
     keys = prog.blocks if full else (key,)
 
     def dense(k, view):
@@ -107,10 +125,10 @@ def _fill(prog, params, full, key, out, coefs, slabs=None):
 
     if not full:
         return dense(key, out)
-    idx = {n: k for k, n in enumerate(prog.state_names)}
+    span = dict(zip(prog.state_names, state_slices(params), strict=True))
     for a in prog.state_names:
         for b in prog.state_names:
-            view = out[:, idx[a] * H:(idx[a] + 1) * H, idx[b] * H:(idx[b] + 1) * H]
+            view = out[:, span[a], span[b]]
             if (a, b) in keys:
                 dense((a, b), view)
             else:
@@ -146,8 +164,9 @@ def jacobian(params: Params, x, state, *, full: bool = False, block=None, max_by
     x : ndarray (B, I)
     state : ndarray (B, H) or tuple of them (LSTM: ``(h, c)``)
     full : bool
-        Multi-state cells: the whole (B, S*H, S*H) state Jacobian, blocks in the order of
-        ``cell.states`` (LSTM: ``(h, c)``).
+        Multi-state cells: the whole (B, D, D) state Jacobian, D the sum of the states'
+        sizes (``S*H`` when all have the hidden size; the LSTMP's ``P + H``), blocks in
+        the order of ``cell.states`` (LSTM: ``(h, c)``).
     block : pair of state names, optional
         One block, e.g. ``('c', 'c')`` for :math:`\partial c_{next} / \partial c`.
         Default: the main block :math:`\partial h_{next} / \partial h` (LSTM: ``c`` fixed).
@@ -160,8 +179,10 @@ def jacobian(params: Params, x, state, *, full: bool = False, block=None, max_by
 
     Returns
     -------
-    ndarray (B, D, D)
-        ``D = H`` (one block) or ``S*H`` (``full``); batch size 0 gives (0, D, D).
+    ndarray (B, D, D_in)
+        One block: its output and input states' sizes (``D = D_in = H`` but for states of
+        other sizes, as the LSTMP's (P, H) block ``('h', 'c')``); ``full``: the full
+        state's size twice. Batch size 0 gives (0, D, D_in).
 
     Raises
     ------
@@ -173,8 +194,8 @@ def jacobian(params: Params, x, state, *, full: bool = False, block=None, max_by
     """
     prog, xT, sT, B, full, key, D, nb, max_bytes = jacobian_setup(params, x, state, full,
                                                                   block, max_bytes)
-    shape = (B, D, D)
-    nbytes = B * D * D * params.dtype.itemsize
+    shape = (B, *D)
+    nbytes = B * D[0] * D[1] * params.dtype.itemsize
     if out is None:
         require_memory(nbytes, f"a {shape} {params.dtype} Jacobian", limit=max_bytes, hint=HINT)
     elif (not isinstance(out, np.ndarray) or out.shape != shape or out.dtype != params.dtype
@@ -241,22 +262,23 @@ def jacobian_chunks(params: Params, x, state, *, full=False, block=None, max_byt
     prog, xT, sT, B, full, key, D, nb, max_bytes = jacobian_setup(params, x, state, full,
                                                                   block, max_bytes)
     n0 = min(nb, B)
-    require_memory(n0 * D * D * params.dtype.itemsize,
-                   f"a chunk of {n0} {D}x{D} {params.dtype} Jacobians",
+    require_memory(n0 * D[0] * D[1] * params.dtype.itemsize,
+                   f"a chunk of {n0} {D[0]}x{D[1]} {params.dtype} Jacobians",
                    hint="pass max_bytes to bound each chunk, or use a smaller batch")
-    require_memory(n0 * D * D * params.dtype.itemsize
+    require_memory(n0 * D[0] * D[1] * params.dtype.itemsize
                    + fill_bytes(prog, params, tuple(prog.blocks) if full else (key,), n0),
-                   f"a chunk of {n0} {D}x{D} {params.dtype} Jacobians with their coefficients "
+                   f"a chunk of {n0} {D[0]}x{D[1]} {params.dtype} Jacobians with their coefficients "
                    "and term products",
                    hint="pass max_bytes to bound each chunk, or use a smaller batch")
     return chunk_iter(prog, params, xT, sT, full, key, D, nb, B)
 
 
 def chunk_iter(prog, params, xT, sT, full, key, D, nb, B):
-    """``(batch_slice, J_chunk)`` over chunks of ``nb`` samples (checked arguments)."""
+    """``(batch_slice, J_chunk)`` over chunks of ``nb`` samples (checked arguments);
+    ``D = (rows, cols)``."""
     if B == 0:
         return
-    buf = np.empty((min(nb, B), D, D), dtype=params.dtype)
+    buf = np.empty((min(nb, B), *D), dtype=params.dtype)
     for sl in _slices(B, nb):
         n = sl.stop - sl.start
         _fill_batch(prog, params, xT[:, sl], tuple(s[:, sl] for s in sT), full, key, buf[:n], n)
@@ -264,7 +286,8 @@ def chunk_iter(prog, params, xT, sT, full, key, D, nb, B):
 
 
 def paths(params: Params, x, state, *, block=None) -> dict:
-    """The per-path decomposition ``{label: (B, H, H)}`` of a block; the values sum to it.
+    """The per-path decomposition ``{label: (B, H, H_in)}`` of a block (H, H_in its states'
+    sizes); the values sum to it.
 
     >>> import numpy as np, numeric
     >>> p = numeric.init("gru", 3, 2, seed=0)
@@ -280,15 +303,15 @@ def paths(params: Params, x, state, *, block=None) -> dict:
     prog, xT, sT, B = prepare(params, x, state)
     key = resolve_block(prog, block)
     labels = prog.jac.blocks[key].labels()
-    H = params.hidden_size
+    H, H_in = block_shape(params, prog, False, key)
     plans = [prog.plan(key, label) for label in labels]
     rows = sum(params.sizes[d] for p in plans for d in p.dims)
-    require_memory(len(labels) * B * H * H * params.dtype.itemsize
+    require_memory(len(labels) * B * H * H_in * params.dtype.itemsize
                    + fill_bytes(prog, params, (key,), B) + rows * B * params.dtype.itemsize,
-                   f"{len(labels)} path blocks of shape ({B}, {H}, {H}) {params.dtype}",
+                   f"{len(labels)} path blocks of shape ({B}, {H}, {H_in}) {params.dtype}",
                    hint="call paths on batch slices, or use a smaller batch")
     _, groups = prog.coefficients(params, xT, sT, plans)
-    return {label: fill_block(plan, params, c, np.empty((B, H, H), dtype=params.dtype))
+    return {label: fill_block(plan, params, c, np.empty((B, H, H_in), dtype=params.dtype))
             for label, plan, c in zip(labels, plans, groups, strict=True)}
 
 
@@ -308,7 +331,8 @@ def term_coefficients(params: Params, x, state, *, block=None) -> list:
     prog, xT, sT, B = prepare(params, x, state)
     key = resolve_block(prog, block)
     terms = prog.jac.blocks[key].terms
-    dims = [d for t in terms for d in coefficient_dims(params.cell, t)]
+    rows_dim = params.cell.state_dims[prog.state_names.index(key[0])]
+    dims = [d for t in terms for d in coefficient_dims(params.cell, t, rows_dim)]
     rows = sum(params.sizes[d] for d in dims)
     require_memory(2 * rows * B * params.dtype.itemsize,
                    f"{len(dims)} coefficient vectors of {rows} entries for {B} samples",
@@ -320,38 +344,39 @@ def term_coefficients(params: Params, x, state, *, block=None) -> list:
 
 
 def full_jvp(prog, params, coefs, vT: tuple) -> tuple:
-    """Full-state ``J v`` in feature-major layout: tuple over states of (H, B[, m]);
-    ``coefs`` by block (:func:`block_coefficients`)."""
+    """Full-state ``J v`` in feature-major layout: tuple over states of (H_s, B[, m]), H_s
+    each state's size; ``coefs`` by block (:func:`block_coefficients`)."""
     outs = []
-    for a in prog.state_names:
+    for a, n in zip(prog.state_names, params.state_sizes, strict=True):
         acc = None
         for b, v in zip(prog.state_names, vT, strict=True):
             if (a, b) in prog.blocks:
                 y = jvp_block(prog.plan((a, b)), params, coefs[(a, b)], v)
                 acc = y if acc is None else np.add(acc, y, out=acc)
-        outs.append(acc if acc is not None else np.zeros_like(vT[0]))
+        outs.append(acc if acc is not None
+                    else np.zeros((n, *vT[0].shape[1:]), dtype=vT[0].dtype))
     return tuple(outs)
 
 
 def full_vjp(prog, params, coefs, gT: tuple, outs=None, work=None) -> tuple:
-    """Full-state ``g^T J`` in feature-major layout: tuple over states of (H, B[, m]).
+    """Full-state ``g^T J`` in feature-major layout: tuple over states of (H_s, B[, m]).
 
     ``coefs`` by block (:func:`block_coefficients`). ``outs`` (one array per state) receive
     the result and ``work`` (``{block: U}`` plus ``"tmp"``, see :func:`vjp_block`) is
     scratch, so that a loop of VJPs allocates nothing.
     """
-    H = params.hidden_size
     res = []
-    for bi, b in enumerate(prog.state_names):
+    for bi, (b, H_in) in enumerate(zip(prog.state_names, params.state_sizes, strict=True)):
         acc, added = (None if outs is None else outs[bi]), False
         for a, g in zip(prog.state_names, gT, strict=True):
             if (a, b) in prog.blocks:
-                w = None if work is None else (work[(a, b)], work["tmp"])
-                acc = vjp_block(prog.plan((a, b)), params, coefs[(a, b)], g, H, out=acc,
+                w = None if work is None else (work[(a, b)], work["tmp"][bi])
+                acc = vjp_block(prog.plan((a, b)), params, coefs[(a, b)], g, H_in, out=acc,
                                 add=added, work=w)
                 added = True
         if not added:
-            acc = np.zeros_like(gT[0]) if acc is None else (acc.fill(0) or acc)
+            acc = (np.zeros((H_in, *gT[0].shape[1:]), dtype=gT[0].dtype) if acc is None
+                   else (acc.fill(0) or acc))
         res.append(acc)
     return tuple(res)
 
@@ -370,10 +395,10 @@ def _apply(product, params, x, state, t, name):
     sizes, keys = params.sizes, tuple(prog.blocks)
     # the coefficients, the result and the products' temporaries (two per state, two of
     # the largest dimension a term passes through)
-    rows = (coefficient_rows(prog, keys, sizes) + 4 * len(prog.state_names) * params.hidden_size
+    rows = (coefficient_rows(prog, keys, sizes) + 4 * params.state_size
             + 2 * widest_dim(prog, keys, sizes))
     require_memory(rows * B * params.dtype.itemsize,
-                   f"{name} products for ({B}, {params.hidden_size}) states",
+                   f"{name} products for ({B}, {params.state_size}) states",
                    hint="use a smaller batch")
     res = product(prog, params, block_coefficients(prog, params, xT, sT)[1], tT)
     parts = tuple(np.ascontiguousarray(r.T) for r in res)

@@ -230,6 +230,18 @@ class Params:
 
     # -- views -----------------------------------------------------------------------
     @property
+    def state_sizes(self) -> tuple:
+        """The size of each state, in the order of ``cell.states``: ``(H,)`` for the GRU,
+        ``(H, H)`` for the LSTM, ``(P, H)`` for the LSTMP (``h`` projected to ``P``)."""
+        return tuple(self.sizes[d] for d in self.cell.state_dims)
+
+    @property
+    def state_size(self) -> int:
+        """The size of the full state, the sum of :attr:`state_sizes` (``S*H`` when every
+        state has the hidden size): the side of the full state Jacobian."""
+        return sum(self.state_sizes)
+
+    @property
     def convention(self):
         return self.cell.convention
 
@@ -292,8 +304,10 @@ class Params:
                       sizes=self._extra)
 
     def __repr__(self):
+        own = any(d != self.cell.hidden_dim for d in self.cell.state_dims)
+        states = f"state_sizes={self.state_sizes}, " if own else ""
         return (f"Params({self.cell.title!r}, hidden_size={self.hidden_size}, "
-                f"input_size={self.input_size}, dtype={self.dtype.name})")
+                f"input_size={self.input_size}, {states}dtype={self.dtype.name})")
 
 
 def materialize(expr, arrays, dtype) -> np.ndarray:

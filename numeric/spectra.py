@@ -46,6 +46,7 @@ from .jacobian import (
     full_jvp,
     jacobian_setup,
     resolve_block,
+    state_slices,
 )
 from .params import Params
 
@@ -65,7 +66,7 @@ def _sequence_inputs(params, xs, state0):
 
 
 def _lyapunov_k(params, k):
-    D = params.hidden_size * len(params.cell.states)
+    D = params.state_size
     if k is None:
         return D
     k = positive_int(k, "k")
@@ -76,7 +77,7 @@ def _lyapunov_k(params, k):
 
 def _lyapunov_bytes(params, B, k):
     prog = program(params.cell)
-    D = params.hidden_size * len(params.cell.states)
+    D = params.state_size
     keys = tuple(prog.blocks)
     # the coefficients of a step, and two (d, B, k) products of the widest dimension a
     # term passes through
@@ -88,7 +89,7 @@ def _lyapunov_bytes(params, B, k):
 
 def _log_det_bytes(params, B):
     prog = program(params.cell)
-    D = params.hidden_size * len(params.cell.states)
+    D = params.state_size
     # J, its float64 copy, the LU factorisation of slogdet; the coefficients and term
     # products of the fill
     return (B * D * D * (params.dtype.itemsize + 16)
@@ -112,7 +113,7 @@ def lyapunov(params: Params, xs, state0, k=None, *, seed: int = 0) -> np.ndarray
     seed = seed_value(seed)
     k = _lyapunov_k(check_params(params), k)
     prog, xs, sT, B = _sequence_inputs(params, xs, state0)
-    D = params.hidden_size * len(prog.state_names)
+    D = params.state_size
     require_memory(_lyapunov_bytes(params, B, k),
                    f"Lyapunov tangent frames ({B}, {D}, {k})",
                    hint="use fewer exponents k or a smaller batch")
@@ -120,7 +121,7 @@ def lyapunov(params: Params, xs, state0, k=None, *, seed: int = 0) -> np.ndarray
 
 
 def _lyapunov(prog, params, xs, sT, B, D, k, seed):
-    H, S = params.hidden_size, len(prog.state_names)
+    spans = state_slices(params)
     rng = np.random.default_rng(seed)
     Q, _ = np.linalg.qr(rng.normal(size=(B, D, k)))
     Q = Q.astype(params.dtype)
@@ -128,7 +129,7 @@ def _lyapunov(prog, params, xs, sT, B, D, k, seed):
     for t in range(xs.shape[0]):
         nxt, coefs = block_coefficients(prog, params, xs[t].T, sT, next_states=True)
         QT = np.ascontiguousarray(Q.transpose(1, 0, 2))       # (D, B, k)
-        Z = full_jvp(prog, params, coefs, tuple(QT[s * H:(s + 1) * H] for s in range(S)))
+        Z = full_jvp(prog, params, coefs, tuple(QT[sl] for sl in spans))
         Z = np.concatenate(Z, axis=0).transpose(1, 0, 2)      # (B, D, k)
         Q, R = np.linalg.qr(Z)
         with np.errstate(divide="ignore"):
@@ -150,7 +151,7 @@ def log_det_mean(params: Params, xs, state0) -> np.ndarray:
         factorisation do not fit in the available memory.
     """
     prog, xs, sT, B = _sequence_inputs(params, xs, state0)
-    D = params.hidden_size * len(prog.state_names)
+    D = params.state_size
     require_memory(_log_det_bytes(params, B), f"log-determinants of ({B}, {D}, {D}) Jacobians",
                    hint="use a smaller batch")
     return _log_det_mean(prog, params, xs, sT, B, D)
@@ -195,7 +196,7 @@ def lyapunov_sum_rule(params: Params, xs, state0, *, seed: int = 0) -> SumRule:
     seed = seed_value(seed)
     prog, xs, sT, B = _sequence_inputs(params, xs, state0)
     check_nonempty(B, "state0")
-    D = params.hidden_size * len(prog.state_names)
+    D = params.state_size
     require_memory(max(_lyapunov_bytes(params, B, D), _log_det_bytes(params, B)),
                    f"the Lyapunov sum rule for ({B}, {D}, {D}) frames and Jacobians",
                    hint="use a smaller batch")
@@ -210,7 +211,7 @@ def singular_values(params: Params, x, state, *, which: str = "all", full: bool 
                     block=None, max_bytes=None) -> np.ndarray:
     """Singular values of each sample's Jacobian, streamed over batch chunks.
 
-    ``which='all'`` gives (B, D) descending; ``'max'`` the spectral norms (B,); ``'min'``
+    ``which='all'`` gives (B, D) descending (D the smaller side of a non-square block); ``'max'`` the spectral norms (B,); ``'min'``
     the smallest singular values (B,); batch size 0 gives (0, D) or (0,). At most
     ``max_bytes`` of Jacobians are held at once (default: chunks of 64 MiB, or one sample).
 
@@ -224,16 +225,17 @@ def singular_values(params: Params, x, state, *, which: str = "all", full: bool 
     which = choice(which, "which", _WHICH)
     prog, xT, sT, B, full, key, D, nb, max_bytes = jacobian_setup(params, x, state, full,
                                                                   block, max_bytes)
-    per = D * D * params.dtype.itemsize
+    per = D[0] * D[1] * params.dtype.itemsize
+    k = min(D)  # singular values of a (rows, cols) Jacobian
     if max_bytes is None:
         nb = max(1, SV_CHUNK_BYTES // per)
     n0 = min(nb, B)
     # the chunk, the copy and work space of the SVD, the result; the fill's working memory
-    require_memory(3 * n0 * per + B * D * 8
+    require_memory(3 * n0 * per + B * k * 8
                    + fill_bytes(prog, params, tuple(prog.blocks) if full else (key,), n0),
-                   f"singular values of {n0} {D}x{D} {params.dtype} Jacobians at a time",
+                   f"singular values of {n0} {D[0]}x{D[1]} {params.dtype} Jacobians at a time",
                    hint="pass a smaller max_bytes, or use a smaller batch")
-    out = np.empty((B, D) if which == "all" else (B,), dtype=params.dtype)
+    out = np.empty((B, k) if which == "all" else (B,), dtype=params.dtype)
     for sl, J in chunk_iter(prog, params, xT, sT, full, key, D, nb, B):
         s = np.linalg.svd(J, compute_uv=False)
         out[sl] = s if which == "all" else (s[:, 0] if which == "max" else s[:, -1])

@@ -42,10 +42,10 @@ __all__ = ["Stack", "StackRollout", "output_size", "stack_sequence"]
 
 def output_size(params: Params) -> int:
     """The size of what the next layer reads from ``params``' cell: its declared output's
-    dimension, else the hidden size (its first state)."""
+    dimension, else its first state's size (the hidden size; the LSTMP's ``P``)."""
     outs = params.cell.outputs
     if not outs:
-        return params.hidden_size
+        return params.state_sizes[0]
     if len(outs) > 1:
         raise NumericError(f"cell {params.cell.title!r} declares {len(outs)} outputs "
                            f"{[o.name for o in outs]}; a stack layer needs one")
@@ -215,7 +215,7 @@ def _layer(k, lay):
 
 
 def _zeros(p, B):
-    z = tuple(np.zeros((B, p.hidden_size), dtype=p.dtype) for _ in p.cell.states)
+    z = tuple(np.zeros((B, n), dtype=p.dtype) for n in p.state_sizes)
     return z[0] if len(z) == 1 else z
 
 

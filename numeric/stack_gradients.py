@@ -154,12 +154,13 @@ def _sweep(p, seq, s0, states, ybar, ylog, off):
     iplans = _input_plans(prog)
     oplans = _output_plans(prog)
     T, B, inp = seq.shape
-    H = p.hidden_size
+    sizes = p.state_sizes
+    H = sizes[0]  # the first state's size: the output of a cell without a declared one
     S = len(prog.state_names)
     O = output_size(p)
     sts = states if isinstance(states, tuple) else (states,)
     s0 = s0 if isinstance(s0, tuple) else (s0,)
-    g = [np.zeros((H, B), dtype=p.dtype) for _ in range(S)]
+    g = [np.zeros((n, B), dtype=p.dtype) for n in sizes]
     glog = np.full(B, -np.inf)
     snorm = np.empty((T, B))
     xbar = np.empty((T, inp, B), dtype=p.dtype)
@@ -185,8 +186,8 @@ def _sweep(p, seq, s0, states, ybar, ylog, off):
             og = groups[len(keys) + S:]
             wa, wb, m = _weights(glog, ylog[t])
             xb = xb * wa + wb * vjp_block(oplans[-1], p, og[-1], yb, inp)
-            g = [a * wa + wb * vjp_block(plan, p, grp, yb, H)
-                 for a, plan, grp in zip(g, oplans[:-1], og[:-1], strict=True)]
+            g = [a * wa + wb * vjp_block(plan, p, grp, yb, n)
+                 for a, plan, grp, n in zip(g, oplans[:-1], og[:-1], sizes, strict=True)]
             xlog[t], glog = m, m.copy()
             xbar[t] = xb
             _normalize([xbar[t]], xlog[t])
@@ -204,7 +205,7 @@ def sweep_bytes(stack, T: int, B: int) -> int:
     coefficients of every block (an upper bound: 16 vectors per state row)."""
     it = stack.dtype.itemsize
     sizes = [stack.input_size] + [stack.output_size(k) for k in range(len(stack))]
-    states = sum(len(p.cell.states) * p.hidden_size for lay in stack.layers for p in lay)
+    states = sum(p.state_size for lay in stack.layers for p in lay)
     per_step = 16 * max(len(p.cell.states) * max(p.sizes.values())
                         for lay in stack.layers for p in lay)
     return ((states + sum(sizes[1:]) + 2 * max(sizes)) * T * B * it
@@ -293,7 +294,7 @@ def stack_gradient_norms(stack: Stack, xs, states0=None, v=None, *,
             sn.append(a)
             xb.append(b)
             xl.append(c)
-            off += p.hidden_size
+            off += output_size(p)
         if both:
             snorms[k] = np.logaddexp(2 * sn[0], 2 * sn[1]) / 2
             wa, wb, m = _weights(xl[0], xl[1])

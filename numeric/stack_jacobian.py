@@ -34,7 +34,7 @@ from ._compile import program
 from ._errors import NumericError
 from ._ops import fill_block
 from ._validate import as_float_array, check_states, require_memory
-from .jacobian import jacobian
+from .jacobian import jacobian, state_slices
 from .stack import Stack
 from .stack_gradients import _input_plans
 from .step import step
@@ -43,16 +43,17 @@ __all__ = ["stack_jacobian"]
 
 
 def _input_block(p, x, state) -> np.ndarray:
-    """Dense :math:`\\partial s' / \\partial x` (B, S H, I) from the derived input blocks."""
+    """Dense :math:`\\partial s' / \\partial x` (B, D, I) from the derived input blocks
+    (D the full state's size)."""
     prog = program(p.cell)
     xT = np.ascontiguousarray(x.T)
     sT = tuple(np.ascontiguousarray(s.T) for s in state)
     plans = _input_plans(prog)
     _, groups = prog.coefficients(p, xT, sT, list(plans))
-    B, H, inp = x.shape[0], p.hidden_size, p.input_size
-    out = np.empty((B, len(plans) * H, inp), dtype=p.dtype)
-    for k, (plan, grp) in enumerate(zip(plans, groups, strict=True)):
-        fill_block(plan, p, grp, out[:, k * H:(k + 1) * H])
+    B, inp = x.shape[0], p.input_size
+    out = np.empty((B, p.state_size, inp), dtype=p.dtype)
+    for sl, plan, grp in zip(state_slices(p), plans, groups, strict=True):
+        fill_block(plan, p, grp, out[:, sl])
     return out
 
 
@@ -71,8 +72,9 @@ def stack_jacobian(stack: Stack, x, states) -> np.ndarray:
     Returns
     -------
     ndarray (B, D, D)
-        ``D`` the sum over layers of (states x hidden size); blocks in layer order, each
-        layer's in the order of ``cell.states``.
+        ``D`` the sum over layers of their full states' sizes (states x hidden size, or
+        the LSTMP's P + H); blocks in layer order, each layer's in the order of
+        ``cell.states``.
 
     Raises
     ------
@@ -98,7 +100,7 @@ def stack_jacobian(stack: Stack, x, states) -> np.ndarray:
     states = stack.check_states0(states, B)
     parts = [check_states(lay[0], s, f"states[{k}]")
              for k, (lay, s) in enumerate(zip(stack.layers, states, strict=True))]
-    sizes = [len(lay[0].cell.states) * lay[0].hidden_size for lay in stack.layers]
+    sizes = [lay[0].state_size for lay in stack.layers]
     D = sum(sizes)
     require_memory(3 * B * D * D * stack.dtype.itemsize,
                    f"a ({B}, {D}, {D}) {stack.dtype} stacked Jacobian", hint="use a smaller batch")

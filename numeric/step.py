@@ -60,10 +60,10 @@ def step(params: Params, x, state):
     """
     prog, xT, sT, B = prepare(params, x, state)
     dt = np.result_type(xT, *sT, params.dtype)
-    H = params.hidden_size
-    require_memory(len(sT) * B * H * dt.itemsize, f"the next state ({B}, {H}) {dt}",
+    sizes = params.state_sizes
+    require_memory(B * sum(sizes) * dt.itemsize, f"the next state ({B}, {sum(sizes)}) {dt}",
                    hint="use a smaller batch")
-    outs = [np.empty((B, H), dtype=dt) for _ in sT]
+    outs = [np.empty((B, n), dtype=dt) for n in sizes]
     prog.run(prog.kernel(prog.next_names), params, xT, sT, [o.T for o in outs])
     return pack_state(params, outs)
 
@@ -113,12 +113,13 @@ def rollout(params: Params, xs, state0):
     B = states[0].shape[0]
     xs = check_sequence(params, xs, B)
     prog = program(params.cell)
-    T, H, S = xs.shape[0], params.hidden_size, len(states)
-    require_memory(S * T * B * H * params.dtype.itemsize,
-                   f"a rollout of {S} x (T, B, H) = ({T}, {B}, {H}) {params.dtype} states",
+    T, H, S = xs.shape[0], params.state_size, len(states)
+    require_memory(T * B * H * params.dtype.itemsize,
+                   f"a rollout of (T, B, D) = ({T}, {B}, {H}) {params.dtype} states ({S} "
+                   f"state(s), D numbers in all)",
                    hint="roll out fewer steps at a time (numeric.step, or rollout on "
                         "slices of xs from the last state) or use a smaller batch")
-    outs = [np.empty((T, B, H), dtype=params.dtype) for _ in states]
+    outs = [np.empty((T, B, n), dtype=params.dtype) for n in params.state_sizes]
     sT = tuple(s.T for s in states)
     kernel = prog.kernel(prog.next_names)
     ws = prog.workspace(kernel, params, B, params.dtype)

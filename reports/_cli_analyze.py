@@ -167,8 +167,8 @@ def analyze_bytes(params, steps: int, batch: int) -> int:
     """Memory ``analyze`` needs: the inputs ``(T, B, I)``, the log-norms ``(T, B)`` and at
     least one state per step ``(T, B, S H)`` of the gradient-norm pass, the rollout of
     :data:`SPECTRUM_STEPS` steps, and three ``(B, S H, S H)`` Jacobians for the spectra."""
-    H, I = params.hidden_size, params.input_size
-    SH = len(params.cell.states) * H
+    I = params.input_size
+    SH = params.state_size
     return 8 * (steps * batch * (I + SH + 2) + SPECTRUM_STEPS * batch * SH + 3 * batch * SH * SH)
 
 
@@ -238,12 +238,20 @@ def run_analyze(weights, *, cell=None, layer=0, out="build/analyze", steps=1000,
     return 0
 
 
+def _other_sizes(p, sep: str) -> str:
+    """The sizes of ``p``'s dimensions besides H and I (the LSTMP's ``P``), as
+    ``{sep}P = 2`` each; empty for a cell without one."""
+    own = (p.cell.hidden_dim, p.cell.dims[p.cell.inputs[0]])
+    return "".join(f"{sep}{d} = {n}" for d, n in p.sizes.items() if d not in own)
+
+
 def _diagnose(p, out: Path, *, steps, batch, seed, say) -> list[str]:
     """Compute the diagnostics, draw the figures into ``out``; the summary lines."""
     import numeric
     from numeric.bounds import check_bounds
 
-    say(f"loaded {p.cell.title}: H = {p.hidden_size}, I = {p.input_size}")
+    say(f"loaded {p.cell.title}: H = {p.hidden_size}, I = {p.input_size}"
+        + _other_sizes(p, ", "))
     rng = np.random.default_rng(seed)
     xs = rng.standard_normal((steps, batch, p.input_size))
     _, s0 = draw_state(p, batch, rng)
@@ -272,7 +280,8 @@ def _diagnose(p, out: Path, *, steps, batch, seed, say) -> list[str]:
     gates = _gate_histogram(p, xs, s0, out, say)
     rate = float(np.median((logn[0] - logn[-1]) / (steps - 1)))
     lines = [
-        f"cell: {p.cell.title}  H = {p.hidden_size}  I = {p.input_size}",
+        f"cell: {p.cell.title}  H = {p.hidden_size}  I = {p.input_size}"
+        + _other_sizes(p, "  "),
         f"log10 ||v^T dh_T/dh_0|| (median over batch): {np.median(logn[0]) / np.log(10):.2f}",
         f"mean log-norm change per step: {rate:+.4f}  "
         f"({'vanishing' if rate < -1e-3 else 'exploding' if rate > 1e-3 else 'neutral'})",

@@ -19,7 +19,7 @@ def check_bytes(cell, samples: int) -> int:
     """Memory the bound checks of ``cell`` need for ``samples`` states: per sample its
     ``(S H) x (S H)`` float64 state Jacobian about four times over (the Jacobian, its
     terms, the SVD's copy and workspace; measured 1 to 3.4 times), plus the inputs."""
-    SH = len(cell.states) * BOUND_HIDDEN
+    SH = len(cell.states) * BOUND_HIDDEN  # at most: another state dimension is H/2 here
     return samples * (4 * SH * SH + 4 * SH + 8) * 8
 
 

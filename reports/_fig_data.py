@@ -62,8 +62,9 @@ QUICK = FigConfig(T=300, B=8, H=32, I=8, lyap_steps=120, lyap_batch=2, lyap_hidd
 
 
 def zero_state(params, B: int):
-    """Zero initial state(s) of ``params``' cell: (B, H), or a tuple for LSTM."""
-    z = [np.zeros((B, params.hidden_size)) for _ in params.cell.states]
+    """Zero initial state(s) of ``params``' cell: (B, H), or a tuple for LSTM (each state of
+    its size: the LSTMP's h is (B, P))."""
+    z = [np.zeros((B, n)) for n in params.state_sizes]
     return z[0] if len(z) == 1 else tuple(z)
 
 
@@ -101,12 +102,21 @@ def _recent_params(name, conv, scheme, cfg, seed):
     import numeric
 
     cell = dv.cell(name, conv)
-    return numeric.init(cell, cfg.H, input_size(cell, cfg.I, cfg.H), scheme=scheme, seed=seed)
+    return numeric.init(cell, cfg.H, input_size(cell, cfg.I, cfg.H), scheme=scheme, seed=seed,
+                        sizes=other_sizes(cell, cfg.H))
 
 
 def input_size(cell, I_: int, H: int) -> int:
     """``I_``, or ``H`` for a cell whose input has the state's dimension (the RG-LRU)."""
     return H if cell.input_in_state_dim else I_
+
+
+def other_sizes(cell, H: int) -> dict | None:
+    """The size the report gives each dimension of ``cell`` besides the hidden and the input
+    one: ``H // 2``, at least 1 (the LSTMP's projection ``P``, below ``H`` as PyTorch's
+    ``proj_size`` must be); ``None`` for a cell without one (``numeric.init(sizes=)``)."""
+    own = (cell.hidden_dim, cell.dims[cell.inputs[0]])
+    return {d: max(1, H // 2) for d in cell.dimensions if d not in own} or None
 
 
 def recent_curves(cfg: FigConfig, *, seed: int = 0) -> dict:
@@ -139,7 +149,8 @@ def diagonal_decay(name: str, conv, cfg: FigConfig, *, seed: int = 0) -> dict:
     block = dv.derive(cell).jacobian.blocks[(cell.states[0].name, cell.states[0].name)]
     if len(cell.states) != 1 or not all(t.is_diagonal for t in block.terms):
         raise ReportError(f"cell {cell.title!r} does not have a diagonal state Jacobian")
-    p = numeric.init(cell, cfg.H, input_size(cell, cfg.I, cfg.H), seed=seed)
+    p = numeric.init(cell, cfg.H, input_size(cell, cfg.I, cfg.H), seed=seed,
+                     sizes=other_sizes(cell, cfg.H))
     xs = _inputs(cfg, cfg.T, 1, seed + 1, p.input_size)
     hs = numeric.rollout(p, xs, np.zeros((1, cfg.H)))
     before = np.concatenate([np.zeros((1, 1, cfg.H)), hs[:-1]])

@@ -51,6 +51,7 @@ ROLES_VI = {
     Role.TIME_STEP: "bước thời gian học được",
     Role.RESIDUAL: "phần dư",
     Role.PROJECTION: "phép chiếu",
+    Role.CELL_OUTPUT: "đầu ra ô nhớ",
     Role.PRE_ACTIVATION: "tiền kích hoạt",
     Role.LATENT: "biến ẩn",
     Role.SEARCH_NODE: "nút của kiến trúc tìm được",

@@ -8,7 +8,7 @@ import numeric
 from derivations.facts import Role
 from numeric.bounds import check_bounds
 
-from ._fig_data import input_size
+from ._fig_data import input_size, other_sizes
 from .model import M, Paragraph, Table, Tr
 
 _NORM = M(r"\|J\|_2", "||J||_2")
@@ -23,11 +23,11 @@ def draw_state(params, B: int, rng: np.random.Generator):
     """Inputs (B, I) ~ N(0, 1); hidden states uniform in [-1, 1]; a memory cell (a state
     whose update has the role :attr:`~derivations.facts.Role.CELL_STATE`, LSTM ``c``) ~ N(0, 1);
     a normalizer state (sLSTM ``n``) uniform in [0.5, 2]."""
-    H, I = params.hidden_size, params.input_size
+    I = params.input_size
     cell = params.cell
     x = rng.standard_normal((B, I))
     states = []
-    for s in cell.states:
+    for s, H in zip(cell.states, params.state_sizes, strict=True):
         role = cell.roles[cell.next_states[s]]
         if role is Role.NORMALIZER_STATE:  # sLSTM n: a positive sum, its domain
             states.append(rng.uniform(0.5, 2.0, (B, H)))
@@ -40,7 +40,8 @@ def draw_state(params, B: int, rng: np.random.Generator):
 
 def jacobian_check(cell, *, hidden: int = 64, inputs: int = 16, batch: int = 2, seed: int = 0):
     """:func:`numeric.check_jacobian` at ``hidden`` on random parameters and states."""
-    p = numeric.init(cell, hidden, input_size(cell, inputs, hidden), seed=seed)
+    p = numeric.init(cell, hidden, input_size(cell, inputs, hidden), seed=seed,
+                     sizes=other_sizes(cell, hidden))
     x, state = draw_state(p, batch, np.random.default_rng(seed))
     return numeric.check_jacobian(p, x, state)
 
@@ -53,6 +54,7 @@ def bound_samples(cell, *, samples: int, hidden: int = 32, inputs: int = 8, seed
     out = {}
     for k, scale in enumerate(SCALES):
         p = numeric.init(cell, hidden, input_size(cell, inputs, hidden), seed=seed + k,
+                         sizes=other_sizes(cell, hidden),
                          scale=scale)
         x, state = draw_state(p, samples, np.random.default_rng(seed + 100 + k))
         out[scale] = check_bounds(p, x, state)

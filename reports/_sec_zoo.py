@@ -255,9 +255,11 @@ def _intro(cfg: ZooConfig, seed: int) -> list:
     G = M(r"\log_{10} g", "log_10 g")
     return [Paragraph((Tr(
         f"One row per cell and convention, one table per family. The numbers use H = {cfg.H}, "
-        f"input size {cfg.I} (the RG-LRU reads its input in the state's size), inputs ",
+        f"input size {cfg.I} (the RG-LRU reads its input in the state's size), any other "
+        f"dimension H/2 = {max(1, cfg.H // 2)} (the LSTMP's projection P), inputs ",
         f"Mỗi dòng một ô và một quy ước, mỗi họ một bảng. Các số dùng H = {cfg.H}, cỡ đầu vào "
-        f"{cfg.I} (RG-LRU đọc đầu vào cùng cỡ với trạng thái), đầu vào "),
+        f"{cfg.I} (RG-LRU đọc đầu vào cùng cỡ với trạng thái), mọi chiều khác H/2 = "
+        f"{max(1, cfg.H // 2)} (phép chiếu P của LSTMP), đầu vào "),
         M(r"x_t \sim N(0, I)", "x_t tilde N(0, I)"),
         Tr(f", zero initial states and seed {seed}. The columns:",
            f", trạng thái đầu bằng 0 và hạt giống {seed}. Các cột:"))),

@@ -39,7 +39,7 @@ import derivations as dv
 from derivations.bounds import NoGlobalBound
 from derivations.facts import BoundKind
 
-from ._fig_data import input_size, zero_state
+from ._fig_data import input_size, other_sizes, zero_state
 
 __all__ = ["ZooConfig", "ZOO", "Why", "Num", "ZooRow", "zoo_row", "zoo_rows", "state_dim",
            "carries", "global_bounds", "gradient_medians", "lyapunov_median", "tightness",
@@ -122,8 +122,8 @@ class ZooRow:
 def state_dim(cell) -> str:
     """The state's dimension in the cell's dimension names: ``H``, ``2H``, ``H + K``.
 
-    >>> state_dim(dv.cell("lstm")), state_dim(dv.cell("elman"))
-    ('2H', 'H')
+    >>> state_dim(dv.cell("lstm")), state_dim(dv.cell("elman")), state_dim(dv.cell("lstmp"))
+    ('2H', 'H', 'P + H')
     """
     counts = Counter(cell.dims[s] for s in cell.states)
     return " + ".join(f"{n}{d}" if n > 1 else str(d) for d, n in counts.items())
@@ -182,7 +182,8 @@ def _params(cell, cfg: ZooConfig, scheme: str):
     import numeric
 
     return numeric.init(cell, cfg.H, input_size(cell, cfg.I, cfg.H), scheme=scheme,
-                        seed=cfg.seed, t_max=cfg.T if scheme == "chrono" else None)
+                        seed=cfg.seed, t_max=cfg.T if scheme == "chrono" else None,
+                        sizes=other_sizes(cell, cfg.H))
 
 
 def inputs(params, cfg: ZooConfig, B: int) -> np.ndarray:

@@ -1,5 +1,5 @@
 """Hand-derived global bounds and saturation constants of the ``lstm`` family (original LSTM,
-mLSTM, residual LSTM, working-memory LSTM, RAN, SCRN, JANET; the peephole and CIFG LSTMs are
+mLSTM, residual LSTM, working-memory LSTM, RAN, SCRN, JANET, LSTMP; the peephole and CIFG LSTMs are
 in ``tests/test_bounds_symbolic.py``), from the equations in their cell files' docstrings.
 
 ``||J||_2 <=`` the sum over terms of the sup-norms of the diagonals times the weights'
@@ -74,6 +74,13 @@ HAND_GLOBAL = {
         CC: 1, HC: 1,
         CH: Q * ninf("c") * n2("W_hf") + Q * n2("W_hf") + n2("W_hc"),
         HH: Q * ninf("c") * n2("W_hf") + Q * n2("W_hf") + n2("W_hc")},
+    # LSTMP (Sak et al. 2014): the LSTM's c' = f c + i g with gates reading h (size P), and
+    # h' = W_hr m, m = o T: dc'/dc = D(f) (<= 1); dc'/dh = D(c f(1-f)) W_hf + D(g i(1-i)) W_hi
+    # + D(i(1-g^2)) W_hg; dh'/dc = W_hr D(o T' f) (<= ||W_hr||);
+    # dh'/dh = W_hr [D(T o(1-o)) W_ho + D(o T') dc'/dh] (the projection in front of each path)
+    ("lstmp", None): {
+        CC: 1, CH: LSTM_CH, HC: n2("W_hr"),
+        HH: n2("W_hr") * (Q * n2("W_ho") + LSTM_CH)},
 }
 
 HAND_K = {
@@ -83,4 +90,6 @@ HAND_K = {
     ("multiplicative_lstm", None): {CC: sp.S.One},
     ("ran", None): {CC: sp.S.One},
     ("janet", None): {CC: sp.S.One, HC: sp.S.One},
+    # LSTMP: only the carry block is D(f); dh'/dc = W_hr D(o T' f) does not tend to I
+    ("lstmp", None): {CC: sp.S.One},
 }

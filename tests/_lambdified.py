@@ -41,6 +41,8 @@ def closed_form_function(cell, n, m):
         blocks = []
         for s_in in d.cell.states:
             terms = d.jacobian.block(s_out.name, s_in.name).terms
-            blocks.append(closed_form_matrix(terms, inst) if terms else sp.zeros(n, n))
+            rows_, cols_ = inst.values[s_out].rows, inst.values[s_in].rows
+            blocks.append(closed_form_matrix(terms, inst, rows_) if terms
+                          else sp.zeros(rows_, cols_))
         rows.append(sp.Matrix.hstack(*blocks))
     return lambdify_instance(inst, sp.Matrix.vstack(*rows))

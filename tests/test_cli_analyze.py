@@ -78,3 +78,31 @@ def test_analyze_corrupt_pt_is_one_line_error(tmp_path, capsys):
     assert main(["analyze", str(path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "bad.pt" in err[0]
+
+
+def test_analyze_pt_lstmp_matches_torch_autograd(tmp_path, capsys):
+    """A projected LSTM (proj_size=P, cell lstmp): the gradient norm over the full state
+    (h of size P, c of size H) equals PyTorch autograd through the module itself."""
+    torch.manual_seed(1)
+    I, H, P, T, B, seed = 3, 6, 2, 30, 4, 7
+    m = torch.nn.LSTM(I, H, proj_size=P).double()
+    path = tmp_path / "lstmp.pt"
+    torch.save(m.state_dict(), path)
+    assert main(["analyze", str(path), "--cell", "lstmp", "--out", str(tmp_path / "an"),
+                 "--steps", str(T), "--batch", str(B), "--seed", str(seed)]) == 0
+    out = capsys.readouterr().out
+    assert f"cell: lstmp  H = {H}  I = {I}  P = {P}" in out
+    rng = np.random.default_rng(seed)      # the draws of the command, in its order
+    xs = rng.standard_normal((T, B, I))
+    rng.standard_normal((B, I))
+    h0, c0 = rng.uniform(-1, 1, (B, P)), rng.standard_normal((B, H))
+    from numeric.horizon import random_unit_state
+
+    vh, vc = random_unit_state(numeric.from_torch(m), B, seed)
+    h0_t, c0_t = torch.tensor(h0, requires_grad=True), torch.tensor(c0, requires_grad=True)
+    _, (hT, cT) = m(torch.tensor(xs), (h0_t[None], c0_t[None]))
+    ((hT[0] * torch.tensor(vh)).sum() + (cT[0] * torch.tensor(vc)).sum()).backward()
+    g = np.concatenate([h0_t.grad.numpy(), c0_t.grad.numpy()], axis=1)
+    ref = np.median(np.log10(np.linalg.norm(g, axis=1)))
+    # the summary prints two decimals
+    assert abs(_number(out, "log10 ||v^T dh_T/dh_0|| (median over batch):") - ref) < 0.006

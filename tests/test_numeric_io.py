@@ -7,7 +7,7 @@ import pytest
 
 import derivations as dv
 import numeric
-from tests._numeric_cases import input_size
+from tests._numeric_cases import input_size, other_sizes
 from tests._suite_cells import KEYS
 
 
@@ -20,7 +20,8 @@ def _sig(u):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_npz_round_trip(tmp_path, key, dtype):
     cell = dv.cell(*key)
-    p = numeric.init(cell, 4, input_size(cell, 3, 4), seed=5, dtype=dtype)
+    p = numeric.init(cell, 4, input_size(cell, 3, 4), seed=5, dtype=dtype,
+                     sizes=other_sizes(cell, 4))
     if cell.scalars:  # a scalar that is not its default survives the round trip
         p = p.with_arrays(**{c.name: np.asarray(0.75, dtype) for c in cell.scalars})
     path = tmp_path / "p.npz"

@@ -3,6 +3,7 @@ differences, brute-force SymPy ``Matrix.jacobian`` on explicit instances, dense 
 
 from __future__ import annotations
 
+import itertools
 import warnings
 
 import numpy as np
@@ -16,7 +17,7 @@ import numeric
 from derivations.facts import Role
 from derivations.functions import ACTIVATIONS, sigmoid
 from derivations.proof import instantiate
-from tests._numeric_cases import draw_states, flat_state, input_size, make_case
+from tests._numeric_cases import draw_states, flat_state, input_size, make_case, other_sizes
 from tests._suite_cells import KEYS
 from tests.strategies import cell_cases
 
@@ -62,7 +63,9 @@ def sympy_reference(p, x, parts):
     """Full state Jacobian of sample 0 from brute-force ``Matrix.jacobian`` of the explicit
     instance, evaluated with :data:`DIGITS`-digit Floats (no lambdify, no NumPy)."""
     cell, n, m = p.cell, p.hidden_size, p.input_size
-    inst = instantiate(cell, n, m)
+    own = (cell.hidden_dim, cell.dims[cell.inputs[0]])
+    inst = instantiate(cell, n, m, sizes={d: k for d, k in p.sizes.items() if d not in own}
+                       or None)
     sub = {}
     pairs = [(cell.inputs[0], x[0])] + [(s_, v[0]) for s_, v in zip(cell.states, parts,
                                                                       strict=True)]
@@ -72,14 +75,15 @@ def sympy_reference(p, x, parts):
     for sym, arr in pairs:
         sub.update({e: sp.Float(float(a), DIGITS) for e, a in zip(inst.values[sym], arr,
                                                                  strict=True)})
-    S = len(cell.states)
-    ref = np.empty((S * n, S * n))
+    o = np.cumsum([0, *p.state_sizes]).tolist()   # each state's rows in the full state
+    ref = np.empty((o[-1], o[-1]))
     for i, s_out in enumerate(cell.states):
         out_vec = inst.values[cell.next_states[s_out]]
         for j, s_in in enumerate(cell.states):
             brute = out_vec.jacobian(inst.values[s_in]).applyfunc(_elementary).xreplace(sub)
-            ref[i * n:(i + 1) * n, j * n:(j + 1) * n] = [
-                [_numeric_sympy(brute[a, b]) for b in range(n)] for a in range(n)]
+            ref[o[i]:o[i + 1], o[j]:o[j + 1]] = [
+                [_numeric_sympy(brute[a, b]) for b in range(brute.cols)]
+                for a in range(brute.rows)]
     return ref
 
 
@@ -89,7 +93,7 @@ def test_jacobian_matches_bruteforce_sympy_jacobian(key, n):
     """Matrix.jacobian of the explicit instance, numerically substituted (no lambdify)."""
     cell = dv.cell(*key)
     m = input_size(cell, 2, n)
-    p = numeric.init(cell, n, m, seed=n + 7, scale=1.5)
+    p = numeric.init(cell, n, m, seed=n + 7, scale=1.5, sizes=other_sizes(cell, n))
     rng = np.random.default_rng(n)
     x = rng.normal(size=(1, m))
     parts = list(draw_states(cell, rng, 1, n, bound=0.9))
@@ -152,17 +156,17 @@ def test_jvp_and_vjp_match_dense_products(case):
     p, x, s = make_case(case)
     J = numeric.jacobian(p, x, s, full=True)
     rng = np.random.default_rng(case.seed % 1000)
-    S = len(p.cell.states)
-    v = rng.normal(size=(case.batch, S * case.hidden))
-    g = rng.normal(size=(case.batch, S * case.hidden))
+    S, D = len(p.cell.states), p.state_size   # D: the states' sizes summed (S H, or P + H)
+    v = rng.normal(size=(case.batch, D))
+    g = rng.normal(size=(case.batch, D))
 
     def split(a):
-        parts = np.split(a, S, axis=1)
+        parts = np.split(a, np.cumsum(p.state_sizes)[:-1], axis=1)
         return tuple(parts) if S > 1 else parts[0]
 
     Jv = flat_state(numeric.jvp(p, x, s, split(v)))
     gJ = flat_state(numeric.vjp(p, x, s, split(g)))
-    scale = max(1.0, np.abs(J).max()) * S * case.hidden
+    scale = max(1.0, np.abs(J).max()) * D
     np.testing.assert_allclose(Jv, np.einsum("bij,bj->bi", J, v), atol=1e-13 * scale)
     np.testing.assert_allclose(gJ, np.einsum("bi,bij->bj", g, J), atol=1e-13 * scale)
 
@@ -173,7 +177,7 @@ def test_term_coefficients_rebuild_the_block(case):
     J = numeric.jacobian(p, x, s)
     total = np.zeros_like(J)
     for term, cs in numeric.term_coefficients(p, x, s):
-        M = np.einsum("bi,ij->bij", cs[0], np.eye(case.hidden))
+        M = np.einsum("bi,ij->bij", cs[0], np.eye(J.shape[1]))   # the first state's size
         for W, a in zip(term.matrices, cs[1:], strict=True):
             M = M @ p.arrays[W.name] * a[:, None, :]
         total += M
@@ -184,7 +188,7 @@ def test_term_coefficients_rebuild_the_block(case):
 def test_chunked_equals_unchunked(case, per_chunk):
     p, x, s = make_case(case)
     full = len(p.cell.states) > 1
-    D = case.hidden * len(p.cell.states)
+    D = p.state_size if full else p.state_sizes[0]
     J = numeric.jacobian(p, x, s, full=full)
     mb = per_chunk * D * D * 8
     # chunks change the GEMM blocking, so agreement is to rounding, not bitwise
@@ -257,12 +261,13 @@ def test_saturated_preactivations_are_exact_and_warning_free(key):
     """|pre-activation| >= 1e4: every sigmoid/tanh of biases alone (weights 0) is exactly 0,
     1 or -1, with no overflow warnings, and the Jacobian is finite and exact."""
     I = 4 if dv.cell(*key).input_in_state_dim else 2
-    p = numeric.init(*key[:1], 4, I, convention=key[1], seed=0)
+    p = numeric.init(*key[:1], 4, I, convention=key[1], seed=0,
+                     sizes=other_sizes(dv.cell(*key), 4))
     zeros = {k: np.zeros_like(v) for k, v in p.parameters.items()}
     for sign in (1.0, -1.0):
         big = {b: np.full_like(p.arrays[b], sign * 1e4) for b in p.arrays if b.startswith("b")}
         q = p.with_arrays(**{**zeros, **big})
-        s = tuple(np.full((2, 4), 0.5) for _ in q.cell.states)
+        s = tuple(np.full((2, n), 0.5) for n in q.state_sizes)
         s = s if len(s) > 1 else s[0]
         with warnings.catch_warnings():
             warnings.simplefilter("error")
@@ -343,7 +348,7 @@ def test_saturated_jacobian_keeps_relative_accuracy(key, shift):
     120-digit SymPy reference, not rounded to 0 by ``1 - z`` or ``1 - n**2`` with z, n -> 1."""
     cell = dv.cell(*key)
     m = input_size(cell, 2, 3)
-    p = numeric.init(cell, 3, m, seed=3)
+    p = numeric.init(cell, 3, m, seed=3, sizes=other_sizes(cell, 3))
     p = p.with_arrays(**{b: p.arrays[b] + shift for b in p.arrays if b.startswith("b")})
     rng = np.random.default_rng(0)
     x = rng.normal(size=(1, m))
@@ -385,15 +390,16 @@ def test_matrix_jvp_used_by_lyapunov_matches_dense(case):
 
     p, x, s = make_case(case)
     J = numeric.jacobian(p, x, s, full=True)
-    S, H, k = len(p.cell.states), case.hidden, 3
-    V = np.random.default_rng(1).normal(size=(case.batch, S * H, k))
+    D, k = p.state_size, 3
+    o = np.cumsum([0, *p.state_sizes]).tolist()   # each state's rows in the full state
+    V = np.random.default_rng(1).normal(size=(case.batch, D, k))
     prog, xT, sT, _ = prepare(p, x, s)
     assert prog is program(p.cell)
     coefs = block_coefficients(prog, p, xT, sT)[1]
     VT = V.transpose(1, 0, 2)
-    got = np.concatenate(full_jvp(prog, p, coefs, tuple(VT[i * H:(i + 1) * H] for i in range(S))),
+    got = np.concatenate(full_jvp(prog, p, coefs, tuple(VT[a:b] for a, b in itertools.pairwise(o))),
                          axis=0).transpose(1, 0, 2)
-    scale = max(1.0, np.abs(J).max()) * S * H
+    scale = max(1.0, np.abs(J).max()) * D
     np.testing.assert_allclose(got, J @ V, atol=1e-13 * scale)
 
 

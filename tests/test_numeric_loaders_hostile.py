@@ -512,8 +512,9 @@ OBJECT_CASES = {
                                {"nonlinearity": "tanh"},
                                r"nonlinearity='tanh' contradicts the module: a torch\.nn\.RNN "
                                r"with nonlinearity='relu'"),
-    "LSTM proj_size": (lambda t: t.nn.LSTM(2, 4, proj_size=2), {},
-                       r"torch\.nn\.LSTM with proj_size=2"),
+    "LSTM proj_size asked as lstm": (lambda t: t.nn.LSTM(2, 4, proj_size=2), {"cell": "lstm"},
+                                     r"cell='lstm' contradicts the module: a torch\.nn\.LSTM "
+                                     r"with proj_size=2 is cell 'lstmp'"),
     "cell contradicts class": (lambda t: t.nn.GRU(2, 3), {"cell": "lstm"},
                                r"cell='lstm' contradicts the module: a torch\.nn\.GRU is "
                                r"cell 'gru'"),
@@ -570,7 +571,34 @@ OBJECT_CASES = {
     "sd reverse missing": (lambda t: _sd(t), {"cell": "gru", "reverse": True},
                            r"no reverse direction for layer 0"),
     "sd projections": (lambda t: _sd(t, G=4, weight_hr_l0=t.zeros(2, 3)), {"cell": "lstm"},
-                       r"LSTM projections \('weight_hr_l0'"),
+                       r"the state dict has an LSTM projection 'weight_hr_l0' \(proj_size > "
+                       r"0\), which cell='lstm' does not read; pass cell='lstmp'"),
+    "sd projections on a gru": (lambda t: _sd(t, weight_hr_l0=t.zeros(2, 3)), {"cell": "gru"},
+                                r"LSTM projection 'weight_hr_l0'.*cell='gru' does not read"),
+    "sd projections without cell": (lambda t: _sd(t, G=4, weight_hr_l0=t.zeros(2, 3)), {},
+                                    r"cannot say which cell it holds; its LSTM projection "
+                                    r"'weight_hr_l0' \(proj_size > 0\) fits cell='lstmp'"),
+    "sd lstmp without projection": (lambda t: _sd(t, G=4), {"cell": "lstmp"},
+                                    r"cell='lstmp' needs the projection 'weight_hr_l0' \(P, H\), "
+                                    r"which is missing"),
+    "sd lstmp weight_hr shape": (lambda t: _sd(t, G=4, H=3, weight_hh_l0=t.zeros(12, 2),
+                                               weight_hr_l0=t.zeros(2, 2)), {"cell": "lstmp"},
+                                 r"'weight_hr_l0' has shape \(2, 2\); 'weight_hh_l0' of shape "
+                                 r"\(12, 2\) needs it \(P, H\) = \(2, 3\)"),
+    "sd lstmp weight_hr 1-D": (lambda t: _sd(t, G=4, H=3, weight_hh_l0=t.zeros(12, 2),
+                                             weight_hr_l0=t.zeros(6)), {"cell": "lstmp"},
+                               r"'weight_hr_l0' has shape \(6,\); .*needs it \(P, H\)"),
+    "sd lstmp weight_hh rows": (lambda t: _sd(t, G=4, H=3, weight_hh_l0=t.zeros(10, 2),
+                                              weight_hr_l0=t.zeros(2, 3)), {"cell": "lstmp"},
+                                r"'weight_hh_l0' has shape \(10, 2\); cell='lstmp' needs "
+                                r"\(4\*H, P\)"),
+    "sd lstmp reverse projection shape": (
+        lambda t: {**_sd(t, G=4, H=3, weight_hh_l0=t.zeros(12, 2), weight_hr_l0=t.zeros(2, 3)),
+                   **{k + "_reverse": v for k, v in _sd(
+                       t, G=4, H=3, weight_hh_l0=t.zeros(12, 2),
+                       weight_hr_l0=t.zeros(3, 2)).items()}},
+        {"cell": "lstmp", "reverse": True},
+        r"'weight_hr_l0_reverse' has shape \(3, 2\); 'weight_hh_l0_reverse' .*\(2, 3\)"),
     "sd mixed styles": (lambda t: {**_sd(t), "weight_hh": t.zeros(9, 3)}, {"cell": "gru"},
                         r"mixes cell keys"),
     "sd meta": (lambda t: _sd(t, weight_hh_l0=t.zeros(9, 3, device="meta")), {"cell": "gru"},
@@ -594,7 +622,7 @@ OBJECT_CASES = {
                       r"reverse must be True or False, got 'yes'"),
     "reverse 1": (lambda t: t.nn.GRU(2, 3), {"reverse": 1}, r"reverse must be True or False"),
     "cell 'cho'": (lambda t: _sd(t), {"cell": "cho"}, r"cell must be one of \['elman', 'gru', "
-                   r"'lstm', 'mingru'.*got 'cho'"),
+                   r"'lstm', 'lstmp', 'mingru'.*got 'cho'"),
     "cell 'GRU'": (lambda t: _sd(t), {"cell": "GRU"}, r"cell must be one of.*'GRU'"),
     "cell 3": (lambda t: _sd(t), {"cell": 3}, r"cell must be one of.*got 3"),
     "cell 'gru:cho'": (lambda t: _sd(t), {"cell": "gru:cho"},

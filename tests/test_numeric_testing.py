@@ -95,7 +95,7 @@ def test_a_raised_lower_bound_is_caught(monkeypatch):
 def test_a_wrong_closed_form_is_caught(monkeypatch):
     right = derivations.proof.closed_form_matrix
     monkeypatch.setattr(derivations.proof, "closed_form_matrix",
-                        lambda terms, inst: right(terms[:-1], inst))   # drop one path
+                        lambda terms, inst, *rows: right(terms[:-1], inst, *rows))   # drop one path
     with pytest.raises(AssertionError, match="differs from SymPy's brute-force Jacobian at"):
         nt.closed_form_is_exact(my_mgu("wrong_closed_form"), sizes=(2,))
 

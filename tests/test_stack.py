@@ -9,6 +9,7 @@ import pytest
 import numeric
 from numeric import NumericError
 from numeric.stack_gradients import input_vjp
+from tests._numeric_cases import other_sizes
 from tests._suite_cells import suite_cells
 
 torch = pytest.importorskip("torch")
@@ -27,12 +28,28 @@ def _module(kind, I, H, layers, bidirectional, seed, **kw):
     return m
 
 
+def _lstmp_cell(W_ih, W_hh, b_ih, b_hh, W_hr):
+    """One step of PyTorch's projected LSTM (``nn.LSTM(proj_size=P)``, Sak et al. 2014) in
+    torch ops: ``h' = W_hr (o * tanh(c'))``; checked against the module's own outputs."""
+    def cell(x, s):
+        h, c = s
+        i, f, g, o = (x @ W_ih.T + b_ih + h @ W_hh.T + b_hh).chunk(4, dim=1)
+        c2 = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+        return (torch.sigmoid(o) * torch.tanh(c2)) @ W_hr.T, c2
+    return cell
+
+
 def _cells(m, kind):
     """Per layer, per direction, a torch cell holding the module's weights."""
     out = []
     for k in range(m.num_layers):
         dirs = []
         for sfx in ("", "_reverse")[: 1 + m.bidirectional]:
+            if kind == "LSTM" and m.proj_size:
+                dirs.append(_lstmp_cell(*(getattr(m, f"{n}_l{k}{sfx}").detach() for n in
+                                          ("weight_ih", "weight_hh", "bias_ih", "bias_hh",
+                                           "weight_hr"))))
+                continue
             kw = {"nonlinearity": m.nonlinearity} if kind == "RNN" else {}
             c = CELLS[kind](getattr(m, f"weight_ih_l{k}{sfx}").shape[1], m.hidden_size,
                             **kw).double()
@@ -50,6 +67,8 @@ def _torch_reference(m, kind, xs, v):
     each step read from a zero leaf added to it)."""
     T, B, _ = xs.shape
     H = m.hidden_size
+    P = getattr(m, "proj_size", 0) or H   # the size of h (an LSTM's projection, else H)
+    sizes = (P, H) if kind == "LSTM" else (H,)
     x = torch.tensor(xs, requires_grad=True)
     inp = [x[t] for t in range(T)]
     kept = []
@@ -57,7 +76,7 @@ def _torch_reference(m, kind, xs, v):
         outs, layer_states = [], []
         for d, c in enumerate(dirs):
             order = range(T) if d == 0 else range(T - 1, -1, -1)
-            h = torch.zeros(B, H, dtype=torch.float64)
+            h = torch.zeros(B, P, dtype=torch.float64)
             s = (h, torch.zeros(B, H, dtype=torch.float64)) if kind == "LSTM" else h
             sts, ys = [None] * T, [None] * T
             for t in order:
@@ -65,8 +84,8 @@ def _torch_reference(m, kind, xs, v):
                 # zero leaves added to the state: their gradients are those of the state
                 # as a point (h and c independent coordinates, as the engine's J), not
                 # c.grad, which also counts h_t = o tanh(c_t) inside the step
-                dz = tuple(torch.zeros(B, H, dtype=torch.float64, requires_grad=True)
-                           for _ in range(2 if kind == "LSTM" else 1))
+                dz = tuple(torch.zeros(B, n, dtype=torch.float64, requires_grad=True)
+                           for n in sizes)
                 parts = tuple(a + b for a, b in zip(s if kind == "LSTM" else (s,), dz, strict=True))
                 s = parts if kind == "LSTM" else parts[0]
                 sts[t], ys[t] = dz, parts[0]
@@ -75,7 +94,7 @@ def _torch_reference(m, kind, xs, v):
         inp = [torch.cat([o[t] for o in outs], dim=1) for t in range(T)]
         kept.append(layer_states)
     (inp[T - 1] * torch.tensor(v)).sum().backward()
-    snorm = np.array([[_norm([np.zeros((B, H)) if p.grad is None else p.grad.numpy()
+    snorm = np.array([[_norm([np.zeros(tuple(p.shape)) if p.grad is None else p.grad.numpy()
                               for sts in layer_states for p in sts[t]])
                        for t in range(T)] for layer_states in kept])
     top = np.stack([i.detach().numpy() for i in inp])
@@ -94,12 +113,17 @@ CASES = [
     ("LSTM", dict(layers=2, bidirectional=False), {}),
     ("RNN", dict(layers=2, bidirectional=False), {"nonlinearity": "relu"}),
     ("LSTM", dict(layers=2, bidirectional=True), {}),
+    ("LSTM", dict(layers=2, bidirectional=False), {"proj_size": 2}),   # LSTMP: h of size P
+    ("LSTM", dict(layers=2, bidirectional=True), {"proj_size": 3}),
 ]
 
 
-@pytest.mark.parametrize(("kind", "shape", "kw"), CASES,
-                         ids=[f"{k}-{s['layers']}{'-bi' if s['bidirectional'] else ''}"
-                              f"{'-' + kw['nonlinearity'] if kw else ''}" for k, s, kw in CASES])
+def _case_id(kind, shape, kw):
+    extra = "".join(f"-{v}" if k == "nonlinearity" else f"-{k}{v}" for k, v in kw.items())
+    return f"{kind}-{shape['layers']}{'-bi' if shape['bidirectional'] else ''}{extra}"
+
+
+@pytest.mark.parametrize(("kind", "shape", "kw"), CASES, ids=[_case_id(*c) for c in CASES])
 def test_stack_matches_torch_outputs_and_autograd_norms(kind, shape, kw):
     I, H, T, B = 3, 5, 200, 4
     m = _module(kind, I, H, shape["layers"], shape["bidirectional"], seed=1, **kw)
@@ -122,7 +146,8 @@ def test_stack_matches_torch_outputs_and_autograd_norms(kind, shape, kw):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("kind", "shape", "kw"), CASES[:2], ids=["GRU-3-bi", "LSTM-2"])
+@pytest.mark.parametrize(("kind", "shape", "kw"), [*CASES[:2], CASES[-1]],
+                         ids=["GRU-3-bi", "LSTM-2", "LSTM-2-bi-proj_size3"])
 def test_stack_gradient_norms_match_autograd_over_1000_steps(kind, shape, kw):
     I, H, T, B = 3, 5, 1000, 4
     m = _module(kind, I, H, shape["layers"], shape["bidirectional"], seed=1, **kw)
@@ -166,10 +191,21 @@ def test_stack_refuses_sizes_that_do_not_fit_naming_the_layer():
         s.rollout(np.zeros((4, 2, 3)), [np.zeros((2, 4))] * 2)
 
 
-def test_stack_from_torch_refuses_projections_by_name():
-    m = torch.nn.LSTM(3, 5, num_layers=2, proj_size=2)
-    with pytest.raises(NumericError, match="layer 0: .*proj_size=2"):
-        numeric.stack_from_torch(m)
+def test_stack_from_torch_reads_projected_lstm_state_dicts_with_cell_lstmp():
+    """Every layer of a projected LSTM's state dict (layer 1 reads 2P inputs) as lstmp; the
+    rollout equals the module's outputs. cell='lstm' is refused naming the projection."""
+    m = _module("LSTM", 3, 5, 2, True, seed=2, proj_size=2)
+    sd = m.state_dict()
+    s = numeric.stack_from_torch(sd, cell="lstmp")
+    assert [p.state_sizes for lay in s.layers for p in lay] == [(2, 5)] * 4
+    assert s.layers[1][0].input_size == 4 and s.output_size() == 4
+    xs = np.random.default_rng(2).normal(size=(9, 3, 3))
+    with torch.no_grad():
+        want, _ = m(torch.tensor(xs))
+    np.testing.assert_allclose(s.rollout(xs).outputs, want.numpy(), rtol=0, atol=1e-12)
+    with pytest.raises(NumericError, match=r"layer 0: the state dict has an LSTM projection "
+                                           r"'weight_hr_l0' .*pass cell='lstmp'"):
+        numeric.stack_from_torch(sd, cell="lstm")
 
 
 def test_stack_from_torch_reads_state_dicts_with_cell():
@@ -224,12 +260,12 @@ def test_input_vjp_matches_central_differences(cell):
     """The derived input block (what carries gradient down a stack) of every suite cell."""
     H = 3
     I = H if cell.input_in_state_dim else 2
-    p = numeric.init(cell, hidden_size=H, input_size=I, seed=2)
+    p = numeric.init(cell, hidden_size=H, input_size=I, seed=2, sizes=other_sizes(cell, H))
     rng = np.random.default_rng(2)
     x = rng.normal(size=(4, I))
-    state = tuple(rng.uniform(-0.5, 0.5, size=(4, H)) for _ in cell.states)
+    state = tuple(rng.uniform(-0.5, 0.5, size=(4, n)) for n in p.state_sizes)
     state = state[0] if len(state) == 1 else state
-    g = tuple(rng.normal(size=(4, H)) for _ in cell.states)
+    g = tuple(rng.normal(size=(4, n)) for n in p.state_sizes)
     g = g[0] if len(g) == 1 else g
 
     def f(xx):

@@ -6,6 +6,7 @@ Each entry is ``name: (factory, conventions)``; the first convention is the defa
 
 from .cifg_lstm import cifg_lstm
 from .janet import janet
+from .lstmp import lstmp
 from .multiplicative_lstm import multiplicative_lstm
 from .original_lstm import original_lstm
 from .peephole_lstm import peephole_lstm
@@ -28,4 +29,5 @@ CELLS = {
     "ran": (ran, (None,)),
     "scrn": (scrn, (None,)),
     "janet": (janet, (None,)),
+    "lstmp": (lstmp, (None,)),
 }
