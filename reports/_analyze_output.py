@@ -11,6 +11,7 @@ object holding it says why under ``"null"``. Schema::
                 "initial_states": "zeros" | "random", "seed"},
      "stack":  {"gradient": {"cotangent": "v: a random unit vector per sequence on the
                                            top layer's last output (seed)",
+                             "v": [B][O] that cotangent,
                              "inputs_log10": [T][B]   log10 ||v^T dy_{T-1}/dx_t||,
                              "states_log10": [L][T][B] log10 ||v^T dy_{T-1}/ds_t^(l)||,
                              "null": why a value is null},
@@ -94,6 +95,7 @@ def analysis_json(an, *, path, kind, kind_note, source, initial, seed) -> dict:
                              "hidden_size": p.hidden_size})
     grad = {"cotangent": "v: a random unit vector per sequence on the top layer's output at "
                          "the last step (from the seed)",
+            "v": _nested(an.v),
             "inputs_log10": _nested(an.input_norms / ln10),
             "states_log10": _nested(an.through_depth / ln10), "null": _ZERO}
     if an.stack_singular_values is None:

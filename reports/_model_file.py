@@ -18,8 +18,8 @@ name and suffix.
 
 >>> import numpy as np, numeric, tempfile, os
 >>> d = tempfile.mkdtemp()
->>> numeric.save(numeric.init("gru", 4, 3, seed=0), os.path.join(d, "w.pt"))  # .npz content
->>> stack, kind = load_model(os.path.join(d, "w.pt"))
+>>> f = numeric.save(numeric.init("gru", 4, 3, seed=0), os.path.join(d, "w.pt"))  # .npz content
+>>> stack, kind = load_model(f)
 >>> kind, len(stack), stack.input_size                # (kind, layers, I)
 ('npz', 1, 3)
 """

@@ -67,6 +67,7 @@ class StackAnalysis:
     B: int
     through_depth: np.ndarray            # (L, T, B) natural log-norms, per layer
     input_norms: np.ndarray              # (T, B) natural log-norms on x_t
+    v: np.ndarray                        # (B, O) the cotangent on the top layer's output
     steps: np.ndarray                    # (n,) positions of the spectra
     stack_singular_values: np.ndarray | None   # (n, B, D) or None
     stack_reason: str | None             # why there is no stacked spectrum
@@ -138,7 +139,8 @@ def analyze_stack(stack, xs, states0=None, *, layers=None, seed: int = 0,
             J = numeric.stack_jacobian(stack, xs[t], st)
             svs.append(np.linalg.svd(J, compute_uv=False))
         sv_stack = np.stack(svs)
-    out = StackAnalysis(stack, T, B, grads.states, grads.inputs, steps, sv_stack, reason)
+    out = StackAnalysis(stack, T, B, grads.states, grads.inputs, grads.v, steps, sv_stack,
+                        reason)
     for n, k in enumerate(picked, 1):
         lay = stack.layers[k]
         inp = xs if k == 0 else res.layers[k - 1]
