@@ -65,6 +65,13 @@ def _nested(a):
     return [_nested(v) for v in a] if a.ndim > 1 else [_num(v) for v in a]
 
 
+def _finite(stat, a):
+    """``stat`` of the finite values of ``a`` as a plain float; None when there are none."""
+    a = np.asarray(a, dtype=float)
+    a = a[np.isfinite(a)]
+    return _num(stat(a)) if a.size else None
+
+
 def _gate_stats(gate, eps):
     name, g, towards = gate
     g = np.asarray(g, dtype=float)
@@ -124,15 +131,12 @@ def analysis_json(an, *, path, kind, kind_note, source, initial, seed) -> dict:
                                  "sigma_min": _nested(sv[..., -1]),
                                  "min": _num(sv.min()), "median": _num(np.median(sv)),
                                  "max": _num(sv.max())},
-                     "tightness": {"values": _nested(tight),
-                                   "median": _num(np.nanmedian(tight)) if np.isfinite(tight).any()
-                                   else None,
-                                   "max": _num(np.nanmax(tight)) if np.isfinite(tight).any()
-                                   else None,
-                                   "null": "the derived upper bound is not defined there"},
+                     "tightness": {"values": _nested(tight), "median": _finite(np.median, tight),
+                                   "max": _finite(np.max, tight),
+                                   "null": "0/0 (J = 0 and its upper bound U = 0) or a bound "
+                                           "not defined there"},
                      "gate": None if d.gate is None else _gate_stats(d.gate, SATURATION_EPS),
-                     "gate_null": ("the cell has no carrying gate" if d.gate is None
-                                   else None)}
+                     "gate_null": d.gate_reason}
             out_dirs.append(entry)
         layers.append({"index": k, "bidirectional": len(lay) == 2,
                        "through_depth_log10": _nested(an.through_depth[k] / ln10),
@@ -176,9 +180,11 @@ def summary_lines(an) -> list[str]:
             f"mean log-norm change per step: {rate:+.4f}  ({kind})",
             f"singular values of one-step Jacobians: min {sv.min():.3g}, "
             f"median {np.median(sv):.3g}, max {sv.max():.3g}",
-            f"bound tightness ||J||/upper: median {np.nanmedian(tight):.3f}, "
-            f"max {np.nanmax(tight):.3f}",
+            f"bound tightness ||J||/upper: median {_fmt(_finite(np.median, tight), '.3f')}, "
+            f"max {_fmt(_finite(np.max, tight), '.3f')}",
         ]
+        if d.gate is None and d.params.cell.carrying is not None:
+            lines.append(f"carrying gate: not measured ({d.gate_reason})")
         if d.gate is not None:
             name, g, towards = d.gate
             lines.append(f"carrying gate {name}: median {np.median(g):.3f}, "

@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._errors import ReportError
+
 __all__ = ["analyze_stack", "StackAnalysis", "LayerDirection", "SPECTRUM_POINTS",
            "SATURATION_EPS", "analysis_bytes", "states_before"]
 
@@ -56,6 +58,7 @@ class LayerDirection:
     singular_values: np.ndarray          # (n, B, D) descending
     tightness: np.ndarray                # (n, B) ||J|| / U
     gate: tuple | None = None            # (name, values (T, B, H), towards) or None
+    gate_reason: str | None = None       # why there are no gate values
 
 
 @dataclass
@@ -161,12 +164,18 @@ def analyze_stack(stack, xs, states0=None, *, layers=None, seed: int = 0,
             J = numeric.jacobian(p, x_at, s_at, full=True)
             sv = np.linalg.svd(J, compute_uv=False).reshape(len(steps), B, -1)
             bc = check_bounds(p, x_at, s_at, which="full")
-            tight = (bc.norm / bc.upper).reshape(len(steps), B)
-            gate = None
+            with np.errstate(invalid="ignore", divide="ignore"):   # 0 / 0 where J = U = 0
+                tight = (bc.norm / bc.upper).reshape(len(steps), B)
+            gate, why = None, "the cell has no carrying gate"
             if p.cell.carrying is not None:
                 say(f"layer {k} ({n}/{len(picked)}): gate saturation along the sequence")
                 s_all = _at_steps(st, s0, range(T), rev)
-                gname, g = carrying_gate(p, inp.reshape(T * B, -1), s_all)
-                gate = (gname, np.asarray(g).reshape(T, B, -1), p.cell.carrying.towards)
-            out.directions.append(LayerDirection(k, name, p, tt, steps, sv, tight, gate))
+                try:
+                    gname, g = carrying_gate(p, inp.reshape(T * B, -1), s_all)
+                except ReportError as exc:   # a gate that is no diagonal carry term
+                    why = str(exc)
+                else:
+                    gate = (gname, np.asarray(g).reshape(T, B, -1), p.cell.carrying.towards)
+                    why = None
+            out.directions.append(LayerDirection(k, name, p, tt, steps, sv, tight, gate, why))
     return out
