@@ -21,26 +21,17 @@ from __future__ import annotations
 import errno
 import os
 import stat
-import warnings
 from pathlib import Path
 
 import numpy as np
 
-from numeric import NumericError
-
 from . import _atomic
+from ._analyze_output import FIGURES
 from ._cli_options import cell_option, count
 from ._errors import ReportError
 from ._sec_numeric import draw_state
 
-__all__ = ["run_analyze", "load_params", "analyze_bytes", "layers_option", "FIGURES"]
-
-#: the figures ``analyze`` may draw (the last only for a cell with a carrying gate)
-FIGURES = ("gradient_norms.pdf", "singular_values.pdf", "gate_saturation.pdf")
-
-#: steps of the rollout whose one-step Jacobians are measured
-SPECTRUM_STEPS = 200
-
+__all__ = ["run_analyze", "load_params", "layers_option", "FIGURES"]
 
 def _weights_file(weights, *, suffixes=(".pt", ".pth", ".npz")) -> Path:
     """``weights`` as the path of a readable regular file (of one of ``suffixes``, unless
@@ -80,19 +71,6 @@ def _weights_file(weights, *, suffixes=(".pt", ".pth", ".npz")) -> Path:
     return path
 
 
-def _cli_words(exc: BaseException) -> str:
-    """A loader's error in the command line's words: the options it names (kept as data by
-    :class:`numeric.NumericError`) spelled ``--cell gru`` instead of ``cell='gru'``."""
-    if isinstance(exc, NumericError) and exc.options:
-        return _first_line(exc.render(lambda option, value: f"--{option} {value}"))
-    return _first_line(exc)
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
-    return lines[0] if lines else type(exc).__name__
-
-
 def scalar_options(values) -> dict | None:
     """``--scalar NAME=VALUE`` options (a list, or None) -> ``{name: float}``; ReportError
     naming the first that is not of that form."""
@@ -115,69 +93,21 @@ def scalar_options(values) -> dict | None:
     return out
 
 
-def _from_torch(path: Path, spec, layer: int, scalars=None):
-    import numeric
-
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        raise ReportError(f"reading {path.name} needs PyTorch (pip install torch)") from None
-    name = None if spec is None else (spec[0] if spec[1] is None else f"{spec[0]}:{spec[1]}")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")        # torch.load's notes about pickle protocols
-            p = numeric.from_torch(path, layer=layer, cell=name, scalars=scalars)
-    except numeric.NumericError as exc:
-        raise ReportError(_cli_words(exc)) from None
-    except Exception as exc:                       # any failure of a loader is the file's
-        raise ReportError(f"cannot read {str(path)!r} as a PyTorch state dict: "
-                          f"{type(exc).__name__}: {_first_line(exc)}") from None
-    return p
-
-
 def load_params(path, *, cell=None, layer: int = 0, scalars=None):
-    """Parameters from a ``.pt``/``.pth`` state dict or an ``.npz`` file.
+    """Parameters of one layer from a ``.pt``/``.pth`` state dict or an ``.npz`` file.
 
     ``cell``: ``"name"`` or ``"name:convention"`` (needed for a state dict, which cannot
     say which cell it holds; checked against an ``.npz`` file). ``scalars``: the
     hyper-parameters a torchrecurrent cell keeps outside its state dict (``{"dt": 0.1}``;
     an ``.npz`` file holds its own). ReportError for anything that cannot be read, naming
-    the file.
+    the file (see :func:`reports._model_file.load_model`, which reads every kind).
     """
-    import numeric
+    from ._model_file import load_model
 
     path = _weights_file(path)
-    spec = None if cell is None else cell_option(cell, "--cell")
     layer = count(layer, "--layer", minimum=0)
-    if path.suffix.lower() in (".pt", ".pth"):
-        return _from_torch(path, spec, layer, scalars)
-    if scalars:
-        raise ReportError(f"--scalar: an .npz file holds its own scalars ({str(path)!r}); "
-                          "--scalar applies to a PyTorch state dict")
-    if layer != 0:
-        raise ReportError(f"--layer {layer}: an .npz file holds one layer ({str(path)!r}); "
-                          "--layer applies to a PyTorch state dict")
-    c = None
-    if spec is not None:
-        import derivations as dv
-
-        c = dv.cell(*spec)
-    try:
-        return numeric.load(path, cell=c)
-    except numeric.NumericError as exc:
-        raise ReportError(_first_line(exc)) from None
-    except Exception as exc:
-        raise ReportError(f"cannot read {str(path)!r} as a numeric.save .npz file: "
-                          f"{type(exc).__name__}: {_first_line(exc)}") from None
-
-
-def analyze_bytes(params, steps: int, batch: int) -> int:
-    """Memory ``analyze`` needs: the inputs ``(T, B, I)``, the log-norms ``(T, B)`` and at
-    least one state per step ``(T, B, S H)`` of the gradient-norm pass, the rollout of
-    :data:`SPECTRUM_STEPS` steps, and three ``(B, S H, S H)`` Jacobians for the spectra."""
-    H, I = params.hidden_size, params.input_size
-    SH = len(params.cell.states) * H
-    return 8 * (steps * batch * (I + SH + 2) + SPECTRUM_STEPS * batch * SH + 3 * batch * SH * SH)
+    stack, _ = load_model(path, cell=cell, scalars=scalars, layer=layer)
+    return stack.layers[0][0]
 
 
 def layers_option(text, n_layers: int | None = None):
@@ -293,7 +223,6 @@ def run_analyze(weights, *, cell=None, layer=None, out="build/analyze", steps=10
     for what is computed and :mod:`reports._analyze_output` for the JSON schema."""
     import numeric
 
-    from ._analyze_output import FIGURES as _FIGS
     from ._analyze_output import analysis_json, draw_figures, summary_lines, write_json
     from ._model_file import KINDS, SUFFIXES, load_model
     from ._seq_file import load_sequence, split_spec
@@ -382,7 +311,7 @@ def run_analyze(weights, *, cell=None, layer=None, out="build/analyze", steps=10
                 _atomic.install_tree(rep_stage.path, report_dir,
                                      last=("analysis.pdf",))
             _atomic.replace_files(fig_stage.path, out,
-                                  remove=[f for f in _FIGS if f not in drawn])
+                                  remove=[f for f in FIGURES if f not in drawn])
         failed = False
     except OSError as exc:
         raise ReportError(f"cannot write the outputs: {exc.strerror or exc} "
@@ -394,7 +323,7 @@ def run_analyze(weights, *, cell=None, layer=None, out="build/analyze", steps=10
              + f" (T = {T}, B = {B}, initial states {initial})", *summary_lines(an)]
     for line in lines:
         print(line)
-    print("figures: " + ", ".join(str(out / f) for f in _FIGS if f in drawn)
+    print("figures: " + ", ".join(str(out / f) for f in FIGURES if f in drawn)
           + ("" if "gate_saturation.pdf" in drawn
              else " (no carrying gate: no saturation histogram)"))
     if json_path is not None:

@@ -1,5 +1,10 @@
-"""``gatebound analyze`` on a PyTorch ``.pt`` state dict: gradient norms against PyTorch
-autograd, gate saturation against PyTorch's own gate values, figures written."""
+"""``gatebound analyze`` on one layer: gradient norms against PyTorch autograd, gate
+saturation against PyTorch's own gate values, figures written; a value that is not a finite
+number is null in the JSON with its reason (an all-off ReLU layer, a gate that is no carry
+term); a failure at the last output publishes none of them. Whole models:
+tests/test_cli_analyze_models.py."""
+
+import os
 
 import numpy as np
 import pytest
@@ -116,3 +121,22 @@ def test_analyze_gate_not_a_carry_term_is_null_with_the_reason(tmp_path, capsys)
     d = _json(tmp_path / "o.json")["layers"][0]["directions"][0]
     assert d["gate"] is None and "no Jacobian block has carry f" in d["gate_null"]
     assert "carrying gate: not measured" in capsys.readouterr().out
+
+
+def test_a_failure_at_the_last_output_publishes_nothing(tmp_path, monkeypatch, capsys):
+    """The report's compile fails after the figures and the JSON were made: none of the
+    three outputs appears, and no staging folder stays."""
+    import reports._analyze_report as rep
+    from reports import ReportError
+
+    def fail(*args, **kwargs):
+        raise ReportError("typst failed: on purpose")
+
+    monkeypatch.setattr(rep, "write_report", fail)
+    path = numeric.save(numeric.init("gru", 3, 2, seed=0), tmp_path / "g.npz")
+    before = sorted(os.listdir(tmp_path))
+    assert main(["analyze", str(path), "--out", str(tmp_path / "figs"), "--json",
+                 str(tmp_path / "j" / "o.json"), "--report", str(tmp_path / "rep"),
+                 "--steps", "5", "--batch", "2"]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1].endswith("on purpose")
+    assert sorted(os.listdir(tmp_path)) == before
