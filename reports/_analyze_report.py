@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .model import Document, Figure, Paragraph, Section, Table, Tr
+from .model import Document, Figure, Math, MathRow, Paragraph, Section, Table, Tr
 
 __all__ = ["analysis_document", "write_report", "REPORT_NAME"]
 
@@ -24,9 +24,10 @@ REPORT_NAME = "analysis"
 
 _CAPTIONS = {
     "gradient_norms.pdf": Tr(
-        "Gradient norms: left, each layer alone through time, log10 ||u^T ds_T/ds_t||; "
-        "right, the whole stack through time and depth, log10 ||v^T dy_T/ds_t|| per layer "
-        "and on the inputs x_t (median and interquartile band over the sequences).",
+        "Gradient norms (log10, median and interquartile band over the sequences) against "
+        "the number of steps back: left, each layer alone through time; right, the whole "
+        "stack through time and depth, on each layer's state and on the inputs (the "
+        "quantities of the section on the numbers).",
         "Chuẩn gradient: trái, từng lớp riêng qua thời gian; phải, cả chồng qua thời gian "
         "và độ sâu (trung vị và khoảng tứ phân vị)."),
     "singular_values.pdf": Tr(
@@ -75,7 +76,7 @@ def _numbers_section(info: dict) -> Section:
             rows.append((name, d["cell"], _f(tt["log10_first_median"], ".2f"),
                          _f(tt["rate_per_step"], "+.4f"), _f(sp["min"]), _f(sp["median"]),
                          _f(sp["max"]), _f(ti["median"], ".3f"), sat))
-    layers = Table(tuple(_t(h) for h in ("layer", "cell", "log10 |g_0|", "rate/step",
+    layers = Table(tuple(_t(h) for h in ("layer", "cell", "log10 g(0)", "rate/step",
                                          "sigma min", "sigma median", "sigma max",
                                          "||J||/U", "saturated")), tuple(rows),
                    Tr("Per layer (each direction alone): the median log10 gradient norm back "
@@ -89,14 +90,28 @@ def _numbers_section(info: dict) -> Section:
     depth = []
     for k, per in enumerate(g["states_log10"]):
         first = [v for v in per[0] if v is not None]
-        depth.append((f"s^({k})", _f(np.median(first) if first else None, ".2f")))
+        depth.append((f"layer {k} state", _f(np.median(first) if first else None, ".2f")))
     xs = [v for v in g["inputs_log10"][0] if v is not None]
-    depth.append(("x", _f(np.median(xs) if xs else None, ".2f")))
-    stack = Table((_t("gradient on"), _t("log10 ||v^T dy_T/d(.)_0||, median")), tuple(depth),
+    depth.append(("inputs x", _f(np.median(xs) if xs else None, ".2f")))
+    stack = Table((_t("gradient on"), _t("log10 g(l)(0), median")), tuple(depth),
                   Tr("The whole stack: gradient of the top layer's last output back to the "
                      "first step of every layer's state and of the inputs.",
                      "Cả chồng: gradient của đầu ra cuối cùng về bước đầu tiên."), align="lr")
-    blocks = [layers, stack]
+    defs = Math((
+        MathRow(r"g(t)", r"\bigl\|u^\top \partial s_T / \partial s_t\bigr\|",
+                "g(t)", "norm(u^top (partial s_T)/(partial s_t))",
+                Tr("each layer alone", "từng lớp riêng")),
+        MathRow(r"g^{(l)}(t)", r"\bigl\|v^\top \partial y_T / \partial s^{(l)}_t\bigr\|",
+                "g^((l))(t)", "norm(v^top (partial y_T)/(partial s^((l))_t))",
+                Tr("the whole stack", "cả chồng")),
+        MathRow(r"\|J_t\|_2", r"\|\partial s_{t+1} / \partial s_t\|_2 \le U_t",
+                "norm(J_t)_2", "norm((partial s_(t+1))/(partial s_t))_2 <= U_t",
+                Tr("U: the derived upper bound", "U: cận trên suy ra"), "=", "="),
+    ))
+    intro = Paragraph((Tr("With u, v random unit vectors per sequence, s the state "
+                          "(h, or (h, c) for an LSTM) and y the top layer's output:",
+                          "Với u, v là các vectơ đơn vị ngẫu nhiên cho mỗi chuỗi:"),))
+    blocks = [intro, defs, layers, stack]
     sp = info["stack"]["spectra"]
     if sp is None:
         blocks.append(Paragraph((Tr("No stacked spectrum: ", "Không có phổ của cả chồng: "),
