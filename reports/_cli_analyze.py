@@ -251,6 +251,12 @@ def run_analyze(weights, *, cell=None, layer=None, out="build/analyze", steps=10
     out = _folder_arg(out, "--out")
     json_path = None if json_out is None else _json_path(json_out)
     report_dir = None if report is None else _report_dir(report)
+    if report_dir is not None:
+        for other, option in ((out, "--out"), (json_path, "--json")):
+            if other is not None and (other == report_dir or report_dir in other.parents):
+                raise ReportError(f"{option} {str(other)!r} lies inside --report "
+                                  f"{str(report_dir)!r}, which the report replaces whole; "
+                                  "choose another place")
     outs = _Outputs()
     failed = True
     try:

@@ -331,18 +331,19 @@ REFUSALS = [
     (["--json", "{d}/afile/out.json"], r"--json.*afile.*a file"),
     (["--report", "{d}/afile"], r"--report.*afile.*not a directory"),
     (["--report", "{d}"], r"--report.*other files"),
+    (["--report", "{t}/o"], r"--out .*inside --report"),
 ]
 
 
 @pytest.mark.parametrize(("extra", "pattern"), REFUSALS,
-                         ids=[" ".join(e)[:40].replace("{d}/", "") for e, _ in REFUSALS])
+                         ids=[" ".join(e)[:40].replace("{d}/", "").replace("{t}/", "") for e, _ in REFUSALS])
 def test_refusal_is_one_line_exit_2_and_writes_nothing(extra, pattern, bad_inputs, tmp_path,
                                                        monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     d = bad_inputs
     argv = ["analyze", str(d / "gru.pt"), "--cell", "gru", "--out", str(tmp_path / "o"),
             "--json", str(tmp_path / "j" / "out.json"),
-            *[a.replace("{d}", str(d)) for a in extra]]
+            *[a.replace("{d}", str(d)).replace("{t}", str(tmp_path)) for a in extra]]
     before_d, before_t = _files(d), _files(tmp_path)
     assert main(argv) == 2
     lines = capsys.readouterr().err.strip().splitlines()
