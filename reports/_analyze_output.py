@@ -20,6 +20,8 @@ object holding it says why under ``"null"``. Schema::
      "layers": [{"index", "bidirectional",
                  "through_depth_log10": [T][B] (= stack.gradient.states_log10[index]),
                  "directions": [{"direction" ("forward" | "reverse"), "cell", "convention",
+                   "through_depth_log10": [T][B] log10 ||v^T dy_{T-1}/ds_t|| on this
+                                          direction's state (the whole stack's sweep),
                    "through_time": {"log10": [T][B] log10 ||u^T ds_T/ds_t|| of the layer
                                     alone (t in the order the direction reads),
                                     "log10_first_median", "rate_per_step", "null"},
@@ -123,6 +125,7 @@ def analysis_json(an, *, path, kind, kind_note, source, initial, seed) -> dict:
             tt = d.through_time
             entry = {"direction": d.direction, "cell": d.params.cell.name,
                      "convention": d.params.convention,
+                     "through_depth_log10": _nested(d.through_depth / ln10),
                      "through_time": {"log10": _nested(tt / ln10),
                                       "log10_first_median": _num(np.median(tt[0]) / ln10),
                                       "rate_per_step": _num(_rate(tt)), "null": _ZERO},
@@ -178,6 +181,8 @@ def summary_lines(an) -> list[str]:
             f"log10 ||v^T dh_T/dh_0|| (median over batch): "
             f"{_fmt(np.median(tt[0]) / ln10)}",
             f"mean log-norm change per step: {rate:+.4f}  ({kind})",
+            f"whole stack: log10 ||v^T dy_T/ds_0|| on this layer's state (median over "
+            f"batch): {_fmt(np.median(d.through_depth[0]) / ln10)}",
             f"singular values of one-step Jacobians: min {sv.min():.3g}, "
             f"median {np.median(sv):.3g}, max {sv.max():.3g}",
             f"bound tightness ||J||/upper: median {_fmt(_finite(np.median, tight), '.3f')}, "

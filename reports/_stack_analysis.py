@@ -15,6 +15,8 @@ The whole stack runs (:meth:`numeric.Stack.rollout`: layer :math:`l + 1` reads l
 and for each picked layer, each direction on its own (its inputs and states from the
 rollout),
 
+- the whole stack's gradient norms on this direction's state alone
+  (:attr:`numeric.StackGradientNorms.directions`);
 - gradient norms through time of the layer alone, :math:`\log \| u^\top \partial s_T /
   \partial s_t \|` (:func:`numeric.gradient_norms`, :math:`u` a random unit state);
 - the singular values of :math:`J_t = \partial s_{t+1} / \partial s_t`
@@ -54,6 +56,8 @@ class LayerDirection:
     direction: str                       # "forward" or "reverse"
     params: object
     through_time: np.ndarray             # (T, B) natural log-norms, the layer alone
+    through_depth: np.ndarray            # (T, B) natural log-norms on this direction's
+    #                                      state, from the whole stack's sweep
     steps: np.ndarray                    # (n,) positions of the spectra
     singular_values: np.ndarray          # (n, B, D) descending
     tightness: np.ndarray                # (n, B) ||J|| / U
@@ -177,5 +181,6 @@ def analyze_stack(stack, xs, states0=None, *, layers=None, seed: int = 0,
                 else:
                     gate = (gname, np.asarray(g).reshape(T, B, -1), p.cell.carrying.towards)
                     why = None
-            out.directions.append(LayerDirection(k, name, p, tt, steps, sv, tight, gate, why))
+            out.directions.append(LayerDirection(k, name, p, tt, grads.directions[k][d], steps,
+                                                 sv, tight, gate, why))
     return out

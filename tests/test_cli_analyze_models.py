@@ -101,6 +101,37 @@ def _cell_jacobian(c, kind, x, s):
     return torch.autograd.functional.jacobian(f, torch.cat(s)).numpy()
 
 
+def _torch_direction_norms(m, kind, xs, v):
+    """Per layer, per direction: (T, B) norms of v^T dy_{T-1}/ds_t on that direction's
+    state alone, by torch autograd through zero leaves added to every state (as
+    ``_torch_reference`` of tests/test_stack.py, kept per direction)."""
+    T, B, _ = xs.shape
+    H = m.hidden_size
+    inp = [torch.tensor(xs)[t] for t in range(T)]
+    kept = []
+    for dirs in _cells(m, kind):
+        outs, leaves = [], []
+        for d, c in enumerate(dirs):
+            n_parts = 2 if kind == "LSTM" else 1
+            s = tuple(torch.zeros(B, H, dtype=torch.float64) for _ in range(n_parts))
+            ys, lv = [None] * T, [None] * T
+            for t in (range(T) if d == 0 else range(T - 1, -1, -1)):
+                n = c(inp[t], s if kind == "LSTM" else s[0])
+                n = n if kind == "LSTM" else (n,)
+                dz = tuple(torch.zeros(B, H, dtype=torch.float64, requires_grad=True)
+                           for _ in range(n_parts))
+                s = tuple(a + b for a, b in zip(n, dz, strict=True))
+                lv[t], ys[t] = dz, s[0]
+            outs.append(ys)
+            leaves.append(lv)
+        inp = [torch.cat([o[t] for o in outs], dim=1) for t in range(T)]
+        kept.append(leaves)
+    (inp[T - 1] * torch.tensor(v)).sum().backward()
+    return [[np.array([np.sqrt(sum((np.zeros((B, H)) if p.grad is None else p.grad.numpy()) ** 2
+                                   for p in lv[t]).sum(axis=1)) for t in range(T)])
+             for lv in leaves] for leaves in kept]
+
+
 def _check_layers_against_torch(doc, m, kind, xs):
     B = xs.shape[1]
     ref = _torch_states(m, kind, xs)
@@ -156,6 +187,16 @@ def test_bidirectional_gru_gradients_and_spectra_match_torch_autograd(models, tm
     np.testing.assert_allclose(_arr(g["inputs_log10"]), np.log10(xnorm), rtol=0, atol=1e-9)
     assert np.ptp(_arr(g["inputs_log10"])) > 1.0        # the norms do vary
     assert doc["stack"]["spectra"] is None and "bidirectional" in doc["stack"]["spectra_null"]
+    per = _torch_direction_norms(m, "GRU", xs, v)
+    for lay in doc["layers"]:
+        for dd, entry in enumerate(lay["directions"]):
+            got, want = _arr(entry["through_depth_log10"]), per[lay["index"]][dd]
+            # the top layer's reverse direction: only its first step (position T - 1)
+            # reaches y_{T-1}; its other states get an exactly zero gradient, null in JSON
+            zero = want == 0
+            assert np.array_equal(np.isnan(got), zero)
+            assert zero.sum() == (xs.shape[0] - 1) * xs.shape[1] * (lay["index"] == 1 and dd == 1)
+            np.testing.assert_allclose(got[~zero], np.log10(want[~zero]), rtol=0, atol=1e-9)
     ref = _check_layers_against_torch(doc, m, "GRU", xs)
     # gate saturation: PyTorch's own update gate z along the sequence, each direction
     eps = doc["layers"][0]["directions"][0]["gate"]["eps"]
