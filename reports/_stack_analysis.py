@@ -22,7 +22,8 @@ rollout),
 - the singular values of :math:`J_t = \partial s_{t+1} / \partial s_t`
   (:func:`numeric.jacobian`, the full state) at the same steps, and the tightness
   :math:`\|J_t\|_2 / U_t` of the derived upper bound :math:`U_t`
-  (:func:`numeric.check_bounds` of the full state);
+  (:func:`numeric.check_bounds` of the full state, ``which='full'``, as the zoo table of
+  ``gatebound report`` computes it);
 - the carrying gate's values along the whole sequence (GRU :math:`z`, LSTM :math:`f`) and
   the fraction within :data:`SATURATION_EPS` of 0 or 1.
 

@@ -85,8 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the cell the file holds: elman, gru or lstm (needed for a .pt state "
                    "dict, which cannot say it), or e.g. gru:cho for an .npz file (checked)")
     a.add_argument("--layer", type=int_type(0), default=None,
-                   help="one layer of a multi-layer state dict on its own, driven by random "
-                   "inputs of its input size (.pt only; default: the whole stack)")
+                   help="one layer of a multi-layer state dict on its own (.pt only; "
+                   "default: the whole stack)")
     a.add_argument("--layers", default=None, metavar="all|0,2",
                    help="the layers that get per-layer diagnostics (default all); the whole "
                    "stack always runs")
