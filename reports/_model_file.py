@@ -257,13 +257,7 @@ def load_model(path, *, cell=None, scalars=None, dtype=None, layer=None):
         if reader is None:
             raise ReportError(f"{shown} is a Keras file; reading Keras files needs "
                               "numeric.from_keras_file, which this version does not have")
-        stack = reader(p, cell=cell)
-        if not isinstance(stack, numeric.Stack):
-            stack = numeric.Stack([stack])
-        if dtype is not None:
-            stack = numeric.Stack([tuple(q.astype(dtype) for q in lay) if len(lay) == 2
-                                   else lay[0].astype(dtype) for lay in stack.layers])
-        return stack, kind
+        return reader(p, cell=cell, dtype=dtype), kind
     except numeric.NumericError as exc:
         text = _cli_words(exc)
         if os.fspath(p) not in text and p.name not in text:
