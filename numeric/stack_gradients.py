@@ -61,11 +61,16 @@ class StackGradientNorms:
         :math:`\log \| v^\top \partial y_{T-1}^{(L)} / \partial x_t \|` (what training sees).
     v : ndarray (B, O)
         The cotangent on the top layer's last output.
+    directions : tuple
+        Per layer, a tuple of one (T, B) array per direction: the log-norm on that
+        direction's state alone (``states[l]`` is their root sum of squares), the reverse
+        direction's at the positions it read, like ``states``.
     """
 
     states: np.ndarray
     inputs: np.ndarray
     v: np.ndarray
+    directions: tuple = ()
 
 
 @per_object
@@ -277,6 +282,7 @@ def stack_gradient_norms(stack: Stack, xs, states0=None, v=None, *,
     ylog[T - 1] = 0.0
     _normalize([ybar[T - 1]], ylog[T - 1])
     snorms = np.empty((L, T, B))
+    per_direction = [None] * L
     for k in range(L - 1, -1, -1):
         lay = stack.layers[k]
         inp = xs if k == 0 else res.layers[k - 1]
@@ -297,12 +303,14 @@ def stack_gradient_norms(stack: Stack, xs, states0=None, v=None, *,
             off += output_size(p)
         if both:
             snorms[k] = np.logaddexp(2 * sn[0], 2 * sn[1]) / 2
+            per_direction[k] = (np.array(sn[0]), np.array(sn[1]))
             wa, wb, m = _weights(xl[0], xl[1])
             ybar = xb[0] * wa[:, None, :] + xb[1] * wb[:, None, :]
             ylog = m
         else:
             snorms[k] = sn[0]
+            per_direction[k] = (snorms[k],)
             ybar, ylog = np.array(xb[0]), np.array(xl[0])
         for t in range(T):
             _normalize([ybar[t]], ylog[t])
-    return StackGradientNorms(snorms, ylog, v)
+    return StackGradientNorms(snorms, ylog, v, tuple(per_direction))

@@ -216,6 +216,17 @@ def bias_sweep(cfg: FigConfig, *, seed: int = 0) -> dict:
             "sigma_min": np.array(smin), "z_min": np.array(zmin), "bias": b}
 
 
+def _zero(expr) -> bool:
+    """``expr`` is identically zero: a polynomial (or rational function) in the cell's
+    symbols and functions, so expanding (or cancelling) decides it; ``sp.simplify`` took
+    minutes on the carries that are no gate (the peephole LSTM's ``c f p_f (1 - f) + f +
+    ...``)."""
+    expr = sp.sympify(expr)
+    if expr.is_zero:
+        return True
+    return sp.expand(expr) == 0 or sp.cancel(sp.together(expr)) == 0
+
+
 @per_cell
 def _carry_block(cell):
     """(block key, gate name, sign): the block whose carry is the gate ``g`` (sign +1) or
@@ -229,9 +240,9 @@ def _carry_block(cell):
         c = block.carry
         if c is None:
             continue
-        if sp.simplify(c - g) == 0:
+        if _zero(c - g):
             return key, name, 1
-        if sp.simplify(c - (1 - g)) == 0:
+        if _zero(c - (1 - g)):
             return key, name, -1
     raise ReportError(f"cell {cell.title!r}: no Jacobian block has carry {name} or 1 - {name}")
 

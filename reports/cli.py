@@ -73,22 +73,42 @@ def build_parser() -> argparse.ArgumentParser:
                    help="states per weight scale (default 256)")
     c.add_argument("--seed", type=int_type(0), default=0, help="random seed (>= 0)")
 
-    a = sub.add_parser("analyze", help="gradient-flow diagnostics of trained weights",
-                       description="Gradient norms over T, Jacobian spectra, bound tightness and "
-                       "gate saturation of a trained layer (.pt state dict or .npz).")
-    a.add_argument("weights", help="a PyTorch state dict (.pt/.pth) or numeric.save .npz file")
+    a = sub.add_parser("analyze", help="gradient-flow diagnostics of a trained model",
+                       description="Gradient norms through time and depth, Jacobian spectra, "
+                       "bound tightness and gate saturation of a trained model (a PyTorch "
+                       "state dict, .npz, ONNX or Keras file; the kind is read from the "
+                       "content), every layer driven by --inputs or random inputs.")
+    a.add_argument("weights", metavar="MODEL",
+                   help="a PyTorch state dict (.pt/.pth), a numeric.save .npz, an ONNX "
+                   "model (.onnx) or a Keras .keras/.weights.h5 file")
     a.add_argument("--cell", default=None,
                    help="the cell the file holds: elman, gru or lstm (needed for a .pt state "
                    "dict, which cannot say it), or e.g. gru:cho for an .npz file (checked)")
-    a.add_argument("--layer", type=int_type(0), default=0,
-                   help="layer of a multi-layer module (.pt only)")
+    a.add_argument("--layer", type=int_type(0), default=None,
+                   help="one layer of a multi-layer state dict on its own (.pt only; "
+                   "default: the whole stack)")
+    a.add_argument("--layers", default=None, metavar="all|0,2",
+                   help="the layers that get per-layer diagnostics (default all); the whole "
+                   "stack always runs")
     a.add_argument("--scalar", action="append", default=None, metavar="NAME=VALUE",
                    help="a hyper-parameter a torchrecurrent cell keeps outside its state dict "
                    "(e.g. --scalar dt=0.1 for coRNN; repeat for several; .pt only)")
+    a.add_argument("--inputs", default=None, metavar="SEQ.npy|SEQ.npz[:KEY]",
+                   help="the input sequence, (T, B, I) or (T, I); an .npz holding several "
+                   "arrays needs :KEY (default: random inputs, --steps/--batch/--seed)")
+    a.add_argument("--batch-first", action="store_true",
+                   help="the --inputs array is (B, T, I)")
     a.add_argument("--out", default="build/analyze", help="directory for the figures")
-    a.add_argument("--steps", type=int_type(2), default=1000, help="horizon T (default 1000)")
-    a.add_argument("--batch", type=int_type(1), default=16, help="trajectories (default 16)")
-    a.add_argument("--seed", type=int_type(0), default=0, help="random seed (>= 0)")
+    a.add_argument("--json", default=None, metavar="OUT.json",
+                   help="also write the numbers as JSON for scripts")
+    a.add_argument("--report", default=None, metavar="DIR",
+                   help="also write a short PDF report (with its LaTeX/Typst source) into DIR")
+    a.add_argument("--steps", type=int_type(2), default=1000,
+                   help="horizon T of the random inputs (default 1000)")
+    a.add_argument("--batch", type=int_type(1), default=16,
+                   help="random sequences (default 16)")
+    a.add_argument("--seed", type=int_type(0), default=0,
+                   help="random seed of the inputs, initial states and cotangents (>= 0)")
     return p
 
 
@@ -125,7 +145,8 @@ def _analyze(args) -> int:
 
     return run_analyze(args.weights, cell=args.cell, layer=args.layer, out=args.out,
                        steps=args.steps, batch=args.batch, seed=args.seed, say=_say,
-                       scalars=args.scalar)
+                       scalars=args.scalar, inputs=args.inputs, batch_first=args.batch_first,
+                       layers=args.layers, json_out=args.json, report=args.report)
 
 
 class _Terminated(KeyboardInterrupt):

@@ -115,7 +115,7 @@ def test_analyze_replaces_its_figures_and_keeps_other_files(two_layers, tmp_path
 
 def test_interrupted_analyze_keeps_old_figures_and_leaves_nothing(two_layers, tmp_path,
                                                                   monkeypatch, capsys):
-    import reports._cli_analyze as an
+    import reports._analyze_output as an
 
     gru, elman = two_layers
     out = tmp_path / "an"
@@ -126,7 +126,7 @@ def test_interrupted_analyze_keeps_old_figures_and_leaves_nothing(two_layers, tm
     def interrupt(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(an, "plot_histograms", interrupt)
+    monkeypatch.setattr(an, "plot_histogram_panels", interrupt)  # after the first figure
     assert _analyze(elman, out) == 130
     assert capsys.readouterr().err.strip().splitlines()[-1] == "gatebound analyze: interrupted"
     assert {p.name: p.read_bytes() for p in out.iterdir()} == old

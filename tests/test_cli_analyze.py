@@ -1,5 +1,10 @@
-"""``gatebound analyze`` on a PyTorch ``.pt`` state dict: gradient norms against PyTorch
-autograd, gate saturation against PyTorch's own gate values, figures written."""
+"""``gatebound analyze`` on one layer: gradient norms against PyTorch autograd, gate
+saturation against PyTorch's own gate values, figures written; a value that is not a finite
+number is null in the JSON with its reason (an all-off ReLU layer, a gate that is no carry
+term); a failure at the last output publishes none of them. Whole models:
+tests/test_cli_analyze_models.py."""
+
+import os
 
 import numpy as np
 import pytest
@@ -106,3 +111,60 @@ def test_analyze_pt_lstmp_matches_torch_autograd(tmp_path, capsys):
     ref = np.median(np.log10(np.linalg.norm(g, axis=1)))
     # the summary prints two decimals
     assert abs(_number(out, "log10 ||v^T dh_T/dh_0|| (median over batch):") - ref) < 0.006
+
+
+def _json(path):
+    import json
+
+    def no_constant(name):
+        raise AssertionError(f"the JSON holds {name}")
+
+    return json.loads(path.read_text(), parse_constant=no_constant)
+
+
+def test_analyze_switched_off_relu_writes_null_with_a_reason(tmp_path, capsys):
+    """Every ReLU unit off (bias -50, |W x| small): h_t = 0, J = 0, every gradient exactly
+    zero, so log-norms are -inf; the JSON says null and why, never NaN or Infinity."""
+    p = numeric.init("elman", 3, 2, "relu", seed=0)
+    arrays = {k: (np.full_like(v, -50.0) if k.startswith("b") else v)
+              for k, v in p.arrays.items()}
+    q = numeric.from_arrays("elman", convention="relu", **arrays)
+    path = numeric.save(q, tmp_path / "off.npz")
+    assert main(["analyze", str(path), "--out", str(tmp_path / "a"), "--json",
+                 str(tmp_path / "o.json"), "--steps", "5", "--batch", "2"]) == 0
+    doc = _json(tmp_path / "o.json")
+    d = doc["layers"][0]["directions"][0]
+    # the reference: h_t = relu(-50 + ...) = 0 exactly, so v^T dh_T/dh_t = 0 for t < T
+    assert d["through_time"]["log10"][0] == [None, None]
+    assert d["through_time"]["log10_first_median"] is None and "zero" in d["through_time"]["null"]
+    assert d["spectra"]["max"] == 0.0
+    assert doc["stack"]["gradient"]["inputs_log10"][0] == [None, None]
+    assert "n/a" in capsys.readouterr().out
+
+
+def test_analyze_gate_not_a_carry_term_is_null_with_the_reason(tmp_path, capsys):
+    path = numeric.save(numeric.init("peephole_lstm", 3, 2, seed=0), tmp_path / "p.npz")
+    assert main(["analyze", str(path), "--out", str(tmp_path / "a"), "--json",
+                 str(tmp_path / "o.json"), "--steps", "5", "--batch", "2"]) == 0
+    d = _json(tmp_path / "o.json")["layers"][0]["directions"][0]
+    assert d["gate"] is None and "no Jacobian block has carry f" in d["gate_null"]
+    assert "carrying gate: not measured" in capsys.readouterr().out
+
+
+def test_a_failure_at_the_last_output_publishes_nothing(tmp_path, monkeypatch, capsys):
+    """The report's compile fails after the figures and the JSON were made: none of the
+    three outputs appears, and no staging folder stays."""
+    import reports._analyze_report as rep
+    from reports import ReportError
+
+    def fail(*args, **kwargs):
+        raise ReportError("typst failed: on purpose")
+
+    monkeypatch.setattr(rep, "write_report", fail)
+    path = numeric.save(numeric.init("gru", 3, 2, seed=0), tmp_path / "g.npz")
+    before = sorted(os.listdir(tmp_path))
+    assert main(["analyze", str(path), "--out", str(tmp_path / "figs"), "--json",
+                 str(tmp_path / "j" / "o.json"), "--report", str(tmp_path / "rep"),
+                 "--steps", "5", "--batch", "2"]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1].endswith("on purpose")
+    assert sorted(os.listdir(tmp_path)) == before
