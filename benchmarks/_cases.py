@@ -237,3 +237,61 @@ def gradient_norm_rows(ctx: Context, T: int, B: int, H: int, dtype) -> list[Row]
             rows.append(Row(name, dn, t["numeric"].median, label, None, ratio_name, None, op,
                             target, note=ctx.missing))
     return rows
+
+
+# --------------------------------------------------------------------------- Lyapunov spectra
+#: (T, B, H, k): the full spectrum (k = None) and the leading 8, at H = 128 and 256
+LYAPUNOV_CASES = ((1000, 4, 128, None), (1000, 4, 128, 8), (1000, 4, 256, None),
+                  (1000, 4, 256, 8))
+LYAPUNOV_CASES_QUICK = ((200, 4, 64, None), (200, 4, 64, 8))
+
+
+def lyapunov_rows(ctx: Context, T: int, B: int, H: int, k, dtype) -> list[Row]:
+    """GRU Lyapunov exponents: the engine (QR every m steps) against per-step QR loops in
+    torch and JAX from the same initial frame. The peers are the per-step Householder
+    reference: every exponent must agree to 1e-8 (float64), and for the full spectrum the
+    engine's sum must equal the mean log|det J| (the sum rule) to 1e-8."""
+    eng, dn = ctx.engine, np.dtype(dtype).name
+    K = H if k is None else k
+    name = f"GRU Lyapunov {'full' if k is None else f'k={k}'} (T={T}, B={B}, H={H})"
+    rng = np.random.default_rng(4)
+    p = eng.init("gru", H, H, convention="pytorch", seed=0, dtype=dtype)
+    xs = rng.standard_normal((T, B, H)).astype(dtype)
+    h0 = np.tanh(rng.standard_normal((B, H))).astype(dtype)
+    Q0 = np.linalg.qr(np.random.default_rng(0).normal(size=(B, H, K)))[0].astype(dtype)
+    makers = {}
+    if ctx.peers.get("torch"):
+        makers["torch loop (jacrev + linalg.qr)"] = (peers.torch_gru_lyapunov, _torch_in)
+    if ctx.peers.get("jax"):
+        makers["JAX jit(lax.scan + jacfwd + qr)"] = (peers.jax_gru_lyapunov, _jax_in)
+    results = {}
+    contenders = {"numeric": lambda: results.__setitem__(
+        "numeric", eng.lyapunov(p, xs, h0, k=k, seed=0))}
+    for label, (make, conv) in makers.items():
+        fn, args = make(p), conv(xs, h0, Q0)
+        contenders[label] = lambda fn=fn, args=args, label=label: results.__setitem__(
+            label, fn(*args))
+    t = ctx.time(contenders)
+    got = np.asarray(results["numeric"], dtype=np.float64)
+    tol = 1e-8 if dtype == np.float64 else 1e-4
+    for label in makers:
+        peer = results[label]
+        peer = np.asarray(peer.detach() if hasattr(peer, "detach") else peer, dtype=np.float64)
+        _check_exponents(label, got, peer, tol)
+    if k is None:
+        rule = eng.log_det_mean(p, xs, h0)
+        err = float(np.max(np.abs(got.sum(axis=1) - rule)))
+        if err > tol:
+            raise CheckError(f"sum rule: |sum(lambda) - mean log|det J|| = {err:.3g} > {tol}")
+    rows = [_row(name, dn, t, label, label, "peer/numeric", ">=", 3.0) for label in makers]
+    for label in ("torch loop (jacrev + linalg.qr)", "JAX jit(lax.scan + jacfwd + qr)"):
+        if label not in makers:
+            rows.append(Row(name, dn, t["numeric"].median, label, None, "peer/numeric", None,
+                            ">=", 3.0, note=ctx.missing))
+    return rows
+
+
+def _check_exponents(label, got, want, tol):
+    err = float(np.max(np.abs(got - want)))
+    if not np.all(np.isfinite(want)) or err > tol:
+        raise CheckError(f"{label}: exponents differ from the engine's by {err:.3g} > {tol}")

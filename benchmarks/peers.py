@@ -24,7 +24,8 @@ import numpy as np
 from ._env import THREADS
 
 __all__ = ["available", "versions", "jax_gru_jacobian", "torch_gru_jacobian",
-           "jax_gradient_log_norms", "torch_gradient_log_norms", "jax_lstm_jacobian"]
+           "jax_gradient_log_norms", "torch_gradient_log_norms", "jax_lstm_jacobian",
+           "jax_gru_lyapunov", "torch_gru_lyapunov"]
 
 
 def available() -> dict[str, bool]:
@@ -153,6 +154,30 @@ def jax_gradient_log_norms(params, v):
     return lambda xs, h0: jrun(xs, h0).block_until_ready()
 
 
+def jax_gru_lyapunov(params):
+    """``fn(xs, h0, Q0) -> (B, k)``: Lyapunov exponents by the per-step QR method, a jitted
+    ``lax.scan`` over the steps of ``vmap(jacfwd(cell))`` times the frames and
+    ``jnp.linalg.qr`` (Householder), :math:`\\lambda_i = \\frac1T \\sum_t \\log|R_{ii}|`.
+    """
+    jax = _jax()
+    jnp, lax = jax.numpy, jax.lax
+    w = tuple(jax.device_put(a) for a in _arrays(params))
+    jac = jax.vmap(jax.jacfwd(lambda h, x: _jax_gru(*w, x, h)))
+
+    def run(xs, h0, Q0):
+        def step(carry, x):
+            h, Q, acc = carry
+            Q, R = jnp.linalg.qr(jac(h, x) @ Q)
+            acc = acc + jnp.log(jnp.abs(jnp.diagonal(R, axis1=1, axis2=2)))
+            return (_jax_gru(*w, x, h), Q, acc), None
+
+        (_, _, acc), _ = lax.scan(step, (h0, Q0, jnp.zeros(Q0.shape[::2], Q0.dtype)), xs)
+        return -jnp.sort(-acc / xs.shape[0], axis=1)
+
+    jrun = jax.jit(run)
+    return lambda xs, h0, Q0: jrun(xs, h0, Q0).block_until_ready()
+
+
 # --------------------------------------------------------------------------- PyTorch
 def _torch_gru_module(params):
     torch = _torch()
@@ -202,5 +227,26 @@ def torch_gradient_log_norms(params, v):
         # the norm in float64: a float32 sum of squares underflows long before the covector does
         return torch.log(torch.linalg.vector_norm(torch.stack(grads), dim=-1,
                                                   dtype=torch.float64))
+
+    return fn
+
+
+def torch_gru_lyapunov(params):
+    """``fn(xs, h0, Q0) -> (B, k)``: the per-step QR method as a plain torch loop:
+    ``torch.func.vmap(torch.func.jacrev(nn.GRUCell))`` times the frames, then
+    ``torch.linalg.qr`` (Householder, LAPACK) every step."""
+    torch = _torch()
+    cell = _torch_gru_module(params)
+    jac = torch.func.vmap(torch.func.jacrev(lambda x, h: cell(x, h), argnums=1))
+
+    def fn(xs, h0, Q0):
+        with torch.no_grad():
+            h, Q = h0, Q0
+            acc = torch.zeros(Q0.shape[0], Q0.shape[2], dtype=torch.float64)
+            for t in range(xs.shape[0]):
+                Q, R = torch.linalg.qr(torch.bmm(jac(xs[t], h), Q))
+                acc += torch.log(torch.abs(torch.diagonal(R, dim1=1, dim2=2)))
+                h = cell(xs[t], h)
+            return -torch.sort(-acc / xs.shape[0], dim=1).values
 
     return fn

@@ -33,8 +33,8 @@ def _parse(argv):
                     help="comma-separated dtypes (default: float64,float32)")
     ap.add_argument("--rounds", type=int, default=5, help="timed rounds per contender (>= 5)")
     ap.add_argument("--out", type=Path, help="also write the table to this Markdown file")
-    ap.add_argument("--only", default="gru,lstm,norms",
-                    help="comma-separated subset of cases: gru, lstm, norms")
+    ap.add_argument("--only", default="gru,lstm,norms,lyapunov",
+                    help="comma-separated subset of cases: gru, lstm, norms, lyapunov")
     ap.add_argument("--no-peers", action="store_true", help="skip torch and JAX")
     args = ap.parse_args(argv)
     if args.rounds < 5:
@@ -114,6 +114,12 @@ def main(argv=None) -> int:
             T, B, H = (100, 64, 64) if q else (1000, 256, 128)
             plan.append((f"GRU grad norms (T={T}, B={B}, H={H})", dt, lambda T=T, B=B, H=H,
                          dt=dt: _cases.gradient_norm_rows(ctx, T, B, H, dt)))
+
+        if "lyapunov" in only and dt == np.float64:       # the 1e-8 check is float64's
+            for T, B, H, k in (_cases.LYAPUNOV_CASES_QUICK if q else _cases.LYAPUNOV_CASES):
+                plan.append((f"GRU Lyapunov {'full' if k is None else f'k={k}'} (T={T}, B={B}, "
+                             f"H={H})", dt, lambda T=T, B=B, H=H, k=k, dt=dt:
+                             _cases.lyapunov_rows(ctx, T, B, H, k, dt)))
 
     header = [f"gatebound benchmarks ({'quick' if q else 'full'}), "
               f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, engine: numeric",
