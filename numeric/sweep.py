@@ -1,0 +1,253 @@
+r"""Sweeps on Dask: :func:`sweep` computes every point of a :class:`SweepSpec` as a Dask task
+and writes the results, as they finish, into a resumable Zarr store.
+
+Engine: ``dask.distributed``. Without ``client`` a ``LocalCluster`` of ``workers``
+processes (default: the usable cores), one thread each, with ``OMP_NUM_THREADS``,
+``OPENBLAS_NUM_THREADS`` and ``MKL_NUM_THREADS`` set to 1 in the workers, so that the
+workers' BLAS threads never oversubscribe the cores; ``client`` (or ``scheduler``, an
+address such as ``tcp://HOST:PORT``) runs the same spec on an existing cluster. Each point
+is one task, keyed by the spec's digest and the point's grid index, so resubmitting a point
+is the same task; results come back through ``distributed.as_completed`` and only this
+process (the client) writes the store, in batches (see :mod:`numeric._sweep_store` for why
+an interrupted store stays readable). A lost worker's tasks are rescheduled by Dask; each
+point is written once, when its future completes.
+
+Resume: a store at ``out`` made by the same spec gets only its points not ``done``; a
+store of another spec is refused with the differences.
+
+The cost of a point is dominated by the Lyapunov QR steps, about :math:`T\,B\,D^2 k`
+(:math:`D^3` per step and sample for the full spectrum, :math:`k = D`); see the README.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._errors import NumericError
+from .sweep_point import sweep_point
+from .sweep_spec import SweepSpec
+
+__all__ = ["sweep", "SweepSummary", "SweepProgress", "require_sweep_modules", "versions"]
+
+#: environment of the default LocalCluster's workers: one BLAS thread per worker process
+WORKER_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+#: the client writes finished points at least this often (seconds), or every FLUSH_POINTS
+FLUSH_SECONDS = 2.0
+FLUSH_POINTS = 256
+
+
+@dataclass(frozen=True)
+class SweepProgress:
+    """Progress of a sweep: points ``done`` of ``total`` (including those already in the
+    store), ``failed`` so far, ``rate`` (points per second this run) and ``eta`` (seconds)."""
+
+    done: int
+    total: int
+    failed: int
+    rate: float
+    eta: float
+
+    def line(self) -> str:
+        eta = "?" if not np.isfinite(self.eta) else f"{self.eta:.0f} s"
+        return (f"sweep: {self.done}/{self.total} points ({self.failed} failed), "
+                f"{self.rate:.2f} points/s, ETA {eta}")
+
+
+@dataclass(frozen=True)
+class SweepSummary:
+    """What :func:`sweep` did: the store's ``path``, the grid's ``total`` points, how many
+    this run ``computed`` and ``skipped`` (already done), how many of all ``failed``, and the
+    wall time in ``seconds``."""
+
+    path: str
+    total: int
+    computed: int
+    skipped: int
+    failed: int
+    seconds: float
+
+
+def require_sweep_modules():
+    """``(distributed, xarray, zarr)``; NumericError saying how to install them."""
+    missing, mods = [], []
+    for name in ("distributed", "xarray", "zarr"):
+        try:
+            mods.append(__import__(name))
+        except ImportError:
+            missing.append(name)
+    if missing:
+        raise NumericError(f"numeric.sweep needs dask[distributed], xarray and zarr (missing: "
+                           f"{', '.join(missing)}); install them with: "
+                           "pip install 'gatebound[sweep]'")
+    return tuple(mods)
+
+
+def versions() -> dict:
+    """Versions of the packages a sweep's results depend on."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for pkg in ("numpy", "gatebound", "dask", "distributed", "xarray", "zarr"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+@functools.lru_cache(maxsize=8)
+def _spec_of(canonical: str) -> SweepSpec:
+    return SweepSpec.from_canonical(canonical)
+
+
+def _run_point(canonical: str, index) -> dict:
+    """The task: the point at grid ``index`` of the spec whose canonical form is given."""
+    spec = _spec_of(canonical)
+    return sweep_point(spec, spec.point(tuple(index)))
+
+
+def _task_key(spec: SweepSpec, index) -> str:
+    return f"gatebound-point-{spec.digest[:16]}-" + "-".join(str(i) for i in index)
+
+
+def _say_progress(state: dict):
+    def show(p: SweepProgress) -> None:
+        now = time.monotonic()
+        if p.done == p.total or now - state.get("last", 0.0) >= 1.0:
+            state["last"] = now
+            print(p.line(), file=sys.stderr, flush=True)
+    return show
+
+
+def sweep(spec, out, *, client=None, scheduler=None, workers=None, progress=True,
+          say=None) -> SweepSummary:
+    """Compute every point of ``spec`` not yet done in the Zarr store ``out``.
+
+    Parameters
+    ----------
+    spec : SweepSpec, dict, or path of a TOML file
+    out : path
+        The Zarr store: created if missing; resumed if it holds the same spec.
+    client : distributed.Client, optional
+        An existing client (its cluster is used as it is).
+    scheduler : str, optional
+        Address of an existing scheduler (``tcp://HOST:PORT``); not with ``client``.
+    workers : int, optional
+        Worker processes of the default LocalCluster (default: the usable cores).
+    progress : bool or callable
+        True: a line on stderr at most once a second (points done/total, rate, ETA);
+        a callable gets a :class:`SweepProgress` after each finished point.
+    say : callable, optional
+        Receives one-line messages (the dashboard link); default stderr.
+
+    Raises
+    ------
+    NumericError
+        Before any work: a bad spec (naming the key and value), missing modules (with the
+        ``pip install`` line), an ``out`` that is not a store of the same spec (saying what
+        differs), bad engine options.
+    """
+    if isinstance(spec, (str, os.PathLike)):
+        spec = SweepSpec.load(spec)
+    spec = SweepSpec.from_dict(spec)
+    if client is not None and scheduler is not None:
+        raise NumericError("pass client or scheduler, not both")
+    if scheduler is not None and (not isinstance(scheduler, str) or not scheduler.strip()):
+        raise NumericError(f"scheduler must be an address such as tcp://HOST:PORT, got "
+                           f"{scheduler!r}")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
+                                or workers < 1):
+        raise NumericError(f"workers must be an integer >= 1, got {workers!r}")
+    if workers is not None and (client is not None or scheduler is not None):
+        raise NumericError("workers applies to the default LocalCluster, not to an existing "
+                           "cluster (client or scheduler)")
+    if not (isinstance(progress, bool) or callable(progress)):
+        raise NumericError(f"progress must be True, False or a callable, got {progress!r}")
+    say = say or (lambda m: print(m, file=sys.stderr, flush=True))
+    distributed, _, _ = require_sweep_modules()
+    from . import _sweep_store as store
+
+    n_workers = workers or _cores()
+    engine = ({"cluster": "LocalCluster", "workers": n_workers, "threads_per_worker": 1,
+               "processes": True, "worker_env": WORKER_ENV} if client is None and scheduler is None
+              else {"cluster": "existing", "scheduler": scheduler or client.scheduler.address})
+    path, _ = store.create_or_open(spec, out, versions(), engine)
+    own = []
+    try:
+        if client is None:
+            if scheduler is not None:
+                client = distributed.Client(scheduler)
+            else:
+                cluster = distributed.LocalCluster(
+                    n_workers=n_workers, threads_per_worker=1, processes=True,
+                    env=dict(WORKER_ENV), dashboard_address=":0")
+                own.append(cluster)
+                client = distributed.Client(cluster)
+            own.insert(0, client)
+        link = getattr(client, "dashboard_link", None)
+        say(f"sweep: scheduler {client.scheduler.address}"
+            + (f", dashboard {link}" if link else ""))
+        return _drive(spec, path, client, distributed, store, progress)
+    finally:
+        for obj in own:
+            obj.close()
+
+
+def _drive(spec, path, client, distributed, store, progress) -> SweepSummary:
+    t0 = time.monotonic()
+    done = store.done_mask(path)
+    todo = [i for i in spec.indices() if not done[i]]
+    total = spec.size
+    skipped = total - len(todo)
+    import zarr
+
+    failed = int(np.asarray(zarr.open_group(str(path), mode="r")["failed"][...]).sum())
+    show = (_say_progress({}) if progress is True else progress if callable(progress)
+            else None)
+    canonical = spec.canonical()
+    futs = client.map(_run_point, [canonical] * len(todo), [list(i) for i in todo],
+                      key=[_task_key(spec, i) for i in todo]) if todo else []
+    futures = dict(zip(futs, todo, strict=True))
+    pending, last, computed = [], time.monotonic(), 0
+    if show is not None and not todo:
+        show(SweepProgress(total, total, failed, 0.0, 0.0))
+    try:
+        for fut in distributed.as_completed(list(futures)):
+            index = futures.pop(fut)
+            try:
+                result = fut.result()
+            except Exception as exc:  # the task itself was lost (e.g. a worker died
+                # too often): recorded like a failing point, the sweep goes on
+                result = {"failed": f"{type(exc).__name__}: {exc}".splitlines()[0]}
+            fut.release()
+            pending.append((index, result))
+            computed += 1
+            failed += "failed" in result
+            now = time.monotonic()
+            if len(pending) >= FLUSH_POINTS or now - last >= FLUSH_SECONDS:
+                store.write_batch(path, spec, pending)
+                pending, last = [], now
+            if show is not None:
+                rate = computed / max(now - t0, 1e-9)
+                left = len(futures)
+                show(SweepProgress(skipped + computed, total, failed, rate,
+                                   left / rate if rate > 0 else float("inf")))
+    finally:
+        store.write_batch(path, spec, pending)
+        for fut in futures:
+            fut.cancel()
+    return SweepSummary(str(path), total, computed, skipped, failed, time.monotonic() - t0)
