@@ -339,6 +339,11 @@ class SweepSpec:
 
     def point(self, index) -> dict:
         """The point at grid ``index`` (a tuple of positions, one per axis)."""
+        index = tuple(index)
+        if len(index) != len(self.axes) or not all(
+                isinstance(i, (int, np.integer)) and 0 <= i < n
+                for i, n in zip(index, self.shape, strict=False)):
+            raise NumericError(f"grid index {index!r} is not in a grid of shape {self.shape}")
         return {a: v[i] for (a, v), i in zip(self.axes, index, strict=True)}
 
     def indices(self):
