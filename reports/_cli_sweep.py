@@ -53,6 +53,9 @@ def run_sweep(spec_path, *, out, scheduler=None, workers=None, plot=None, say=pr
         raise ReportError(str(exc).splitlines()[0]) from None
     say(f"sweep: {summary.computed} points computed, {summary.skipped} already done, "
         f"{summary.failed} failed of {summary.total}, in {summary.seconds:.1f} s")
+    if summary.lost:
+        say(f"sweep: {summary.lost} points lost by the cluster ({summary.lost_error}); "
+            "rerun the same command to compute them")
     print(summary.path)
     if plot_dir is not None:
         from ._sweep_figures import plot_sweep

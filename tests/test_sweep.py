@@ -42,10 +42,14 @@ GATE_BIAS = {"gru:pytorch": ("b_iz", "W_iz", "W_hz", "b_hz"),
 
 @pytest.fixture(scope="module")
 def client():
-    env = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-           "PYTHONPATH": str(ROOT)}
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None, env=env) as cluster, \
+    import dask
+
+    from numeric.sweep import WORKER_CONFIG, WORKER_ENV
+
+    env = {**WORKER_ENV, "PYTHONPATH": str(ROOT)}
+    with dask.config.set(WORKER_CONFIG), \
+            distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                     dashboard_address=None, env=env) as cluster, \
             distributed.Client(cluster) as c:
         c.cluster_ref = cluster
         yield c
