@@ -9,9 +9,12 @@ python benchmarks/sweep_throughput.py --quick    # H = 16, T = 200 (seconds; not
    Lyapunov spectrum alone (k = D) and every metric, median over the points of the grid;
    the cost-model constant ``c = seconds / (T B H^3)`` of the full spectrum.
 2. The same grid through ``numeric.sweep`` on a ``LocalCluster`` of 1 and of 2 worker
-   processes (one thread each; the cluster's start is not timed): points per second and
-   their ratio (ideal 2 on 2 cores; the machine is shared, so read the ratio with the load
-   average printed at the start).
+   processes (one thread each; the cluster's start is not timed): points per second, their
+   ratio (ideal 2 on 2 idle cores), the median compute time of a task on its worker and the
+   fraction of the wall time the workers spent computing (the rest is the sweep's own
+   overhead: scheduling, gathering, writing the store). On a shared machine the ratio
+   follows the load average printed at the start: a task's compute time grows when the two
+   workers do not get two cores.
 
 The grid is GRU (PyTorch convention) over sigma_w x gate bias, batch B = 4, input N(0, 1).
 """
@@ -83,7 +86,8 @@ def _throughput(spec, workers):
         assert s.computed == s.total and s.failed == 0, s
         compute = [sum(x["stop"] - x["start"] for x in t["startstops"]
                        if x["action"] == "compute") for t in ts.data]
-        return s.total / s.seconds, s.seconds, float(np.median(compute))
+        busy = sum(compute) / (workers * s.seconds)
+        return s.total / s.seconds, s.seconds, float(np.median(compute)), busy
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -107,12 +111,14 @@ def main(argv=None) -> int:
     print(f"  seconds per point, every metric:           {s_all:.3f} (median of {n})")
     print(f"  cost-model constant c = s / (T B H^3) = {c:.3e} s")
     points = 2 * args.scales
-    r1, t1, c1 = _throughput(full, 1)
-    r2, t2, c2 = _throughput(full, 2)
+    r1, t1, c1, b1 = _throughput(full, 1)
+    r2, t2, c2, b2 = _throughput(full, 2)
     print(f"numeric.sweep, {points} points, every metric (compute: median seconds of one "
           "task on its worker):")
-    print(f"  1 worker : {r1:.3f} points/s ({t1:.1f} s; compute {c1:.2f} s per point)")
-    print(f"  2 workers: {r2:.3f} points/s ({t2:.1f} s; compute {c2:.2f} s per point)")
+    print(f"  1 worker : {r1:.3f} points/s ({t1:.1f} s; compute {c1:.2f} s per point; "
+          f"workers busy {100 * b1:.0f}% of the time)")
+    print(f"  2 workers: {r2:.3f} points/s ({t2:.1f} s; compute {c2:.2f} s per point; "
+          f"workers busy {100 * b2:.0f}% of the time)")
     print(f"  ratio 2/1: {r2 / r1:.2f}")
     return 0
 

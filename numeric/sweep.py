@@ -247,7 +247,9 @@ def _drive(spec, path, client, distributed, store, progress) -> SweepSummary:
     futs = client.map(_run_point, [canonical] * len(todo), [list(i) for i in todo],
                       key=[_task_key(spec, i) for i in todo]) if todo else []
     futures = dict(zip(futs, todo, strict=True))
-    pending, last, computed, lost = [], time.monotonic(), 0, []
+    # the first finished point is written at once (the store shows progress early), then
+    # batches at most every FLUSH_SECONDS
+    pending, last, computed, lost = [], time.monotonic() - FLUSH_SECONDS, 0, []
     if show is not None and not todo:
         show(SweepProgress(total, total, failed, 0.0, 0.0))
     try:

@@ -7,22 +7,22 @@ A spec names the grid axes, the metrics and the fixed settings. Every point of t
 Axes (any subset, in any order; an axis left out has its one default value and comes
 after the given ones, in this order):
 
-======== =========================================================== ===============
-axis     values                                                      default
-======== =========================================================== ===============
-cell     built-in cell names, ``name`` or ``name:convention``        ``["gru"]``
-scheme   :func:`numeric.init` schemes (pytorch, orthogonal, chrono,  ``["pytorch"]``
-         irnn)
-sigma_w  :math:`\sigma_w`, multiplies the recurrent weights           ``[1.0]``
-         (``numeric.init(scale=)``: the weights acting on states)
-gate_bias offset added to the carrying gate's bias (see               ``[0.0]``
-         :func:`numeric.sweep_point`)
-H        hidden sizes, integers >= 1                                 ``[32]``
-T        horizons, integers >= 2                                     ``[1000]``
-input    ``"normal:STD"``, ``"uniform:HALF_WIDTH"``, ``"zeros"`` (or  ``["normal:1"]``
-         tables ``{dist = "normal", std = 1.0}``)
-seed     integers >= 0 (parameters, inputs, tangent frames)           ``[0]``
-======== =========================================================== ===============
+========= ========================================================== ==================
+axis      values                                                     default
+========= ========================================================== ==================
+cell      built-in cell names, ``name`` or ``name:convention``       ``["gru"]``
+scheme    :func:`numeric.init` schemes (pytorch, orthogonal, chrono, ``["pytorch"]``
+          irnn)
+sigma_w   :math:`\sigma_w`, multiplies the recurrent weights          ``[1.0]``
+          (``numeric.init(scale=)``: the weights acting on states)
+gate_bias offset added to the carrying gate's bias (see              ``[0.0]``
+          :func:`numeric.sweep_point.gate_bias_offset`)
+H         hidden sizes, integers >= 1                                ``[32]``
+T         horizons, integers >= 2                                    ``[1000]``
+input     ``"normal:STD"``, ``"uniform:HALF_WIDTH"``, ``"zeros"``    ``["normal:1"]``
+          (or tables ``{dist = "normal", std = 1.0}``)
+seed      integers >= 0 (parameters, inputs, tangent frames)         ``[0]``
+========= ========================================================== ==================
 
 Values are a list, or for ``sigma_w`` and ``gate_bias`` also ``{start, stop, num}``
 (``numpy.linspace``). An input distribution string is parsed (a name and one number),
