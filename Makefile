@@ -31,7 +31,7 @@ $(PEERS): $(STAMP) Makefile
 	$(BIN)/python -m pip install --quiet 'onnx>=1.16' 'onnxruntime>=1.17'
 	# numeric.sweep's engine and store, which tests/test_sweep.py runs on a local Dask
 	# cluster (the `sweep` extra of pyproject.toml; pure-Python wheels and numcodecs)
-	$(BIN)/python -m pip install --quiet 'dask[distributed]>=2024.8' 'xarray>=2024.10' 'zarr>=3.1'
+	$(BIN)/python -m pip install --quiet 'dask[distributed]>=2024.8' 'xarray>=2024.10' 'zarr>=3.1.3'
 	@touch $(PEERS)
 
 test: $(STAMP) $(PEERS)

@@ -8,9 +8,10 @@ computed), ``done`` and ``failed`` (bool) and ``message`` (fixed-width unicode,
 
 Why a store is never unreadable: the template (metadata and every chunk) is written to a
 temporary folder and renamed into place, so ``out`` either does not exist or is complete.
-After that only chunks are rewritten, and Zarr's ``LocalStore`` (zarr >= 3.1) writes each
-chunk to a temporary file and renames it over the old one (``_atomic_write``): a chunk is
-the old one or the new one, never a torn mix. A batch writes the metric variables first
+After that only chunks are rewritten, and Zarr's ``LocalStore`` (zarr >= 3.1.3, since
+zarr-python pull request 3412) writes each chunk to a temporary file and renames it over
+the old one: a chunk is the old one or the new one, never a torn mix (temporary files of a
+killed write, ``*.partial``, are removed when the store is resumed). A batch writes the metric variables first
 and ``done`` last, so ``done`` is True only for points whose values are stored; a point
 written without its ``done`` (a kill in between) is computed again on resume.
 """

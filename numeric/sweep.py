@@ -99,7 +99,29 @@ def require_sweep_modules():
         raise NumericError(f"numeric.sweep needs dask[distributed], xarray and zarr (missing: "
                            f"{', '.join(missing)}); install them with: "
                            "pip install 'gatebound[sweep]'")
+    if _version_tuple(mods[2].__version__) < ZARR_ATOMIC:
+        raise NumericError(f"numeric.sweep needs zarr >= 3.1.3, whose local store replaces "
+                           f"each chunk atomically (found zarr {mods[2].__version__}); "
+                           "pip install 'gatebound[sweep]'")
     return tuple(mods)
+
+
+#: the first zarr whose LocalStore writes each file to a temporary and renames it
+ZARR_ATOMIC = (3, 1, 3)
+
+
+def _version_tuple(text: str) -> tuple:
+    """``"3.1.6"`` -> ``(3, 1, 6)`` (a pre-release part ends the tuple).
+
+    >>> _version_tuple("3.1.3rc1"), _version_tuple("2.18.7")
+    ((3, 1), (2, 18, 7))
+    """
+    out = []
+    for part in str(text).split(".")[:3]:
+        if not part.isdigit():
+            break
+        out.append(int(part))
+    return tuple(out)
 
 
 def versions() -> dict:

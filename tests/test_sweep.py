@@ -423,3 +423,83 @@ def test_default_local_cluster_one_worker(tmp_path):
     sp = SweepSpec.from_dict(spec)
     ref = numeric.sweep_point(sp, sp.point((0,) * 8))["lyapunov"]
     np.testing.assert_allclose(ds.lyapunov.values[(0,) * 8], ref, rtol=0, atol=1e-12)
+
+
+_WRITER = """
+import os, pathlib, signal, sys
+import numpy as np, zarr
+
+real_open = pathlib.Path.open
+
+
+class Dies:
+    # a file whose write() writes half of the bytes, then SIGKILLs the process
+    def __init__(self, f):
+        self.f = f
+    def __enter__(self):
+        return self
+    def __exit__(self, *exc):
+        return self.f.__exit__(*exc)
+    def write(self, data):
+        data = memoryview(data).cast("B")
+        self.f.write(data[: len(data) // 2])
+        self.f.flush()
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def dying_open(self, mode="r", *args, **kwargs):
+    f = real_open(self, mode, *args, **kwargs)
+    return Dies(f) if "w" in mode or "+" in mode else f
+
+
+if sys.argv[2] == "plain":   # a store that writes chunks in place (what zarr 3.0 did)
+    import contextlib
+    import zarr.storage._local as L
+
+    @contextlib.contextmanager
+    def in_place(path, mode, exclusive=False):
+        with path.open(mode) as f:
+            yield f
+    L._atomic_write = in_place
+g = zarr.open_group(sys.argv[1], mode="r+", zarr_format=2)
+noise = np.random.default_rng(0).random(%d)
+pathlib.Path.open = dying_open
+g["a"][:] = noise + 1.0
+"""
+
+
+_READER = """
+import sys, numpy as np, zarr
+a = zarr.open_group(sys.argv[1], mode="r")["a"][...]
+noise = np.random.default_rng(0).random(a.size)
+print("old" if np.array_equal(a, noise) else "new" if np.array_equal(a, noise + 1) else "torn")
+"""
+
+
+def _killed_mid_write(path, n, how="zarr"):
+    """Rewrite the chunk of array ``a`` in a child killed half-way through the file write,
+    then read it in another child (a torn Blosc chunk can crash its reader): what it read
+    ("old", "new", "torn") or how the reader failed."""
+    res = subprocess.run([sys.executable, "-c", _WRITER % n, str(path), how],
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == -signal.SIGKILL, res.stderr
+    read = subprocess.run([sys.executable, "-c", _READER, str(path)], capture_output=True,
+                          text=True, timeout=120)
+    return read.stdout.strip() if read.returncode == 0 else f"reader failed ({read.returncode})"
+
+
+def test_zarr_chunk_write_killed_half_way_keeps_the_old_chunk(tmp_path):
+    """What resuming relies on: a process killed half-way through writing a chunk (the
+    client rewrites the store's chunks) leaves the old chunk whole (zarr >= 3.1.3's
+    LocalStore writes a temporary file and renames it). The same kill against a store that
+    writes in place tears the chunk (its reader fails, even crashes): the check has teeth."""
+    import zarr
+
+    n = 100_000
+    path = tmp_path / "s.zarr"
+    g = zarr.open_group(str(path), mode="w", zarr_format=2)
+    noise = np.random.default_rng(0).random(n)
+    g.create_array("a", shape=(n,), chunks=(n,), dtype="f8")[:] = noise
+    assert _killed_mid_write(path, n) == "old"
+    assert list(path.rglob("*.partial"))          # the killed write's temporary file
+    assert _killed_mid_write(path, n, "plain") != "old"
