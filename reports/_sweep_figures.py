@@ -77,11 +77,15 @@ def plot_phase_diagrams(ds, path) -> Path:
     data, sw, gb, held = phase_data(ds)
     n = len(data)
     fig, axes = plt.subplots(1, n, figsize=(max(3.2 * n, 4.0), 3.2), squeeze=False)
+    from matplotlib.colors import TwoSlopeNorm
+
     finite = np.concatenate([v[np.isfinite(v)] for v in data.values()] or [np.zeros(1)])
-    lim = float(np.max(np.abs(finite))) if finite.size else 1.0
-    lim = lim if lim > 0 else 1.0
+    low = float(finite.min()) if finite.size else -1.0
+    high = float(finite.max()) if finite.size else 1.0
+    # blue below the edge of chaos, red above, each side over its own range
+    norm = TwoSlopeNorm(vcenter=0.0, vmin=min(low, -1e-3), vmax=max(high, 1e-3))
     for ax, (cell, lam) in zip(axes[0], data.items(), strict=True):
-        im = ax.imshow(lam, origin="lower", aspect="auto", cmap="RdBu_r", vmin=-lim, vmax=lim,
+        im = ax.imshow(lam, origin="lower", aspect="auto", cmap="RdBu_r", norm=norm,
                        interpolation="nearest")
         if lam.shape[0] >= 2 and lam.shape[1] >= 2 and np.isfinite(lam).any() \
                 and np.nanmin(lam) < 0 < np.nanmax(lam):
