@@ -236,6 +236,9 @@ def sweep(spec, out, *, client=None, scheduler=None, workers=None, progress=True
               else {"cluster": "existing", "scheduler": scheduler or client.scheduler.address})
     path, _ = store.create_or_open(spec, out, versions(), engine)
     own = []
+    # Dask's nanny writes its workers' variables (OMP_NUM_THREADS=1, ...) into this
+    # process's os.environ before spawning them; a cluster of ours gives them back after
+    environ = dict(os.environ) if client is None and scheduler is None else None
     try:
         if client is None:
             if scheduler is not None:
@@ -252,6 +255,9 @@ def sweep(spec, out, *, client=None, scheduler=None, workers=None, progress=True
     finally:
         for obj in own:
             obj.close()
+        if environ is not None and dict(os.environ) != environ:
+            os.environ.clear()
+            os.environ.update(environ)
 
 
 def _drive(spec, path, client, distributed, store, progress) -> SweepSummary:

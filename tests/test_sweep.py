@@ -47,12 +47,15 @@ def client():
     from numeric.sweep import WORKER_CONFIG, WORKER_ENV
 
     env = {**WORKER_ENV, "PYTHONPATH": str(ROOT)}
+    environ = dict(os.environ)     # the nanny writes its workers' variables into ours
     with dask.config.set(WORKER_CONFIG), \
             distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                      dashboard_address=None, env=env) as cluster, \
             distributed.Client(cluster) as c:
         c.cluster_ref = cluster
         yield c
+    os.environ.clear()
+    os.environ.update(environ)
 
 
 @pytest.fixture(scope="module")
@@ -412,7 +415,9 @@ def test_default_local_cluster_one_worker(tmp_path):
     spec = {"axes": {"sigma_w": [0.5, 1.0], "H": [4], "T": [20]},
             "settings": {"batch": 2}, "metrics": ["lyapunov"]}
     lines = []
+    before = dict(os.environ)
     s = numeric.sweep(spec, tmp_path / "l.zarr", workers=1, progress=False, say=lines.append)
+    assert dict(os.environ) == before          # the nanny's variables are given back
     assert (s.computed, s.failed) == (2, 0)
     assert lines and lines[0].startswith("sweep: scheduler tcp://127.0.0.1:")
     ds = xr.open_zarr(tmp_path / "l.zarr").load()
