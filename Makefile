@@ -33,6 +33,9 @@ $(PEERS): $(STAMP) Makefile
 	# and runs models with, on its JAX backend (CPU jaxlib); with their dependencies (scipy,
 	# ml_dtypes, optree, rich...; about 600 MB), since Keras and JAX need them to run
 	$(BIN)/python -m pip install --quiet 'h5py>=3.8' 'keras>=3.0,<4' 'jax>=0.4'
+	# numeric.sweep's engine and store, which tests/test_sweep.py runs on a local Dask
+	# cluster (the `sweep` extra of pyproject.toml; pure-Python wheels and numcodecs)
+	$(BIN)/python -m pip install --quiet 'dask[distributed]>=2024.8' 'xarray>=2024.10' 'zarr>=3.1.3'
 	@touch $(PEERS)
 
 test: $(STAMP) $(PEERS)

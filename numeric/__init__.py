@@ -38,6 +38,9 @@ from .stack import Stack, StackRollout
 from .stack_gradients import StackGradientNorms, stack_gradient_norms
 from .stack_jacobian import stack_jacobian
 from .step import output, rollout, step
+from .sweep import SweepProgress, SweepSummary, sweep
+from .sweep_point import sweep_point
+from .sweep_spec import SweepSpec
 
 __all__ = [
     "NumericError", "Params", "from_arrays", "init", "from_torch", "from_keras", "from_keras_file",
@@ -48,7 +51,8 @@ __all__ = [
     "lyapunov_sum_rule", "SumRule", "singular_values", "spectral_norms", "sigma_min",
     "check_jacobian", "JacobianCheck", "step_jacobian", "release_memory", "check_memory",
     "available_memory", "Stack", "StackRollout", "stack_gradient_norms", "StackGradientNorms",
-    "stack_from_torch", "stack_jacobian", "stack_from_onnx",
+    "stack_from_torch", "stack_jacobian", "stack_from_onnx", "SweepSpec", "sweep_point",
+    "sweep", "SweepSummary", "SweepProgress",
 ]
 from .bounds import check_bounds  # noqa: E402, I001
 __all__ += ["check_bounds"]

@@ -1,4 +1,4 @@
-"""The ``gatebound`` command line: ``report``, ``derive``, ``check``, ``analyze``.
+"""The ``gatebound`` command line: ``report``, ``derive``, ``check``, ``analyze``, ``sweep``.
 
 Every failure prints one line on stderr naming the problem and exits with status 2, never
 a traceback: a user mistake (unknown cell, bad file, bad option, an output folder that
@@ -109,6 +109,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="random sequences (default 16)")
     a.add_argument("--seed", type=int_type(0), default=0,
                    help="random seed of the inputs, initial states and cotangents (>= 0)")
+
+    w = sub.add_parser("sweep", help="a grid of cells and initialisations on Dask, into Zarr",
+                       description="Compute the metrics of every point of the grid in SPEC "
+                       "(a TOML file) as Dask tasks and write them into a Zarr store; rerun "
+                       "with the same --out to resume.")
+    w.add_argument("spec", help="the sweep spec, a TOML file (see sweeps/phase_small.toml)")
+    w.add_argument("--out", required=True, help="the Zarr store (created, or resumed)")
+    w.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                   help="an existing Dask scheduler (default: a local cluster)")
+    w.add_argument("--workers", type=int_type(1), default=None,
+                   help="worker processes of the local cluster (default: the usable cores)")
+    w.add_argument("--plot", default=None, metavar="DIR",
+                   help="draw the phase diagram and the rate-vs-T figure into DIR")
     return p
 
 
@@ -147,6 +160,13 @@ def _analyze(args) -> int:
                        steps=args.steps, batch=args.batch, seed=args.seed, say=_say,
                        scalars=args.scalar, inputs=args.inputs, batch_first=args.batch_first,
                        layers=args.layers, json_out=args.json, report=args.report)
+
+
+def _sweep(args) -> int:
+    from ._cli_sweep import run_sweep
+
+    return run_sweep(args.spec, out=args.out, scheduler=args.scheduler, workers=args.workers,
+                     plot=args.plot, say=_say)
 
 
 class _Terminated(KeyboardInterrupt):
@@ -191,7 +211,8 @@ def _known_errors() -> tuple:
 
 
 def _run(args) -> int:
-    handlers = {"report": _report, "derive": _derive, "check": _check, "analyze": _analyze}
+    handlers = {"report": _report, "derive": _derive, "check": _check, "analyze": _analyze,
+                "sweep": _sweep}
     with warnings.catch_warnings():
         warnings.showwarning = _show_warning
         return handlers[args.command](args)
