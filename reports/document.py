@@ -27,12 +27,14 @@ import derivations as dv
 
 from ._errors import ReportError
 from ._escape import nfc
+from ._phase_data import SPEC_FILES
 from ._sec_audit import audit_section
 from ._sec_bounds import bounds_blocks, lemmas_section
 from ._sec_cells import cell_section, proof_rows
 from ._sec_conventions import conventions_section
 from ._sec_figures import comparison_section
 from ._sec_numeric import numeric_blocks
+from ._sec_phase import phase_section
 from ._sec_recent import recent_blocks
 from ._sec_repro import repro_section
 from ._sec_zoo import cell_labels, family_label, group_cells, index_section, zoo_section
@@ -232,6 +234,9 @@ def build_document(cells=None, *, quick: bool = False, title: str | None = None,
                                            progress=say))
         say("figures: the recent cells")
         sections.append(_recent_section(figures_dir, lang, quick, seed))
+        phase, grid = phase_section(figures_dir, lang=lang, quick=quick, progress=say)
+        sections.append(phase)
+        phase_seeds = ", ".join(str(v) for v in grid.spec.axis("seed"))
     else:
         missing.append("figures")
     say("seed audit: computing each claim's verdict")
@@ -241,6 +246,8 @@ def build_document(cells=None, *, quick: bool = False, title: str | None = None,
              "zoo table (numeric.init, inputs x_t, states, cotangents v, Lyapunov frames)": seed}
     if figures_dir is not None:
         seeds["figures (numeric.init, inputs x_t, cotangents v)"] = seed
+        seeds[f"phase diagrams (sweeps/{SPEC_FILES[bool(quick)]}: numeric.init, inputs x_t, "
+              "cotangents v, Lyapunov frames)"] = phase_seeds
     sections.append(repro_section(cmd, seeds, engine or "—"))
     sections.append(index_section(groups, labels))
     date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
