@@ -136,7 +136,11 @@ def _phase_text(data, sw, gb) -> Paragraph:
     parts = []
     for k, (cell, lam) in enumerate(data.items()):
         ok = np.isfinite(lam)
-        frac = 100.0 * float((lam[ok] > 0).mean()) if ok.any() else float("nan")
+        if not ok.any():
+            parts += [Tr(f"{'; ' if k else ''}{cell}: no point computed",
+                         f"{'; ' if k else ''}{cell}: không điểm nào tính được")]
+            continue
+        frac = 100.0 * float((lam[ok] > 0).mean())
         edge = _edge(lam[i], sw)
         parts += [Tr(f"{'; ' if k else ''}{cell}: ", f"{'; ' if k else ''}{cell}: "), _LAM,
                   Tr(f" from {_num(np.nanmin(lam))} to {_num(np.nanmax(lam))}, positive on "
@@ -164,7 +168,8 @@ def _rate_text(grid: PhaseGrid, T, rates, sw) -> Paragraph:
              Tr(" differ by at most ", " chênh nhau nhiều nhất ")]
     for k, (cell, r) in enumerate(rates.items()):
         diff = np.abs(r[:, int(np.argmax(T))] - data[cell][i])
-        parts += [", " if k else "", f"{_num(np.nanmax(diff))} ({cell})"]
+        worst = float(np.max(diff[np.isfinite(diff)])) if np.isfinite(diff).any() else np.nan
+        parts += [", " if k else "", f"{_num(worst)} ({cell})"]
     parts.append(Tr(" over the values of ", " trên các giá trị của "))
     parts += [_SW, Tr(": both measure how fast a perturbation, and a gradient, shrinks or "
                       "grows per step.",

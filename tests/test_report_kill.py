@@ -81,7 +81,7 @@ def _which(folder: Path, old: dict) -> str:
     """'old' or 'new' for a complete report in ``folder`` (asserts it is complete)."""
     files = _snapshot(folder)
     assert {"gatebound.pdf", "gatebound.tex", "gatebound.typ"} <= set(files), sorted(files)
-    assert len([f for f in files if f.startswith("figures/")]) == 7, sorted(files)
+    assert len([f for f in files if f.startswith("figures/")]) == 9, sorted(files)
     tex = files["gatebound.tex"].decode()
     assert tex.rstrip().endswith("\\end{document}")
     text = _text(folder / "gatebound.pdf")              # opens: the PDF is complete

@@ -17,6 +17,7 @@ from reports._i18n import family_tr, label_tr
 from reports._sec_audit import TITLE as AUDIT
 from reports._sec_audit import verdict_tr
 from reports._sec_figures import TITLE as COMPARISON
+from reports._sec_phase import TITLE as PHASE
 from reports.document import quick_cells
 from reports.model import Tr
 from tests._tex import need_tex
@@ -26,7 +27,7 @@ pypdf = pytest.importorskip("pypdf")
 SECTIONS = [Tr("Introduction", "Giới thiệu"), Tr("Conventions", "Các quy ước"),
             Tr("Lemmas", "Các bổ đề"), Tr("The cell zoo at a glance", "Toàn cảnh các ô"),
             *(family_tr(slug, title) for slug, title, names in FAMILIES if names),
-            COMPARISON, Tr("Reproducibility", "Khả năng tái lập"),
+            COMPARISON, PHASE, Tr("Reproducibility", "Khả năng tái lập"),
             Tr("Cell index", "Chỉ mục các ô")]
 
 
@@ -64,7 +65,10 @@ def _check(res, text, lang):
     # the reproducibility section names the engine of this build (documents are shared)
     assert {"en": "PDF engine: ", "vi": "Bộ dịch PDF: "}[lang] + res.engine in text
     assert (res.out / "figures").is_dir()
-    assert len(list((res.out / "figures").glob("*.pdf"))) == 7  # 5 + recent + diagonal
+    # 5 + recent + diagonal + the phase diagrams (heatmaps, rate vs T)
+    assert len(list((res.out / "figures").glob("*.pdf"))) == 9
+    # the phase diagrams name the spec file that redraws them
+    assert "sweeps/report_phase_quick.toml" in text
     for s in SECTIONS:
         assert s.get(lang) in text, s.get(lang)
     for cell in quick_cells():  # --quick without --cells: one cell per family
