@@ -47,7 +47,9 @@ def _input_math(text: str) -> M:
         return M(r"x_t = 0", "x_t = 0")
     a = f"{float(number):g}"
     if name == "normal":
-        return M(rf"x_t \sim {a}\,N(0, I)", f"x_t tilde {a} N(0, I)")
+        if float(number) == 1.0:
+            return M(r"x_t \sim N(0, I)", "x_t tilde N(0, I)")
+        return M(rf"x_t \sim N(0, {a}^2 I)", f"x_t tilde N(0, {a}^2 I)")
     return M(rf"x_t \sim U(-{a}, {a})", f"x_t tilde U(-{a}, {a})")
 
 
@@ -186,19 +188,20 @@ def phase_blocks(grid: PhaseGrid, figures_dir, *, lang: str = "en", quick: bool 
     T, rates, sw_r, held_r = rate_arrays(grid.rate, grid.dims, grid.coords)
     plot_rate_arrays(T, rates, sw_r, figdir / FIGURES[1], held=held_r, lang=lang)
     n = len(data)
+    width = min(1.0, 0.35 + 0.22 * n)   # one panel per cell: a single panel is not page-wide
     blocks = _intro(grid.spec, quick)
     blocks += [Figure(f"figures/{FIGURES[0]}", Tr(
         f"Leading Lyapunov exponent λ1 over (σ_w, gate bias offset β), "
         f"{n} cell{'s' if n != 1 else ''}, {grid.spec.size} grid points in all; the black "
         "line is λ1 = 0.",
         f"Số mũ Lyapunov lớn nhất λ1 theo (σ_w, độ dịch bias β), {n} ô, tổng cộng "
-        f"{grid.spec.size} điểm lưới; đường màu đen là λ1 = 0."), 1.0),
+        f"{grid.spec.size} điểm lưới; đường màu đen là λ1 = 0."), width),
         _phase_text(data, sw, gb), lambda_table(grid),
         Figure(f"figures/{FIGURES[1]}", Tr(
             "Gradient-norm rate (slope of the log-norm in T − t, per step) against the "
             "horizon T, one line per σ_w (colour), at β = 0.",
             "Tốc độ của chuẩn gradient (độ dốc của log chuẩn theo T − t, mỗi bước) theo độ "
-            "dài T, mỗi σ_w một đường (màu), tại β = 0."), 1.0),
+            "dài T, mỗi σ_w một đường (màu), tại β = 0."), width),
         _rate_text(grid, T, rates, sw_r)]
     if grid.failed:
         blocks.append(Paragraph((Tr(f"{len(grid.failed)} points failed (left blank): ",

@@ -156,7 +156,10 @@ def plot_phase_arrays(data: dict, sigma_w, gate_bias, path, *, held: str = "",
         ax.set_title(cell, fontsize=9)
         ax.grid(False)
     axes[0][0].set_ylabel(lab["gate_bias"])
-    fig.colorbar(im, ax=list(axes[0]), label=lab["lam"])
+    bar = fig.colorbar(im, ax=list(axes[0]), label=lab["lam"])
+    # ticks on both sides of 0 (each side has its own scale)
+    bar.set_ticks(np.unique(np.round([norm.vmin, norm.vmin / 2, 0.0, norm.vmax / 2,
+                                      norm.vmax], 3)))
     if held:
         fig.suptitle(held, fontsize=7)
     return _save(fig, path)

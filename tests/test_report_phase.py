@@ -184,3 +184,27 @@ def test_bad_grid_for_the_figures_is_refused_by_name():
         compute_grid(numeric.SweepSpec.from_dict(
             {"axes": {"H": [2], "T": [5]}, "settings": {"batch": 1}})).at(gate_bias=7.0)
     assert spec.size == 24
+
+
+def test_the_section_needs_no_dask_xarray_or_zarr(tmp_path):
+    """`make report` installs only .[dev]: the section is built in a process where
+    importing dask, distributed, xarray or zarr fails."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, importlib.abc\n"
+        "class Block(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('dask', 'distributed', 'xarray', 'zarr'):\n"
+        "            raise ImportError(f'blocked {name}')\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "from reports._sec_phase import phase_section\n"
+        f"sec, grid = phase_section({str(tmp_path)!r}, quick=True)\n"
+        "assert not grid.failed and grid.spec.size == 24\n"
+        "print('ok')\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=env, timeout=300, check=False)
+    assert res.returncode == 0 and res.stdout.strip() == "ok", res.stderr[-2000:]
