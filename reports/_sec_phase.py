@@ -62,6 +62,9 @@ def _intro(spec, quick: bool) -> list:
     T = max(spec.axis("T"))
     name = SPEC_FILES[bool(quick)]
     inputs = spec.axis("input")
+    scheme = ", ".join(spec.axis("scheme"))
+    gb = spec.axis("gate_bias")
+    beta = gb[held_index("gate_bias", gb)]
     parts = [Tr("For each cell, the first figure shows the leading Lyapunov exponent ",
                 "Với mỗi ô, hình thứ nhất cho số mũ Lyapunov lớn nhất "), _LAM,
              Tr(f" (k = {s['k']} exponent by the QR method, natural log per step, the median "
@@ -70,9 +73,9 @@ def _intro(spec, quick: bool) -> list:
                 f" (k = {s['k']} số mũ bằng phương pháp QR, log tự nhiên mỗi bước, trung vị "
                 f"trên B = {s['batch']} chuỗi đầu vào, T = {T} bước) theo hệ số trọng số hồi "
                 "quy "), _SW,
-             Tr(" (it multiplies the weights acting on the state of the PyTorch "
+             Tr(f" (it multiplies the weights acting on the state of the {scheme} "
                 "initialisation) and the offset ",
-                " (nhân các trọng số tác động lên trạng thái của khởi tạo PyTorch) và độ "
+                f" (nhân các trọng số tác động lên trạng thái của khởi tạo {scheme}) và độ "
                 "dịch "), _BETA,
              Tr(" added to the carrying gate's bias (", " cộng vào bias của cổng mang ("),
              _BETA, Tr(" > 0 moves the gate towards carrying), with H = ",
@@ -88,7 +91,7 @@ def _intro(spec, quick: bool) -> list:
                  " (tham số, đầu vào và các khung tiếp tuyến). Màu xanh ở dưới biên hỗn "
                  "loạn, màu đỏ ở trên; đường màu đen là "), M(r"\lambda_1 = 0", "lambda_1 = 0"),
               Tr(". The second figure shows, at ", ". Hình thứ hai cho, tại "),
-              M(r"\beta = 0", "beta = 0"),
+              M(rf"\beta = {beta:g}", f"beta = {beta:g}"),
               Tr(f" and T = {_values(spec, 'T')}, the gradient-norm rate: the least-squares "
                  "slope of ",
                  f" và T = {_values(spec, 'T')}, tốc độ của chuẩn gradient: độ dốc bình "
@@ -188,6 +191,7 @@ def phase_blocks(grid: PhaseGrid, figures_dir, *, lang: str = "en", quick: bool 
     T, rates, sw_r, held_r = rate_arrays(grid.rate, grid.dims, grid.coords)
     plot_rate_arrays(T, rates, sw_r, figdir / FIGURES[1], held=held_r, lang=lang)
     n = len(data)
+    b0 = f"{gb[held_index('gate_bias', gb)]:g}"
     width = min(1.0, 0.35 + 0.22 * n)   # one panel per cell: a single panel is not page-wide
     blocks = _intro(grid.spec, quick)
     blocks += [Figure(f"figures/{FIGURES[0]}", Tr(
@@ -199,9 +203,9 @@ def phase_blocks(grid: PhaseGrid, figures_dir, *, lang: str = "en", quick: bool 
         _phase_text(data, sw, gb), lambda_table(grid),
         Figure(f"figures/{FIGURES[1]}", Tr(
             "Gradient-norm rate (slope of the log-norm in T − t, per step) against the "
-            "horizon T, one line per σ_w (colour), at β = 0.",
+            f"horizon T, one line per σ_w (colour), at β = {b0}.",
             "Tốc độ của chuẩn gradient (độ dốc của log chuẩn theo T − t, mỗi bước) theo độ "
-            "dài T, mỗi σ_w một đường (màu), tại β = 0."), width),
+            f"dài T, mỗi σ_w một đường (màu), tại β = {b0}."), width),
         _rate_text(grid, T, rates, sw_r)]
     if grid.failed:
         blocks.append(Paragraph((Tr(f"{len(grid.failed)} points failed (left blank): ",
