@@ -157,9 +157,10 @@ def plot_phase_arrays(data: dict, sigma_w, gate_bias, path, *, held: str = "",
         ax.grid(False)
     axes[0][0].set_ylabel(lab["gate_bias"])
     bar = fig.colorbar(im, ax=list(axes[0]), label=lab["lam"])
-    # ticks on both sides of 0 (each side has its own scale)
-    bar.set_ticks(np.unique(np.round([norm.vmin, norm.vmin / 2, 0.0, norm.vmax / 2,
-                                      norm.vmax], 3)))
+    # ticks on both sides of 0 (each side has its own scale), never outside the range
+    # (a tick beyond vmin or vmax has no colour: the colour bar's axis would be singular)
+    ticks = [norm.vmin, norm.vmin / 2, 0.0, norm.vmax / 2, norm.vmax]
+    bar.set_ticks(ticks, labels=[f"{t:.3g}" for t in ticks])
     if held:
         fig.suptitle(held, fontsize=7)
     return _save(fig, path)

@@ -208,3 +208,21 @@ def test_the_section_needs_no_dask_xarray_or_zarr(tmp_path):
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env=env, timeout=300, check=False)
     assert res.returncode == 0 and res.stdout.strip() == "ok", res.stderr[-2000:]
+
+
+@pytest.mark.parametrize("lam", [
+    [[-0.4355, -0.33, -0.187], [-2.9e-4, -2.7e-4, -2.4e-4]],   # all below 0, max near 0
+    [[-0.4885, -0.40, -0.29], [0.0032, 0.0053, 0.0336]],       # crossing, tiny positives
+    [[0.2, 0.3, 0.4], [0.5, 0.6, 0.7]],                       # all above 0
+    [[np.nan] * 3] * 2,                                       # every point failed
+])
+def test_phase_figure_draws_whatever_side_of_zero(tmp_path, lam):
+    """The colour bar's ticks stay inside its range (a tick rounded outside it made the
+    bar's axis singular: a RuntimeWarning, an error here); pypdf reads the PDF."""
+    from reports._sweep_figures import plot_phase_arrays
+
+    lam = np.asarray(lam, dtype=float)
+    p = plot_phase_arrays({"gru": lam, "lstm": lam[::-1]}, [0.5, 1.0, 2.0], [0.0, 8.0],
+                          tmp_path / "phase.pdf")
+    pypdf = pytest.importorskip("pypdf")
+    assert len(pypdf.PdfReader(p).pages) == 1
