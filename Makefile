@@ -38,8 +38,11 @@ $(PEERS): $(STAMP) Makefile
 	$(BIN)/python -m pip install --quiet 'dask[distributed]>=2024.8' 'xarray>=2024.10' 'zarr>=3.1.3'
 	@touch $(PEERS)
 
+# the suite on TEST_JOBS processes (pytest-xdist); a file's tests stay together on one
+# process, in order, sharing their module fixtures (the report builds, the killed children)
+TEST_JOBS ?= 2
 test: $(STAMP) $(PEERS)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile
 
 # the whole suite under every narrower NumPy SIMD dispatch and 1 or 2 BLAS threads (slow)
 portability: $(STAMP)

@@ -18,9 +18,7 @@ interrupt leaves no partial file.
 
 from __future__ import annotations
 
-import errno
 import os
-import stat
 from pathlib import Path
 
 import numpy as np
@@ -35,40 +33,10 @@ __all__ = ["run_analyze", "load_params", "layers_option", "FIGURES"]
 
 def _weights_file(weights, *, suffixes=(".pt", ".pth", ".npz")) -> Path:
     """``weights`` as the path of a readable regular file (of one of ``suffixes``, unless
-    None); ReportError saying why not."""
-    if isinstance(weights, os.PathLike):
-        weights = os.fspath(weights)
-    if not isinstance(weights, str) or not weights.strip() or "\0" in weights:
-        raise ReportError(f"weights file must be a file path, got {weights!r}")
-    path = Path(weights)
-    shown = repr(weights)
-    try:
-        st = path.stat()
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise ReportError(f"weights file {shown} is a symbolic link loop") from None
-        if isinstance(exc, FileNotFoundError) and path.is_symlink():
-            raise ReportError(f"weights file {shown} is a broken symbolic link") from None
-        if isinstance(exc, FileNotFoundError):
-            raise ReportError(f"weights file {shown} does not exist") from None
-        raise ReportError(f"weights file {shown} cannot be read ({exc.strerror})") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise ReportError(f"weights path {shown} is a directory, not a file")
-    if not stat.S_ISREG(st.st_mode):
-        raise ReportError(f"weights file {shown} is not a regular file (a FIFO, socket or "
-                          "device)")
-    suffix = path.suffix.lower()
-    if suffixes is not None and suffix not in suffixes:
-        raise ReportError(f"unknown weights format {suffix!r} of {shown}; use .pt, .pth "
-                          "(a PyTorch state dict) or .npz (numeric.save)")
-    if st.st_size == 0:
-        raise ReportError(f"weights file {shown} is empty")
-    try:
-        with open(path, "rb") as fh:
-            fh.read(1)
-    except OSError as exc:
-        raise ReportError(f"weights file {shown} cannot be read ({exc.strerror})") from None
-    return path
+    None); ReportError saying why not (:func:`reports._model_file._checked_file`)."""
+    from ._model_file import _checked_file
+
+    return _checked_file(weights, suffixes)[0]
 
 
 def scalar_options(values) -> dict | None:

@@ -26,6 +26,7 @@ name and suffix.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import stat
@@ -50,8 +51,9 @@ HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _STACK_KEY = re.compile(r"(?P<prefix>(?:.*\.)?)weight_hh_l(?P<layer>[0-9]+)(?P<rev>_reverse)?")
 
 
-def _checked_file(path) -> tuple[Path, str]:
-    """``path`` as a readable, non-empty regular file and its shown name; ReportError."""
+def _checked_file(path, suffixes=None) -> tuple[Path, str]:
+    """``path`` as a readable, non-empty regular file (of one of ``suffixes``, unless None)
+    and its shown name; ReportError saying why not."""
     if isinstance(path, os.PathLike):
         path = os.fspath(path)
     if not isinstance(path, str) or not path.strip() or "\0" in path:
@@ -61,6 +63,8 @@ def _checked_file(path) -> tuple[Path, str]:
     try:
         st = p.stat()
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ReportError(f"weights file {shown} is a symbolic link loop") from None
         if isinstance(exc, FileNotFoundError) and p.is_symlink():
             raise ReportError(f"weights file {shown} is a broken symbolic link") from None
         if isinstance(exc, FileNotFoundError):
@@ -69,9 +73,19 @@ def _checked_file(path) -> tuple[Path, str]:
     if stat.S_ISDIR(st.st_mode):
         raise ReportError(f"weights path {shown} is a directory, not a file")
     if not stat.S_ISREG(st.st_mode):
-        raise ReportError(f"weights file {shown} is not a regular file")
+        raise ReportError(f"weights file {shown} is not a regular file (a FIFO, socket or "
+                          "device)")
+    suffix = p.suffix.lower()
+    if suffixes is not None and suffix not in suffixes:
+        raise ReportError(f"unknown weights format {suffix!r} of {shown}; use .pt, .pth "
+                          "(a PyTorch state dict) or .npz (numeric.save)")
     if st.st_size == 0:
         raise ReportError(f"weights file {shown} is empty")
+    try:
+        with open(p, "rb") as fh:
+            fh.read(1)
+    except OSError as exc:
+        raise ReportError(f"weights file {shown} cannot be read ({exc.strerror})") from None
     return p, shown
 
 

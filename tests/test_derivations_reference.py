@@ -109,7 +109,7 @@ PUBLISHED = [
 ]
 
 
-@pytest.mark.parametrize(("key", "reference"), PUBLISHED, ids=lambda p: str(p))
+@pytest.mark.parametrize(("key", "reference"), PUBLISHED, ids=lambda p: getattr(p, "__name__", str(p)))
 def test_equations_match_published_forms(key, reference):
     cell = dv.cell(*key)
     n, m = 3, 2
@@ -188,7 +188,7 @@ REFERENCE_JACOBIANS = [
 ]
 
 
-@pytest.mark.parametrize(("key", "reference"), REFERENCE_JACOBIANS, ids=lambda p: str(p))
+@pytest.mark.parametrize(("key", "reference"), REFERENCE_JACOBIANS, ids=lambda p: getattr(p, "__name__", str(p)))
 def test_closed_form_matches_design_reference(key, reference):
     cell = dv.cell(*key)
     n, m = 4, 3
